@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine"
+	"github.com/hopsql/hopsql/wire"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "version", "--version":
+		fmt.Println("hopsql", version, "(PostgreSQL "+engine.ServerVersion+" compatible)")
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "hopsql: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hopsql:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: hopsql <command> [flags]
+
+commands:
+  serve     run a hopsql node (hopsql serve -h for flags)
+  version   print the version
+`)
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:5433", "address for PostgreSQL clients")
+	data := fs.String("data", "./hopsql-data", "data directory")
+	auth := fs.String("auth", "trust", "client authentication: trust or password (SCRAM-SHA-256)")
+	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); enables SSL with --tls-key")
+	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "on SIGTERM, how long running statements may finish before they are cancelled")
+	maxMsg := fs.Int("max-message-size", 64<<20, "largest frontend message accepted, in bytes")
+	debugPanic := fs.String("debug-panic-query", "", "testing only: a query text that panics inside the session")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if *auth != wire.AuthTrust && *auth != wire.AuthPassword {
+		return fmt.Errorf("--auth must be trust or password, not %q", *auth)
+	}
+	var tlsConf *tls.Config
+	if *certFile != "" || *keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	ctx := context.Background()
+	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, Version: version, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if *auth == wire.AuthPassword {
+		if err := ensurePassword(eng); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := wire.NewServer(wire.Config{TLS: tlsConf, Auth: *auth, MaxMessageSize: *maxMsg,
+		ShutdownGrace: *grace, DebugPanicQuery: *debugPanic, Logger: log}, eng)
+	// Tests and scripts wait for this line to learn the (possibly random) port.
+	fmt.Fprintf(os.Stderr, "hopsql: listening on %s (data %s, auth %s)\n", ln.Addr(), *data, *auth)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case sig := <-sigs:
+		log.Info("shutting down", "signal", sig.String())
+	}
+	sctx, cancel := context.WithTimeout(ctx, *grace+20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return eng.Close()
+}
+
+// ensurePassword stores the superuser's SCRAM verifier from HOPSQL_PASSWORD
+// on first start with --auth password.
+func ensurePassword(eng *engine.Engine) error {
+	u, ok := eng.Users().Get(eng.Superuser())
+	if ok && u.SCRAM != "" {
+		return nil
+	}
+	pw := os.Getenv("HOPSQL_PASSWORD")
+	if pw == "" {
+		return errors.New("--auth password: the superuser has no password yet; set HOPSQL_PASSWORD on first start")
+	}
+	v, err := wire.MakeSCRAMVerifier(eng.Superuser(), pw)
+	if err != nil {
+		return err
+	}
+	return eng.Users().Put(catalog.User{Name: eng.Superuser(), Superuser: true, SCRAM: v})
+}

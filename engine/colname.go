@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+// targetNames returns the column names PostgreSQL would give a SELECT's
+// target list (its FigureColname rules), or nil when the list contains a *
+// and so cannot be matched to result columns one to one. DuckDB names
+// unaliased expressions differently (e.g. "count_star()" for count(*)), and
+// clients display and key on these names.
+func targetNames(n *pg_query.Node) []string {
+	var targets []*pg_query.Node
+	switch x := n.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		s := x.SelectStmt
+		for s.Op != pg_query.SetOperation_SETOP_NONE && s.Larg != nil {
+			s = s.Larg // a set operation takes its names from the leftmost branch
+		}
+		if len(s.ValuesLists) > 0 {
+			return nil // DuckDB's col0.. vs PostgreSQL's column1..: handled by callers if needed
+		}
+		targets = s.TargetList
+	case *pg_query.Node_InsertStmt:
+		targets = x.InsertStmt.ReturningList
+	case *pg_query.Node_UpdateStmt:
+		targets = x.UpdateStmt.ReturningList
+	case *pg_query.Node_DeleteStmt:
+		targets = x.DeleteStmt.ReturningList
+	default:
+		return nil
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		rt := t.GetResTarget()
+		if rt == nil {
+			return nil
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil {
+			if f := cr.Fields; len(f) > 0 && f[len(f)-1].GetAStar() != nil {
+				return nil
+			}
+		}
+		if rt.Name != "" {
+			names[i] = rt.Name
+			continue
+		}
+		names[i] = figureColname(rt.Val)
+	}
+	return names
+}
+
+// figureColname follows PostgreSQL's FigureColnameInternal.
+func figureColname(n *pg_query.Node) string {
+	if name, ok := figure(n); ok {
+		return name
+	}
+	return "?column?"
+}
+
+func figure(n *pg_query.Node) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_ColumnRef:
+		f := x.ColumnRef.Fields
+		if len(f) > 0 {
+			if s := f[len(f)-1].GetString_(); s != nil {
+				return s.Sval, true
+			}
+		}
+	case *pg_query.Node_AIndirection:
+		ind := x.AIndirection.Indirection
+		for i := len(ind) - 1; i >= 0; i-- {
+			if s := ind[i].GetString_(); s != nil {
+				return s.Sval, true
+			}
+		}
+		return figure(x.AIndirection.Arg)
+	case *pg_query.Node_FuncCall:
+		f := x.FuncCall.Funcname
+		if len(f) > 0 {
+			if s := f[len(f)-1].GetString_(); s != nil {
+				return s.Sval, true
+			}
+		}
+	case *pg_query.Node_AExpr:
+		switch x.AExpr.Kind {
+		case pg_query.A_Expr_Kind_AEXPR_NULLIF:
+			return "nullif", true
+		case pg_query.A_Expr_Kind_AEXPR_IN:
+			return "", false
+		}
+	case *pg_query.Node_TypeCast:
+		if name, ok := figure(x.TypeCast.Arg); ok {
+			return name, true
+		}
+		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
+			if s := tn.Names[len(tn.Names)-1].GetString_(); s != nil {
+				return s.Sval, true
+			}
+		}
+	case *pg_query.Node_CollateClause:
+		return figure(x.CollateClause.Arg)
+	case *pg_query.Node_SubLink:
+		switch x.SubLink.SubLinkType {
+		case pg_query.SubLinkType_EXISTS_SUBLINK:
+			return "exists", true
+		case pg_query.SubLinkType_ARRAY_SUBLINK:
+			return "array", true
+		case pg_query.SubLinkType_EXPR_SUBLINK:
+			if sel := x.SubLink.Subselect.GetSelectStmt(); sel != nil && len(sel.TargetList) == 1 {
+				rt := sel.TargetList[0].GetResTarget()
+				if rt != nil && rt.Name != "" {
+					return rt.Name, true
+				}
+				if rt != nil {
+					return figure(rt.Val)
+				}
+			}
+		}
+	case *pg_query.Node_CaseExpr:
+		if name, ok := figure(x.CaseExpr.Defresult); ok {
+			return name, true
+		}
+		return "case", true
+	case *pg_query.Node_AArrayExpr:
+		return "array", true
+	case *pg_query.Node_RowExpr:
+		return "row", true
+	case *pg_query.Node_CoalesceExpr:
+		return "coalesce", true
+	case *pg_query.Node_MinMaxExpr:
+		if x.MinMaxExpr.Op == pg_query.MinMaxOp_IS_GREATEST {
+			return "greatest", true
+		}
+		return "least", true
+	case *pg_query.Node_SqlvalueFunction:
+		return sqlValueFunctionName(x.SqlvalueFunction.Op), true
+	case *pg_query.Node_XmlExpr:
+		return "xmlexpr", true
+	case *pg_query.Node_GroupingFunc:
+		return "grouping", true
+	}
+	return "", false
+}
+
+func sqlValueFunctionName(op pg_query.SQLValueFunctionOp) string {
+	name := strings.TrimPrefix(op.String(), "SVFOP_")
+	name = strings.TrimSuffix(strings.TrimSuffix(name, "_N"), "_N")
+	return strings.ToLower(name)
+}

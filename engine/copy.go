@@ -1,0 +1,650 @@
+package engine
+
+import (
+	"bufio"
+	"database/sql/driver"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+// CopyFormat is a COPY data format.
+type CopyFormat int
+
+// COPY formats.
+const (
+	CopyText CopyFormat = iota
+	CopyCSV
+	CopyBinary
+)
+
+// CopyPlan is a parsed COPY … FROM STDIN or COPY … TO STDOUT.
+type CopyPlan struct {
+	From      bool
+	Format    CopyFormat
+	Delimiter string
+	Null      string
+	Header    bool
+	Quote     string
+	Escape    string
+	// ForceQuote lists columns always quoted in CSV output; ForceQuoteAll quotes every column.
+	ForceQuote    []string
+	ForceQuoteAll bool
+	ForceNotNull  []string
+	// Fields are the columns being copied, in data order.
+	Fields []Field
+
+	target string // quoted relation name (COPY FROM)
+	cols   []string
+	query  *Statement // COPY TO: the query whose rows are sent
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// relationName renders a RangeVar for DuckDB, mapping PostgreSQL's public schema to main.
+func relationName(rv *pg_query.RangeVar) string {
+	var parts []string
+	if rv.Catalogname != "" {
+		parts = append(parts, quoteIdent(rv.Catalogname))
+	}
+	if rv.Schemaname != "" {
+		schema := rv.Schemaname
+		if schema == "public" {
+			schema = "main"
+		}
+		parts = append(parts, quoteIdent(schema))
+	}
+	return strings.Join(append(parts, quoteIdent(rv.Relname)), ".")
+}
+
+func (s *Session) planCopy(ctx context.Context, c *pg_query.CopyStmt) (*CopyPlan, error) {
+	p := &CopyPlan{From: c.IsFrom, Delimiter: "\t", Null: `\N`, Quote: `"`}
+	var formatSet bool
+	for _, o := range c.Options {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		val := ""
+		if d.Arg != nil {
+			if v, err := constString(d.Arg); err == nil {
+				val = v
+			} else if sv := d.Arg.GetString_(); sv != nil {
+				val = sv.Sval
+			}
+		}
+		switch d.Defname {
+		case "format":
+			formatSet = true
+			switch strings.ToLower(val) {
+			case "text":
+				p.Format = CopyText
+			case "csv":
+				p.Format, p.Delimiter, p.Null = CopyCSV, ",", ""
+			case "binary":
+				p.Format = CopyBinary
+			default:
+				return nil, pgerr.New(pgerr.InvalidParameterValue, "COPY format %q not recognized", val)
+			}
+		case "delimiter":
+			if len(val) != 1 {
+				return nil, pgerr.New(pgerr.FeatureNotSupported, "COPY delimiter must be a single one-byte character")
+			}
+			p.Delimiter = val
+		case "null":
+			p.Null = val
+		case "header":
+			p.Header = d.Arg == nil || boolWord(val) == "on" || strings.EqualFold(val, "match")
+		case "quote":
+			if len(val) != 1 {
+				return nil, pgerr.New(pgerr.FeatureNotSupported, "COPY quote must be a single one-byte character")
+			}
+			p.Quote = val
+		case "escape":
+			if len(val) != 1 {
+				return nil, pgerr.New(pgerr.FeatureNotSupported, "COPY escape must be a single one-byte character")
+			}
+			p.Escape = val
+		case "force_quote":
+			if d.Arg != nil && d.Arg.GetAStar() != nil {
+				p.ForceQuoteAll = true
+			}
+			for _, n := range d.Arg.GetList().GetItems() {
+				p.ForceQuote = append(p.ForceQuote, n.GetString_().GetSval())
+			}
+		case "force_not_null":
+			for _, n := range d.Arg.GetList().GetItems() {
+				p.ForceNotNull = append(p.ForceNotNull, n.GetString_().GetSval())
+			}
+		case "encoding":
+			if _, err := checkEncoding(val); err != nil {
+				return nil, pgerr.New(pgerr.FeatureNotSupported, "COPY encoding %q is not supported: hopsql speaks UTF8 only", val)
+			}
+		case "freeze", "force_null":
+			// FREEZE is a storage hint; FORCE_NULL is accepted for compatibility.
+		default:
+			return nil, pgerr.New(pgerr.SyntaxError, "option %q not recognized", d.Defname)
+		}
+	}
+	_ = formatSet
+	if p.Escape == "" {
+		p.Escape = p.Quote
+	}
+	if p.Format != CopyCSV && p.Header && p.Format == CopyBinary {
+		return nil, pgerr.New(pgerr.FeatureNotSupported, "cannot specify HEADER in BINARY mode")
+	}
+	for _, a := range c.Attlist {
+		p.cols = append(p.cols, a.GetString_().GetSval())
+	}
+	var probe string
+	switch {
+	case c.Query != nil && c.IsFrom:
+		return nil, pgerr.New(pgerr.SyntaxError, "COPY FROM does not accept a query")
+	case c.Query != nil:
+		raw := &pg_query.RawStmt{Stmt: c.Query}
+		text, err := deparse(raw.Stmt)
+		if err != nil {
+			return nil, fmt.Errorf("deparse COPY query: %w", err)
+		}
+		q, err := s.prepare(ctx, text, raw, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.query, p.Fields = q, q.Fields
+		return p, nil
+	case c.Relation != nil:
+		p.target = relationName(c.Relation)
+		cols := "*"
+		if len(p.cols) > 0 {
+			q := make([]string, len(p.cols))
+			for i, c := range p.cols {
+				q[i] = quoteIdent(c)
+			}
+			cols = strings.Join(q, ", ")
+			p.target += " (" + cols + ")"
+		}
+		probe = "SELECT " + cols + " FROM " + relationName(c.Relation)
+	}
+	q, err := s.prepare(ctx, probe, mustParseOne(probe), nil)
+	if err != nil {
+		return nil, err
+	}
+	p.Fields = q.Fields
+	if !c.IsFrom {
+		p.query = q
+	} else {
+		q.close()
+	}
+	return p, nil
+}
+
+func mustParseOne(sql string) *pg_query.RawStmt {
+	t, err := pg_query.Parse(sql)
+	if err != nil || len(t.Stmts) != 1 {
+		return nil
+	}
+	return t.Stmts[0]
+}
+
+// CopyOut runs a COPY … TO STDOUT query, passing every row to sink.
+func (s *Session) CopyOut(ctx context.Context, st *Statement, sink RowSink) (int64, error) {
+	p := &Portal{stmt: st.copy.query}
+	var n int64
+	_, err := s.Execute(ctx, p, 0, func(row []driver.Value) error {
+		n++
+		return sink(row)
+	})
+	p.close()
+	if err != nil {
+		if s.tx == txImplicit || s.tx == txBlock {
+			s.fail(ctx)
+		}
+		return 0, pgerr.From(err)
+	}
+	return n, nil
+}
+
+// CopyIn is a running COPY … FROM STDIN. Feed it the client's data with
+// Write (text and CSV) or WriteRow (binary, decoded by the wire layer), then
+// call Finish, or Abort if the client gave up.
+type CopyIn struct {
+	s     *Session
+	plan  *CopyPlan
+	fifo  string
+	w     *os.File
+	bw    *bufio.Writer
+	conv  *textToCSV
+	ownTx bool
+	done  chan error
+	count atomic.Int64
+	// failed is set once DuckDB stopped reading: further data is discarded
+	// until the client finishes, and Finish reports DuckDB's error.
+	failed atomic.Bool
+	mu     sync.Mutex
+	row    []byte
+}
+
+var copySeq atomic.Int64
+
+// StartCopyIn begins a COPY FROM STDIN: DuckDB starts reading a FIFO that
+// Write and WriteRow feed, so rows stream into DuckDB's CSV reader (parallel
+// and typed by the target table) rather than one INSERT at a time.
+func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, error) {
+	if s.tx == txFailed {
+		return nil, pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	if s.txReadOnly {
+		return nil, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
+	}
+	plan := st.copy
+	dir := filepath.Join(s.e.cfg.DataDir, "tmp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("copy: %w", err)
+	}
+	fifo := filepath.Join(dir, fmt.Sprintf("copy-%d-%d.fifo", os.Getpid(), copySeq.Add(1)))
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return nil, fmt.Errorf("copy: make fifo: %w", err)
+	}
+	// O_RDWR opens without waiting for the reader, and the poller makes
+	// Write interruptible by Close when DuckDB stops reading.
+	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+	if err != nil {
+		os.Remove(fifo)
+		return nil, fmt.Errorf("copy: open fifo: %w", err)
+	}
+	c := &CopyIn{s: s, plan: plan, fifo: fifo, w: w, bw: bufio.NewWriterSize(w, 256<<10), done: make(chan error, 1)}
+	if plan.Format == CopyText {
+		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header}
+	}
+	if s.tx == txIdle {
+		// COPY must be all or nothing even if the client aborts midway.
+		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+			c.cleanup()
+			return nil, pgerr.From(err)
+		}
+		c.ownTx = true
+	}
+	sql := "COPY " + plan.target + " FROM " + quoteLiteral(fifo) + " (" + c.duckOptions() + ")"
+	rctx, finish := s.runContext(ctx)
+	go func() {
+		defer finish()
+		r, err := s.conn.ExecContext(rctx, sql, nil)
+		if err == nil {
+			n, _ := r.RowsAffected()
+			c.count.Store(n)
+		} else {
+			c.failed.Store(true)
+			c.w.Close() // unblock a Write waiting on a full pipe
+		}
+		c.done <- err
+	}()
+	return c, nil
+}
+
+func (c *CopyIn) duckOptions() string {
+	p := c.plan
+	if p.Format != CopyCSV {
+		// Text and binary data arrive converted to this canonical CSV.
+		return "FORMAT csv, DELIMITER ',', QUOTE '\"', ESCAPE '\"', HEADER false, NULL '', allow_quoted_nulls false, auto_detect false"
+	}
+	opts := []string{"FORMAT csv", "DELIMITER " + quoteLiteral(p.Delimiter), "QUOTE " + quoteLiteral(p.Quote),
+		"ESCAPE " + quoteLiteral(p.Escape), "NULL " + quoteLiteral(p.Null), "allow_quoted_nulls false", "auto_detect false",
+		"HEADER " + strconv.FormatBool(p.Header)}
+	if len(p.ForceNotNull) > 0 {
+		q := make([]string, len(p.ForceNotNull))
+		for i, n := range p.ForceNotNull {
+			q[i] = quoteIdent(n)
+		}
+		opts = append(opts, "FORCE_NOT_NULL ("+strings.Join(q, ", ")+")")
+	}
+	return strings.Join(opts, ", ")
+}
+
+// Write passes raw COPY data (text or CSV format) to DuckDB.
+func (c *CopyIn) Write(p []byte) (int, error) {
+	if c.failed.Load() {
+		return len(p), nil
+	}
+	var err error
+	if c.conv != nil {
+		err = c.conv.convert(c.bw, p)
+	} else {
+		_, err = c.bw.Write(p)
+	}
+	if err != nil && !c.failed.Load() {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// WriteRow passes one decoded row (binary COPY) to DuckDB.
+func (c *CopyIn) WriteRow(vals []any) error {
+	if c.failed.Load() {
+		return nil
+	}
+	c.row = c.row[:0]
+	for i, v := range vals {
+		if i > 0 {
+			c.row = append(c.row, ',')
+		}
+		if v == nil {
+			continue
+		}
+		c.row = append(c.row, '"')
+		c.row = appendCSVQuoted(c.row, duckText(v))
+		c.row = append(c.row, '"')
+	}
+	c.row = append(c.row, '\n')
+	_, err := c.bw.Write(c.row)
+	if err != nil && c.failed.Load() {
+		return nil
+	}
+	return err
+}
+
+// Finish ends the data and waits for DuckDB; it returns the row count.
+func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
+	var werr error
+	if !c.failed.Load() {
+		if c.conv != nil {
+			werr = c.conv.flush(c.bw)
+		}
+		if err := c.bw.Flush(); err != nil && werr == nil && !c.failed.Load() {
+			werr = err
+		}
+	}
+	c.w.Close() // EOF for DuckDB
+	err := <-c.done
+	c.cleanup()
+	if err == nil && werr != nil {
+		err = werr
+	}
+	if err == nil && c.conv != nil && c.conv.err != nil {
+		err = c.conv.err
+	}
+	if err != nil {
+		if c.ownTx {
+			c.s.exec(context.WithoutCancel(ctx), "ROLLBACK")
+		} else {
+			c.s.fail(ctx)
+		}
+		return 0, copyError(err)
+	}
+	if c.ownTx {
+		if err := c.s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+			return 0, pgerr.From(err)
+		}
+	}
+	return c.count.Load(), nil
+}
+
+// Abort cancels the COPY after a CopyFail or a broken connection.
+func (c *CopyIn) Abort(ctx context.Context, reason string) error {
+	c.s.Cancel()
+	c.w.Close()
+	<-c.done
+	c.cleanup()
+	if c.ownTx {
+		c.s.exec(context.WithoutCancel(ctx), "ROLLBACK")
+	} else {
+		c.s.fail(ctx)
+	}
+	return pgerr.New(pgerr.QueryCanceled, "COPY from stdin failed: %s", reason)
+}
+
+func (c *CopyIn) cleanup() {
+	c.w.Close()
+	os.Remove(c.fifo)
+}
+
+func copyError(err error) error {
+	pe := pgerr.From(err)
+	if pe.Code == pgerr.InvalidParameterValue || pe.Code == pgerr.InternalError {
+		pe.Code = pgerr.BadCopyFileFormat
+	}
+	return pe
+}
+
+// textToCSV converts PostgreSQL's COPY text format (backslash escapes, \N
+// nulls) into CSV with every non-null value quoted, streaming across
+// arbitrary chunk boundaries.
+type textToCSV struct {
+	delim      byte
+	null       string
+	skipHeader bool
+	partial    []byte
+	field      []byte
+	out        []byte
+	err        error
+	line       int
+}
+
+func (t *textToCSV) convert(w *bufio.Writer, p []byte) error {
+	for len(p) > 0 {
+		i := indexByte(p, '\n')
+		if i < 0 {
+			t.partial = append(t.partial, p...)
+			return nil
+		}
+		var line []byte
+		if len(t.partial) > 0 {
+			t.partial = append(t.partial, p[:i]...)
+			line = t.partial
+		} else {
+			line = p[:i]
+		}
+		p = p[i+1:]
+		if err := t.emit(w, line); err != nil {
+			return err
+		}
+		t.partial = t.partial[:0]
+	}
+	return nil
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *textToCSV) flush(w *bufio.Writer) error {
+	if len(t.partial) > 0 {
+		err := t.emit(w, t.partial)
+		t.partial = t.partial[:0]
+		return err
+	}
+	return nil
+}
+
+func (t *textToCSV) emit(w *bufio.Writer, line []byte) error {
+	t.line++
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	if t.skipHeader {
+		t.skipHeader = false
+		return nil
+	}
+	if string(line) == `\.` {
+		return nil // end-of-data marker from old clients
+	}
+	t.out = t.out[:0]
+	start := 0
+	first := true
+	for i := 0; i <= len(line); i++ {
+		if i < len(line) && line[i] == '\\' {
+			i++ // the escaped byte can be the delimiter
+			continue
+		}
+		if i < len(line) && line[i] != t.delim {
+			continue
+		}
+		if !first {
+			t.out = append(t.out, ',')
+		}
+		first = false
+		raw := line[start:i]
+		start = i + 1
+		if string(raw) == t.null {
+			continue // unquoted empty: NULL
+		}
+		val, err := unescapeText(t.field[:0], raw)
+		if err != nil {
+			t.err = pgerr.New(pgerr.BadCopyFileFormat, "%v", err).WithDetail(fmt.Sprintf("COPY line %d", t.line))
+			return t.err
+		}
+		t.field = val
+		t.out = append(t.out, '"')
+		t.out = appendCSVQuoted(t.out, string(val))
+		t.out = append(t.out, '"')
+	}
+	t.out = append(t.out, '\n')
+	_, err := w.Write(t.out)
+	return err
+}
+
+// unescapeText decodes COPY text escapes: \b \f \n \r \t \v \\, octal \NNN and hex \xHH.
+func unescapeText(dst, src []byte) ([]byte, error) {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		if i >= len(src) {
+			return nil, errors.New("unterminated backslash escape at end of line")
+		}
+		switch c = src[i]; c {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'v':
+			dst = append(dst, '\v')
+		case 'x':
+			j := i + 1
+			for j < len(src) && j < i+3 && isHex(src[j]) {
+				j++
+			}
+			if j == i+1 {
+				dst = append(dst, 'x')
+				continue
+			}
+			v, _ := strconv.ParseUint(string(src[i+1:j]), 16, 8)
+			dst = append(dst, byte(v))
+			i = j - 1
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(src) && j < i+3 && src[j] >= '0' && src[j] <= '7' {
+				j++
+			}
+			v, _ := strconv.ParseUint(string(src[i:j]), 8, 16)
+			dst = append(dst, byte(v))
+			i = j - 1
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func appendCSVQuoted(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			dst = append(dst, '"')
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// duckText renders a decoded binary COPY value as text DuckDB casts back
+// to the column's type exactly.
+func duckText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		var b strings.Builder
+		for _, c := range x {
+			fmt.Fprintf(&b, `\x%02X`, c)
+		}
+		return b.String()
+	case bool:
+		return strconv.FormatBool(x)
+	case int16:
+		return strconv.FormatInt(int64(x), 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float32:
+		return formatDuckFloat(float64(x), 32)
+	case float64:
+		return formatDuckFloat(x, 64)
+	case *big.Int:
+		return x.String()
+	case time.Time:
+		if x.Location() == time.UTC {
+			return x.Format("2006-01-02 15:04:05.999999")
+		}
+		return x.Format("2006-01-02 15:04:05.999999-07:00")
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d microseconds", x.Months, x.Days, x.Micros)
+	case duckdb.UUID:
+		return x.String()
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			if e == nil {
+				parts[i] = "NULL"
+			} else {
+				parts[i] = quoteLiteral(duckText(e))
+			}
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+func formatDuckFloat(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, bits)
+}

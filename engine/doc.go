@@ -1,0 +1,13 @@
+// Package engine owns what a session means: its DuckDB connection, its
+// settings, its transaction state, its prepared statements and portals. It
+// parses every statement with pg_query_go (PostgreSQL's own grammar),
+// classifies it (utility statements such as SET, SHOW, BEGIN and COPY are
+// handled here; everything else goes to DuckDB), asks engine/pgcatalog to
+// rewrite it so DuckDB answers the way PostgreSQL would, prepares it on the
+// session's DuckDB connection and runs it. It knows SQL, not bytes on the
+// wire: package wire turns its results into protocol messages.
+//
+// A database is a hopsql project; each has its own DuckDB database file under
+// <data>/databases/<name>.duckdb, opened once per process and shared by the
+// sessions connected to it, each with its own DuckDB connection.
+package engine

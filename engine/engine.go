@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+// Config configures an Engine.
+type Config struct {
+	DataDir         string
+	DefaultDatabase string // created on first start; "hopsql" if empty
+	Superuser       string // created on first start; "hopsql" if empty
+	Version         string // hopsql's own version, shown in version()
+	Logger          *slog.Logger
+}
+
+// Engine is one hopsql node's SQL engine.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	users *catalog.Users
+
+	mu  sync.Mutex
+	dbs map[string]*database
+
+	nextPID atomic.Uint32
+}
+
+// database is one project's DuckDB instance.
+type database struct {
+	name      string
+	path      string
+	connector *duckdb.Connector
+	sessions  atomic.Int64
+}
+
+// Open starts the engine on cfg.DataDir, creating the default database and
+// superuser on first start.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.DefaultDatabase == "" {
+		cfg.DefaultDatabase = "hopsql"
+	}
+	if cfg.Superuser == "" {
+		cfg.Superuser = "hopsql"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "databases"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	users, err := catalog.OpenUsers(filepath.Join(cfg.DataDir, "users.json"))
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, users: users, dbs: map[string]*database{}}
+	e.nextPID.Store(uint32(os.Getpid())<<8 | 1)
+	if _, ok := users.Get(cfg.Superuser); !ok {
+		if err := users.Put(catalog.User{Name: cfg.Superuser, Superuser: true}); err != nil {
+			return nil, fmt.Errorf("create superuser: %w", err)
+		}
+	}
+	names, err := e.scanDatabases()
+	if err != nil {
+		return nil, err
+	}
+	if !contains(names, cfg.DefaultDatabase) {
+		names = append(names, cfg.DefaultDatabase)
+	}
+	for _, n := range names {
+		if _, err := e.openDatabase(ctx, n); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Users is the user store (for authentication).
+func (e *Engine) Users() *catalog.Users { return e.users }
+
+// Superuser is the name of the built-in superuser.
+func (e *Engine) Superuser() string { return e.cfg.Superuser }
+
+func (e *Engine) scanDatabases() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(e.cfg.DataDir, "databases"))
+	if err != nil {
+		return nil, fmt.Errorf("list databases: %w", err)
+	}
+	var names []string
+	for _, ent := range ents {
+		if n, ok := strings.CutSuffix(ent.Name(), ".duckdb"); ok && !ent.IsDir() {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+// Databases lists the databases (projects), sorted.
+func (e *Engine) Databases() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.dbs))
+	for n := range e.dbs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e *Engine) catalogInfo() pgcatalog.Info {
+	info := pgcatalog.Info{ServerVersion: ServerVersion + " (hopsql " + e.cfg.Version + ")"}
+	for n := range e.dbs {
+		info.Databases = append(info.Databases, n)
+	}
+	sort.Strings(info.Databases)
+	for _, u := range e.users.List() {
+		info.Roles = append(info.Roles, pgcatalog.Role{Name: u.Name, Superuser: u.Superuser, CanLogin: true})
+	}
+	return info
+}
+
+// openDatabase opens (or creates) a database's DuckDB file. Callers hold no lock.
+func (e *Engine) openDatabase(ctx context.Context, name string) (*database, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if db, ok := e.dbs[name]; ok {
+		return db, nil
+	}
+	path := filepath.Join(e.cfg.DataDir, "databases", name+".duckdb")
+	connector, err := duckdb.NewConnector(path, initConn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", name, err)
+	}
+	db := &database{name: name, path: path, connector: connector}
+	e.dbs[name] = db
+	if err := e.installCatalog(ctx, db); err != nil {
+		delete(e.dbs, name)
+		connector.Close()
+		return nil, err
+	}
+	// Other databases list this one in pg_database.
+	e.refreshCatalogsLocked(ctx, name)
+	return db, nil
+}
+
+// initConn runs on every new DuckDB connection: PostgreSQL's integer division.
+func initConn(execer driver.ExecerContext) error {
+	_, err := execer.ExecContext(context.Background(), "SET integer_division = true", nil)
+	return err
+}
+
+func (e *Engine) installCatalog(ctx context.Context, db *database) error {
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to %q: %w", db.name, err)
+	}
+	defer c.Close()
+	if err := pgcatalog.Install(ctx, c.(driver.ExecerContext), e.catalogInfo()); err != nil {
+		return fmt.Errorf("install pg_catalog in %q: %w", db.name, err)
+	}
+	return nil
+}
+
+// refreshCatalogsLocked updates pg_database/pg_roles in every database but skip.
+func (e *Engine) refreshCatalogsLocked(ctx context.Context, skip string) {
+	info := e.catalogInfo()
+	for n, db := range e.dbs {
+		if n == skip {
+			continue
+		}
+		c, err := db.connector.Connect(ctx)
+		if err != nil {
+			e.log.Warn("refresh catalog", "database", n, "err", err)
+			continue
+		}
+		if err := pgcatalog.Refresh(ctx, c.(driver.ExecerContext), info); err != nil {
+			e.log.Warn("refresh catalog", "database", n, "err", err)
+		}
+		c.Close()
+	}
+}
+
+// CreateDatabase creates a new database (project).
+func (e *Engine) CreateDatabase(ctx context.Context, name string) error {
+	if err := validDatabaseName(name); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	_, exists := e.dbs[name]
+	e.mu.Unlock()
+	if exists {
+		return pgerr.New(pgerr.DuplicateDatabase, "database %q already exists", name)
+	}
+	_, err := e.openDatabase(ctx, name)
+	return err
+}
+
+// DropDatabase removes a database that no session is connected to.
+func (e *Engine) DropDatabase(ctx context.Context, name string, missingOK bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	db, ok := e.dbs[name]
+	if !ok {
+		if missingOK {
+			return nil
+		}
+		return pgerr.New(pgerr.InvalidCatalogName, "database %q does not exist", name)
+	}
+	if name == e.cfg.DefaultDatabase {
+		return pgerr.New(pgerr.ObjectNotInPrerequisiteState, "cannot drop the default database %q", name)
+	}
+	if n := db.sessions.Load(); n > 0 {
+		return pgerr.New("55006", "database %q is being accessed by other users", name).
+			WithDetail(fmt.Sprintf("There are %d other sessions using the database.", n))
+	}
+	if err := db.connector.Close(); err != nil {
+		return fmt.Errorf("close database %q: %w", name, err)
+	}
+	delete(e.dbs, name)
+	for _, p := range []string{db.path, db.path + ".wal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+	}
+	e.refreshCatalogsLocked(ctx, "")
+	return nil
+}
+
+func validDatabaseName(name string) error {
+	if name == "" || len(name) > 63 {
+		return pgerr.New(pgerr.InvalidParameterValue, "invalid database name %q", name)
+	}
+	for _, r := range name {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return pgerr.New(pgerr.InvalidParameterValue, "invalid database name %q: use letters, digits, '_' and '-'", name)
+		}
+	}
+	return nil
+}
+
+// Close closes every database. Sessions must be closed first.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	for n, db := range e.dbs {
+		if err := db.connector.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %q: %w", n, err))
+		}
+		delete(e.dbs, n)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,643 @@
+package pgcatalog
+
+import (
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/engine/pgtypes"
+)
+
+// ourFunctions are the PostgreSQL functions implemented as macros in
+// sql/40_functions.sql; calls to them, qualified with pg_catalog or not, are
+// sent to hopsql_catalog.main. (Helpers such as pg_div or regclass_in are
+// reached only through other rewrites.)
+var ourFunctions = map[string]bool{
+	"pg_get_userbyid": true, "pg_encoding_to_char": true, "format_type": true, "pg_get_expr": true,
+	"pg_type_is_visible": true, "pg_function_is_visible": true, "pg_get_indexdef": true,
+	"pg_get_constraintdef": true, "pg_get_viewdef": true, "obj_description": true, "col_description": true,
+	"shobj_description": true, "pg_get_function_result": true, "pg_get_function_arguments": true,
+	"pg_get_function_identity_arguments": true, "pg_relation_is_publishable": true,
+	"pg_get_statisticsobjdef_columns": true, "pg_get_partkeydef": true, "pg_get_triggerdef": true,
+	"pg_get_ruledef": true, "pg_get_serial_sequence": true, "pg_is_in_recovery": true,
+	"pg_relation_size": true, "pg_total_relation_size": true, "pg_table_size": true, "pg_indexes_size": true,
+	"pg_database_size": true, "pg_size_pretty": true, "array_upper": true, "array_lower": true,
+	"quote_ident": true,
+}
+
+// infoSchemaViews maps information_schema views to hopsql_catalog's
+// PostgreSQL-typed versions (DuckDB's own report DuckDB type names).
+var infoSchemaViews = map[string]string{
+	"tables":   "information_schema_tables",
+	"columns":  "information_schema_columns",
+	"schemata": "information_schema_schemata",
+	"views":    "information_schema_views",
+}
+
+// funcCall rewrites one function call outside FROM.
+func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) {
+	schema, name, ok := funcName(fc)
+	if !ok {
+		return
+	}
+	if schema != "" && schema != "pg_catalog" && !(schema == "information_schema" && name == "_pg_expandarray") {
+		return
+	}
+	switch {
+	case name == "current_setting":
+		r.currentSetting(n, fc)
+	case name == "set_config":
+		r.setConfig(n, fc)
+	case name == "version" && len(fc.Args) == 0:
+		r.replace(n, strConst(r.version()))
+	case (name == "current_database" || name == "current_catalog") && len(fc.Args) == 0:
+		r.replace(n, strConst(r.env.Database()))
+	case (name == "current_user" || name == "session_user") && len(fc.Args) == 0:
+		r.replace(n, strConst(r.env.User()))
+	case name == "current_schema" && len(fc.Args) == 0:
+		r.replace(n, strConst(r.currentSchema()))
+	case name == "current_schemas" && len(fc.Args) == 1:
+		implicit := true
+		if b := fc.Args[0].GetAConst().GetBoolval(); b != nil {
+			implicit = b.Boolval
+		}
+		r.replace(n, strArray(r.schemas(implicit)))
+	case strings.HasPrefix(name, "has_") && strings.HasSuffix(name, "_privilege"):
+		// hopsql has no per-object privileges: whoever is connected may do everything.
+		r.replace(n, boolConst(true))
+	case name == "pg_table_is_visible" && len(fc.Args) == 1:
+		fc.Funcname = ourName(name)
+		fc.Args = append(fc.Args, strArray(r.schemas(true)))
+		r.changed = true
+	case name == "_pg_expandarray" && len(fc.Args) == 1:
+		fc.Funcname = ourName("pg_expandarray")
+		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
+	case name == "generate_series":
+		// In a select list PostgreSQL returns rows; DuckDB's scalar
+		// generate_series returns one list.
+		if schema != "" {
+			fc.Funcname = fc.Funcname[1:]
+		}
+		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
+	case ourFunctions[name]:
+		fc.Funcname = ourName(name)
+		r.changed = true
+	case schema == "pg_catalog":
+		fc.Funcname = fc.Funcname[1:]
+		r.changed = true
+	}
+}
+
+// rangeFunction handles functions in FROM. PostgreSQL names the single
+// column of generate_series(…) AS s after the alias; DuckDB keeps
+// "generate_series", so the alias gets an explicit column list.
+func (r *rewriter) rangeFunction(rf *pg_query.RangeFunction) bool {
+	for _, item := range rf.Functions {
+		l := item.GetList()
+		if l == nil || len(l.Items) == 0 {
+			continue
+		}
+		fc := l.Items[0].GetFuncCall()
+		if fc == nil {
+			continue
+		}
+		schema, name, ok := funcName(fc)
+		if ok && schema == "pg_catalog" {
+			fc.Funcname = fc.Funcname[1:]
+			r.changed = true
+		}
+		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 &&
+			(name == "generate_series" || name == "unnest") && rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
+			rf.Alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(rf.Alias.Aliasname)}
+			r.changed = true
+		}
+		w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+		for _, a := range fc.Args {
+			w.walk(a)
+		}
+	}
+	return false
+}
+
+// currentSetting folds current_setting('name'[, missing_ok]) to a constant.
+func (r *rewriter) currentSetting(n *pg_query.Node, fc *pg_query.FuncCall) {
+	if len(fc.Args) < 1 || len(fc.Args) > 2 {
+		return
+	}
+	name, ok := constString(fc.Args[0])
+	if !ok {
+		return
+	}
+	missingOK := false
+	if len(fc.Args) == 2 {
+		b := fc.Args[1].GetAConst().GetBoolval()
+		if b == nil {
+			return
+		}
+		missingOK = b.Boolval
+	}
+	v, found := r.env.Setting(name)
+	switch {
+	case found:
+		r.replace(n, strConst(v))
+	case missingOK:
+		r.replace(n, nullConst())
+	default:
+		r.err = pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+	}
+}
+
+// setConfig performs set_config(name, value, is_local) while rewriting and
+// leaves the new value, which is what set_config returns.
+func (r *rewriter) setConfig(n *pg_query.Node, fc *pg_query.FuncCall) {
+	if len(fc.Args) != 3 {
+		return
+	}
+	name, ok1 := constString(fc.Args[0])
+	value, ok2 := constString(fc.Args[1])
+	local := fc.Args[2].GetAConst().GetBoolval()
+	if !ok1 || !ok2 || local == nil {
+		return
+	}
+	if err := r.env.SetSetting(name, value, local.Boolval); err != nil {
+		r.err = err
+		return
+	}
+	if v, ok := r.env.Setting(name); ok {
+		value = v
+	}
+	r.replace(n, strConst(value))
+}
+
+func (r *rewriter) version() string {
+	v, _ := r.env.Setting("server_version")
+	if v == "" {
+		v = "15.18"
+	}
+	return "PostgreSQL " + v + " on x86_64-pc-linux-gnu, compiled by Go, 64-bit"
+}
+
+// schemas is current_schemas(implicit): the search path's schemas, with
+// pg_catalog first when implicit is set and the path does not name it.
+// "$user" is dropped: hopsql creates no per-user schemas.
+func (r *rewriter) schemas(implicit bool) []string {
+	if r.path == nil {
+		sp, ok := r.env.Setting("search_path")
+		if !ok {
+			sp = `"$user", public`
+		}
+		hasCatalog := false
+		var list []string
+		for _, s := range strings.Split(sp, ",") {
+			s = strings.TrimSpace(s)
+			if unq, ok := strings.CutPrefix(s, `"`); ok {
+				s = strings.ReplaceAll(strings.TrimSuffix(unq, `"`), `""`, `"`)
+			} else {
+				s = strings.ToLower(s)
+			}
+			if s == "" || s == "$user" {
+				continue
+			}
+			if s == "pg_catalog" {
+				hasCatalog = true
+			}
+			list = append(list, s)
+		}
+		if !hasCatalog {
+			list = append([]string{"pg_catalog"}, list...)
+		}
+		r.path = list
+	}
+	if !implicit && len(r.path) > 0 && r.path[0] == "pg_catalog" {
+		return r.path[1:]
+	}
+	return r.path
+}
+
+func (r *rewriter) currentSchema() string {
+	if s := r.schemas(false); len(s) > 0 {
+		return s[0]
+	}
+	return ""
+}
+
+// funcName splits a function name into schema and name; ok is false for
+// names with a catalog part (already rewritten, or another database's).
+func funcName(fc *pg_query.FuncCall) (schema, name string, ok bool) {
+	switch len(fc.Funcname) {
+	case 1:
+		return "", fc.Funcname[0].GetString_().GetSval(), true
+	case 2:
+		return fc.Funcname[0].GetString_().GetSval(), fc.Funcname[1].GetString_().GetSval(), true
+	}
+	return "", "", false
+}
+
+func ourName(name string) []*pg_query.Node {
+	return []*pg_query.Node{pg_query.MakeStrNode(catalogDB), pg_query.MakeStrNode("main"), pg_query.MakeStrNode(name)}
+}
+
+func makeFunc(names []string, args ...*pg_query.Node) *pg_query.Node {
+	fn := make([]*pg_query.Node, len(names))
+	for i, s := range names {
+		fn[i] = pg_query.MakeStrNode(s)
+	}
+	return pg_query.MakeFuncCallNode(fn, args, -1)
+}
+
+func strConst(s string) *pg_query.Node { return pg_query.MakeAConstStrNode(s, -1) }
+
+func intConst(i int64) *pg_query.Node { return pg_query.MakeAConstIntNode(i, -1) }
+
+func boolConst(b bool) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{
+		Val: &pg_query.A_Const_Boolval{Boolval: &pg_query.Boolean{Boolval: b}}, Location: -1}}}
+}
+
+func nullConst() *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}
+}
+
+func strArray(items []string) *pg_query.Node {
+	elems := make([]*pg_query.Node, len(items))
+	for i, s := range items {
+		elems[i] = strConst(s)
+	}
+	// An empty ARRAY[] needs a type in DuckDB as in PostgreSQL.
+	arr := &pg_query.Node{Node: &pg_query.Node_AArrayExpr{AArrayExpr: &pg_query.A_ArrayExpr{Elements: elems, Location: -1}}}
+	return makeCast(arr, typeName("varchar", true), -1)
+}
+
+// typeName is an unqualified type name DuckDB understands.
+func typeName(name string, array bool) *pg_query.TypeName {
+	tn := &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(name)}, Typemod: -1, Location: -1}
+	if array {
+		tn.ArrayBounds = []*pg_query.Node{intConst(-1)}
+	}
+	return tn
+}
+
+// constString returns the value of a string constant, also under a cast to
+// text (psql sends 'x'::pg_catalog.text at times).
+func constString(n *pg_query.Node) (string, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	c := n.GetAConst()
+	if c == nil || c.GetSval() == nil {
+		return "", false
+	}
+	return c.GetSval().GetSval(), true
+}
+
+// pgArrayToList turns a PostgreSQL array literal '{1,2}' into DuckDB's '[1,2]'.
+func pgArrayToList(s string) string {
+	return "[" + strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}") + "]"
+}
+
+func isArrayLiteral(n *pg_query.Node) *pg_query.A_Const {
+	c := n.GetAConst()
+	if c == nil {
+		return nil
+	}
+	s := c.GetSval().GetSval()
+	if len(s) >= 2 && s[0] == '{' && s[len(s)-1] == '}' {
+		return c
+	}
+	return nil
+}
+
+// nonZeroConst reports whether n is a numeric literal other than zero, the
+// divisors for which no division_by_zero check is needed.
+func nonZeroConst(n *pg_query.Node) bool {
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	switch v := c.Val.(type) {
+	case *pg_query.A_Const_Ival:
+		return v.Ival.GetIval() != 0
+	case *pg_query.A_Const_Fval:
+		f, err := strconv.ParseFloat(v.Fval.GetFval(), 64)
+		return err == nil && f != 0
+	}
+	return false
+}
+
+// aExpr rewrites operators whose meaning differs between the systems.
+func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
+	if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) == 0 || len(e.Name) > 2 {
+		return
+	}
+	op := e.Name[len(e.Name)-1].GetString_().GetSval()
+	qualified := len(e.Name) == 2
+	if qualified && e.Name[0].GetString_().GetSval() != "pg_catalog" {
+		return
+	}
+	binary := e.Lexpr != nil && e.Rexpr != nil
+	switch {
+	case binary && (op == "~" || op == "~*" || op == "!~" || op == "!~*"):
+		// PostgreSQL's ~ finds a match anywhere; DuckDB's ~ must match the whole string.
+		args := []*pg_query.Node{e.Lexpr, e.Rexpr}
+		if strings.HasSuffix(op, "*") {
+			args = append(args, strConst("i"))
+		}
+		call := makeFunc([]string{"regexp_matches"}, args...)
+		if op[0] == '!' {
+			call = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{call}, -1)
+		}
+		r.replace(n, call)
+	case binary && (op == "~~" || op == "!~~"):
+		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_LIKE, []*pg_query.Node{pg_query.MakeStrNode(op)}
+		r.changed = true
+	case binary && (op == "~~*" || op == "!~~*"):
+		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_ILIKE, []*pg_query.Node{pg_query.MakeStrNode(op)}
+		r.changed = true
+	case binary && (op == "/" || op == "%"):
+		if nonZeroConst(e.Rexpr) {
+			if qualified {
+				e.Name = e.Name[1:]
+				r.changed = true
+			}
+			return
+		}
+		fn := "pg_div"
+		if op == "%" {
+			fn = "pg_mod"
+		}
+		r.replace(n, makeFunc([]string{catalogDB, "main", fn}, e.Lexpr, e.Rexpr))
+	default:
+		if binary && (op == "=" || op == "<>") {
+			if c := isArrayLiteral(e.Rexpr); c != nil {
+				r.arrayLits = append(r.arrayLits, c)
+			} else if c := isArrayLiteral(e.Lexpr); c != nil {
+				r.arrayLits = append(r.arrayLits, c)
+			}
+		}
+		if qualified {
+			e.Name = e.Name[1:]
+			r.changed = true
+		}
+	}
+}
+
+// deparsedTypes are the pg_catalog types the deparser prints in SQL syntax
+// (pg_catalog.int4 → int); other pg_catalog-qualified names lose the qualifier.
+var deparsedTypes = map[string]bool{
+	"bpchar": true, "varchar": true, "numeric": true, "bool": true, "int2": true, "int4": true, "int8": true,
+	"float4": true, "float8": true, "time": true, "timetz": true, "timestamp": true, "timestamptz": true,
+	"interval": true, "bit": true, "varbit": true,
+}
+
+// castTypes are PostgreSQL types DuckDB lacks, with the DuckDB type the
+// catalog stores them as (see duckType in relations.go).
+var castTypes = map[string]string{
+	"oid": "bigint", "xid": "bigint", "cid": "bigint", "xid8": "bigint", "regoper": "bigint",
+	"regoperator": "bigint", "regconfig": "bigint", "regdictionary": "bigint", "regcollation": "bigint",
+	"name": "varchar", "char": "varchar", "pg_node_tree": "varchar", "aclitem": "varchar", "pg_lsn": "varchar",
+	"regprocedure": "varchar", "regproc": "varchar", "int2vector": "smallint[]", "oidvector": "bigint[]",
+}
+
+// regKind returns the reg* type a cast targets, or "".
+func regKind(tn *pg_query.TypeName) string {
+	schema, name := typeNameParts(tn)
+	if schema != "" && schema != "pg_catalog" || len(tn.GetArrayBounds()) > 0 {
+		return ""
+	}
+	switch name {
+	case "regclass", "regtype", "regnamespace", "regproc", "regprocedure", "regrole":
+		return name
+	}
+	return ""
+}
+
+func typeNameParts(tn *pg_query.TypeName) (schema, name string) {
+	if tn == nil {
+		return "", ""
+	}
+	switch len(tn.Names) {
+	case 1:
+		return "", tn.Names[0].GetString_().GetSval()
+	case 2:
+		return tn.Names[0].GetString_().GetSval(), tn.Names[1].GetString_().GetSval()
+	}
+	return "?", ""
+}
+
+// typeCast rewrites casts to PostgreSQL-only types.
+func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
+	schema, name := typeNameParts(tc.TypeName)
+	if schema != "" && schema != "pg_catalog" {
+		return
+	}
+	if kind := regKind(tc.TypeName); kind != "" {
+		r.regCast(n, tc, kind, false)
+		return
+	}
+	// x::regclass::text prints the name.
+	if name == "text" || name == "varchar" || name == "name" {
+		if inner := tc.Arg.GetTypeCast(); inner != nil {
+			if kind := regKind(inner.TypeName); kind != "" {
+				r.regCast(tc.Arg, inner, kind, true)
+			}
+		}
+	}
+	if duck, ok := castTypes[name]; ok {
+		// Only "char" in quotes names the one-byte type; char(n) is bpchar.
+		array := len(tc.TypeName.ArrayBounds) > 0
+		base := strings.TrimSuffix(duck, "[]")
+		tc.TypeName = typeName(base, array || base != duck)
+		r.changed = true
+		return
+	}
+	if schema == "pg_catalog" && !deparsedTypes[name] {
+		tc.TypeName.Names = tc.TypeName.Names[1:]
+		r.changed = true
+	}
+}
+
+// regCast rewrites x::regclass and its kin. Constants are looked up (by
+// name → oid); in output positions the oid is printed as a name.
+func (r *rewriter) regCast(n *pg_query.Node, tc *pg_query.TypeCast, kind string, output bool) {
+	s, isConst := constString(tc.Arg)
+	var val *pg_query.Node
+	switch kind {
+	case "regclass":
+		if isConst {
+			nsp, rel, err := splitQualified(s)
+			if err != nil {
+				r.err = err
+				return
+			}
+			nspNode := nullConst()
+			if nsp != "" {
+				nspNode = strConst(nsp)
+			}
+			val = makeFunc([]string{catalogDB, "main", "regclass_in"}, nspNode, strConst(rel), strArray(r.schemas(true)))
+		} else {
+			val = tc.Arg
+		}
+		if output {
+			val = makeFunc([]string{catalogDB, "main", "regclass_out"}, val, strArray(r.schemas(true)))
+		} else if !isConst {
+			val = makeCast(val, typeName("bigint", false), -1)
+		}
+	case "regtype":
+		if isConst {
+			oid, err := lookupType(s)
+			if err != nil {
+				r.err = err
+				return
+			}
+			val = intConst(int64(oid))
+		} else {
+			val = tc.Arg
+		}
+		if output {
+			val = makeFunc([]string{catalogDB, "main", "regtype_out"}, val)
+		} else if !isConst {
+			val = makeCast(val, typeName("bigint", false), -1)
+		}
+	case "regnamespace":
+		if isConst {
+			_, nsp, err := splitQualified(s)
+			if err != nil {
+				r.err = err
+				return
+			}
+			val = makeFunc([]string{catalogDB, "main", "regnamespace_in"}, strConst(nsp))
+		} else {
+			val = tc.Arg
+		}
+		if output {
+			val = makeFunc([]string{catalogDB, "main", "regnamespace_out"}, val)
+		} else if !isConst {
+			val = makeCast(val, typeName("bigint", false), -1)
+		}
+	case "regrole":
+		if output && !isConst {
+			val = makeFunc([]string{catalogDB, "main", "regrole_out"}, tc.Arg)
+		} else if isConst {
+			val = strConst(s) // compared with names only in practice
+		} else {
+			val = makeCast(tc.Arg, typeName("bigint", false), -1)
+		}
+	default: // regproc, regprocedure: stored as the function's name
+		if isConst {
+			_, fn, err := splitQualified(strings.SplitN(s, "(", 2)[0])
+			if err != nil {
+				r.err = err
+				return
+			}
+			val = strConst(fn)
+		} else {
+			val = makeCast(tc.Arg, typeName("varchar", false), -1)
+		}
+	}
+	r.replace(n, val)
+}
+
+// splitQualified splits "schema.name" the way PostgreSQL reads identifiers:
+// unquoted parts fold to lower case, "quoted" parts keep their case.
+func splitQualified(s string) (schema, name string, err error) {
+	var parts []string
+	i := 0
+	for {
+		var part strings.Builder
+		if i < len(s) && s[i] == '"' {
+			i++
+			for {
+				if i >= len(s) {
+					return "", "", pgerr.New(pgerr.InvalidTextRepresentation, "invalid name syntax")
+				}
+				if s[i] == '"' {
+					if i+1 < len(s) && s[i+1] == '"' {
+						part.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				part.WriteByte(s[i])
+				i++
+			}
+		} else {
+			j := strings.IndexByte(s[i:], '.')
+			if j < 0 {
+				j = len(s) - i
+			}
+			part.WriteString(strings.ToLower(strings.TrimSpace(s[i : i+j])))
+			i += j
+		}
+		parts = append(parts, part.String())
+		if i >= len(s) {
+			break
+		}
+		if s[i] != '.' {
+			return "", "", pgerr.New(pgerr.InvalidTextRepresentation, "invalid name syntax")
+		}
+		i++
+	}
+	switch len(parts) {
+	case 1:
+		return "", parts[0], nil
+	case 2:
+		if parts[0] == "public" {
+			return "public", parts[1], nil
+		}
+		return parts[0], parts[1], nil
+	}
+	return "", "", pgerr.New(pgerr.FeatureNotSupported, "cross-database references are not implemented: %s", s)
+}
+
+// typeAliases are the SQL spellings regtype input accepts besides typname.
+var typeAliases = map[string]string{
+	"integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "real": "float4",
+	"double precision": "float8", "float": "float8", "boolean": "bool", "character varying": "varchar",
+	"character": "bpchar", "char": "bpchar", `"char"`: "char", "decimal": "numeric",
+	"timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
+	"time without time zone": "time", "time with time zone": "timetz",
+}
+
+// lookupType resolves a regtype constant such as 'integer[]' or 'pg_catalog.int4'.
+func lookupType(s string) (uint32, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	name = strings.TrimPrefix(name, "pg_catalog.")
+	array := strings.HasSuffix(name, "[]")
+	name = strings.TrimSpace(strings.TrimSuffix(name, "[]"))
+	if i := strings.IndexByte(name, '('); i > 0 { // varchar(20), numeric(10,2)
+		name = strings.TrimSpace(name[:i])
+	}
+	if a, ok := typeAliases[name]; ok {
+		name = a
+	}
+	info, ok := pgtypes.LookupName(name)
+	if !ok {
+		return 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", s)
+	}
+	if array {
+		if info.ArrayOID == 0 {
+			return 0, pgerr.New(pgerr.UndefinedObject, "type %q does not exist", s)
+		}
+		return info.ArrayOID, nil
+	}
+	return info.OID, nil
+}
+
+// defaultColumnName is the column name PostgreSQL gives an unnamed cast.
+func defaultColumnName(tc *pg_query.TypeCast) string {
+	if cr := tc.Arg.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+		if s := cr.Fields[len(cr.Fields)-1].GetString_(); s != nil {
+			return s.Sval
+		}
+	}
+	_, name := typeNameParts(tc.TypeName)
+	return name
+}
+
+func makeCast(arg *pg_query.Node, tn *pg_query.TypeName, location int32) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: arg, TypeName: tn, Location: location}}}
+}

@@ -1,0 +1,165 @@
+package pgcatalog
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Env is the session state the rewriter consults. The engine's session
+// implements it.
+type Env interface {
+	// Setting returns current_setting(name); names are case-insensitive.
+	Setting(name string) (string, bool)
+	// SetSetting implements set_config(name, value, is_local).
+	SetSetting(name, value string, isLocal bool) error
+	User() string
+	Database() string
+}
+
+// rewriter holds the state of one Rewrite call.
+type rewriter struct {
+	env     Env
+	changed bool
+	err     error
+	// catalog is set once the statement reads a hopsql_catalog relation;
+	// only then are '{…}' array literals converted (elsewhere they may be JSON).
+	catalog   bool
+	arrayLits []*pg_query.A_Const
+	path      []string // search path incl. pg_catalog, computed on first use
+}
+
+// Rewrite rewrites one parsed statement in place so that DuckDB answers as
+// PostgreSQL would: pg_catalog relations and functions go to hopsql_catalog,
+// PostgreSQL-only casts, operators and collations are translated, division
+// raises division_by_zero, and schema public is DuckDB's main. It reports
+// whether the tree changed; when it did not, the caller can run the original
+// SQL text without deparsing.
+func Rewrite(stmt *pg_query.RawStmt, env Env) (changed bool, err error) {
+	if stmt == nil || stmt.Stmt == nil {
+		return false, nil
+	}
+	r := rewriter{env: env}
+	w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+	w.walk(stmt.Stmt)
+	if r.err != nil {
+		return r.changed, r.err
+	}
+	if r.catalog {
+		for _, c := range r.arrayLits {
+			c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: pgArrayToList(c.GetSval().GetSval())}}
+			r.changed = true
+		}
+	}
+	return r.changed, nil
+}
+
+// node is the pre-order callback of the walk.
+func (r *rewriter) node(n *pg_query.Node) bool {
+	if r.err != nil {
+		return false
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_RangeVar:
+		r.readRangeVar(x.RangeVar)
+	case *pg_query.Node_FuncCall:
+		r.funcCall(n, x.FuncCall)
+	case *pg_query.Node_TypeCast:
+		r.typeCast(n, x.TypeCast)
+	case *pg_query.Node_AExpr:
+		r.aExpr(n, x.AExpr)
+	case *pg_query.Node_CollateClause:
+		r.collate(n, x.CollateClause)
+	case *pg_query.Node_SqlvalueFunction:
+		r.sqlValueFunction(n, x.SqlvalueFunction)
+	case *pg_query.Node_ResTarget:
+		r.resTarget(x.ResTarget)
+	case *pg_query.Node_RangeFunction:
+		return r.rangeFunction(x.RangeFunction)
+	}
+	return r.err == nil
+}
+
+// readRangeVar maps a relation read by a query. PostgreSQL searches
+// pg_catalog before the search path, so an unqualified pg_class is the
+// catalog's.
+func (r *rewriter) readRangeVar(rv *pg_query.RangeVar) {
+	if rv.Catalogname != "" {
+		return
+	}
+	switch rv.Schemaname {
+	case "", "pg_catalog":
+		if _, ok := catalogByName[rv.Relname]; ok {
+			rv.Catalogname, rv.Schemaname = catalogDB, "main"
+			r.catalog, r.changed = true, true
+		}
+	case "information_schema":
+		if v, ok := infoSchemaViews[rv.Relname]; ok {
+			rv.Catalogname, rv.Schemaname, rv.Relname = catalogDB, "main", v
+			r.catalog, r.changed = true, true
+		}
+	case "public":
+		rv.Schemaname = "main"
+		r.changed = true
+	}
+}
+
+// dmlRangeVar maps the RangeVars of DML and DDL targets: only public → main.
+func (r *rewriter) dmlRangeVar(rv *pg_query.RangeVar) {
+	if rv.Catalogname == "" && rv.Schemaname == "public" {
+		rv.Schemaname = "main"
+		r.changed = true
+	}
+}
+
+// collate drops COLLATE clauses naming PostgreSQL collations DuckDB lacks;
+// hopsql compares strings bytewise, which is what "C" and default mean here.
+func (r *rewriter) collate(n *pg_query.Node, cc *pg_query.CollateClause) {
+	if cc.Arg == nil || len(cc.Collname) == 0 {
+		return
+	}
+	name := cc.Collname[len(cc.Collname)-1].GetString_().GetSval()
+	if len(cc.Collname) == 1 {
+		switch name {
+		case "default", "C", "POSIX", "ucs_basic":
+		default:
+			return // a DuckDB collation such as nocase
+		}
+	}
+	n.Node = cc.Arg.Node
+	r.changed = true
+}
+
+// sqlValueFunction replaces current_user and friends with the session's values.
+func (r *rewriter) sqlValueFunction(n *pg_query.Node, f *pg_query.SQLValueFunction) {
+	switch f.Op {
+	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE,
+		pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER, pg_query.SQLValueFunctionOp_SVFOP_USER:
+		r.replace(n, strConst(r.env.User()))
+	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
+		r.replace(n, strConst(r.env.Database()))
+	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
+		r.replace(n, strConst(r.currentSchema()))
+	}
+}
+
+// resTarget makes a reg* cast in a select list print the object's name, as
+// PostgreSQL's output function does.
+func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
+	tc := rt.Val.GetTypeCast()
+	if tc == nil {
+		return
+	}
+	if kind := regKind(tc.TypeName); kind != "" {
+		if rt.Name == "" {
+			// PostgreSQL names the column after the cast's type or the
+			// column; keep the name clients expect, e.g. "stxrelid".
+			rt.Name = defaultColumnName(tc)
+		}
+		r.regCast(rt.Val, tc, kind, true)
+	}
+}
+
+// replace swaps n's content for repl's.
+func (r *rewriter) replace(n, repl *pg_query.Node) {
+	n.Node = repl.Node
+	r.changed = true
+}

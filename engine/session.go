@@ -1,0 +1,619 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/engine/pgtypes"
+)
+
+// StartupInfo is what a client sends when it connects.
+type StartupInfo struct {
+	User     string
+	Database string
+	Params   map[string]string // every startup parameter, including user and database
+}
+
+// Field is one result column.
+type Field struct {
+	Name     string
+	Type     pgtypes.Type
+	TableOID uint32
+	Column   int16
+}
+
+// txState is a session's transaction state.
+type txState int
+
+const (
+	txIdle     txState = iota // autocommit
+	txImplicit                // a multi-statement query string runs as one transaction
+	txBlock                   // inside BEGIN … COMMIT
+	txFailed                  // inside a block after an error: only ROLLBACK is accepted
+)
+
+// Session is one client connection's state. Its methods are called from one
+// goroutine (the connection's), except Cancel, which may come from anywhere.
+type Session struct {
+	e    *Engine
+	db   *database
+	conn *duckdb.Conn
+	user string
+
+	set *settings
+	loc *time.Location
+
+	tx         txState
+	txReadOnly bool
+	// txUndo restores settings changed inside the transaction: all of them
+	// on ROLLBACK, the SET LOCAL ones on COMMIT.
+	txUndo []settingUndo
+	// txLog holds the statements with side effects run in the current
+	// transaction; ROLLBACK TO SAVEPOINT replays a prefix of it, since
+	// DuckDB has no savepoints of its own.
+	txLog      []loggedStmt
+	savepoints []savepoint
+
+	named   map[string]*Statement
+	portals map[string]*Portal
+
+	// Notice is called for every NOTICE or WARNING the session raises.
+	Notice func(*pgerr.Error)
+	// ParameterChanged is called when a reported parameter changes.
+	ParameterChanged func(name, value string)
+
+	runMu     sync.Mutex
+	cancelRun context.CancelFunc
+	closed    bool
+}
+
+type settingUndo struct {
+	name, old string
+	local     bool
+}
+
+type loggedStmt struct {
+	sql  string
+	args []driver.NamedValue
+}
+
+type savepoint struct {
+	name string
+	pos  int // len(txLog) when the savepoint was set
+}
+
+// Connect opens a session on the named database.
+func (e *Engine) Connect(ctx context.Context, info StartupInfo) (*Session, error) {
+	e.mu.Lock()
+	db, ok := e.dbs[info.Database]
+	e.mu.Unlock()
+	if !ok {
+		return nil, pgerr.Fatal(pgerr.InvalidCatalogName, "database %q does not exist", info.Database)
+	}
+	set, err := newSettings(info.Params, info.User)
+	if err != nil {
+		var pe *pgerr.Error
+		if errors.As(err, &pe) {
+			pe.Severity = "FATAL"
+		}
+		return nil, err
+	}
+	if u, ok := e.users.Get(info.User); ok && !u.Superuser {
+		set.vals["is_superuser"] = "off"
+	}
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database %q: %w", db.name, err)
+	}
+	s := &Session{
+		e: e, db: db, conn: c.(*duckdb.Conn), user: info.User, set: set,
+		named: map[string]*Statement{}, portals: map[string]*Portal{},
+		Notice: func(*pgerr.Error) {}, ParameterChanged: func(string, string) {},
+	}
+	for _, name := range []string{"TimeZone", "search_path"} {
+		v, _ := set.get(name)
+		if err := s.applyToDuckDB(ctx, name, v); err != nil {
+			s.conn.Close()
+			return nil, err
+		}
+	}
+	db.sessions.Add(1)
+	return s, nil
+}
+
+// Close releases the session's statements, portals and DuckDB connection;
+// an open transaction is rolled back.
+func (s *Session) Close() error {
+	s.runMu.Lock()
+	if s.closed {
+		s.runMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.runMu.Unlock()
+	for name := range s.portals {
+		s.ClosePortal(name)
+	}
+	for name := range s.named {
+		s.CloseStatement(name)
+	}
+	s.db.sessions.Add(-1)
+	return s.conn.Close() // DuckDB rolls back an open transaction
+}
+
+// Cancel interrupts the statement running now, if any. Safe from any goroutine.
+func (s *Session) Cancel() {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.cancelRun != nil {
+		s.cancelRun()
+	}
+}
+
+// User is the session's user name.
+func (s *Session) User() string { return s.user }
+
+// Database is the session's database name.
+func (s *Session) Database() string { return s.db.name }
+
+// Setting returns a configuration parameter (for pgcatalog's current_setting).
+func (s *Session) Setting(name string) (string, bool) { return s.set.get(name) }
+
+// SetSetting is set_config(): it changes a parameter for the session or the transaction.
+func (s *Session) SetSetting(name, value string, isLocal bool) error {
+	return s.setParam(context.Background(), name, value, isLocal)
+}
+
+// ReportedParameters lists the ParameterStatus values sent at startup.
+func (s *Session) ReportedParameters() [][2]string { return s.set.reported() }
+
+// Location is the session's TimeZone.
+func (s *Session) Location() *time.Location {
+	if s.loc == nil {
+		v, _ := s.set.get("TimeZone")
+		s.loc, _ = loadLocation(v)
+		if s.loc == nil {
+			s.loc = time.UTC
+		}
+	}
+	return s.loc
+}
+
+// ExtraFloatDigits is the extra_float_digits setting.
+func (s *Session) ExtraFloatDigits() int {
+	v, _ := s.set.get("extra_float_digits")
+	n := 1
+	fmt.Sscan(v, &n)
+	return n
+}
+
+// TxStatus is the ReadyForQuery status byte: 'I', 'T' or 'E'.
+func (s *Session) TxStatus() byte {
+	switch s.tx {
+	case txBlock:
+		return 'T'
+	case txFailed:
+		return 'E'
+	}
+	return 'I'
+}
+
+// runContext derives the context one statement runs under: cancellable by
+// Cancel and bounded by statement_timeout.
+func (s *Session) runContext(ctx context.Context) (context.Context, func()) {
+	var cancel context.CancelFunc
+	v, _ := s.set.get("statement_timeout")
+	if d, err := parseDurationMillis(v); err == nil && d > 0 {
+		ctx, cancel = context.WithTimeout(ctx, d)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
+	s.runMu.Lock()
+	s.cancelRun = cancel
+	s.runMu.Unlock()
+	return ctx, func() {
+		s.runMu.Lock()
+		s.cancelRun = nil
+		s.runMu.Unlock()
+		cancel()
+	}
+}
+
+func (s *Session) exec(ctx context.Context, sql string) error {
+	_, err := s.conn.ExecContext(ctx, sql, nil)
+	return err
+}
+
+// fail records an error: a transaction block becomes failed, an implicit
+// transaction is rolled back.
+func (s *Session) fail(ctx context.Context) {
+	switch s.tx {
+	case txBlock:
+		s.tx = txFailed
+	case txImplicit:
+		s.rollback(ctx)
+	}
+}
+
+func (s *Session) rollback(ctx context.Context) error {
+	err := s.exec(context.WithoutCancel(ctx), "ROLLBACK")
+	s.endTx(false)
+	return err
+}
+
+// endTx resets the transaction state, undoing settings as PostgreSQL does.
+func (s *Session) endTx(committed bool) {
+	for i := len(s.txUndo) - 1; i >= 0; i-- {
+		u := s.txUndo[i]
+		if !committed || u.local {
+			s.restoreParam(u.name, u.old)
+		}
+	}
+	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
+	// Portals do not outlive their transaction (no WITH HOLD cursors).
+	for name, p := range s.portals {
+		if name != "" && p.stmt != nil {
+			s.ClosePortal(name)
+		}
+	}
+}
+
+// Sync ends an implicit transaction: committed if nothing failed. The wire
+// layer calls it at Sync and at the end of a simple query.
+func (s *Session) Sync(ctx context.Context) error {
+	if s.tx != txImplicit {
+		return nil
+	}
+	if err := s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		s.endTx(false)
+		return pgerr.From(err)
+	}
+	s.endTx(true)
+	return nil
+}
+
+// notice sends a NOTICE or WARNING to the client.
+func (s *Session) notice(severity, code, format string, args ...any) {
+	e := pgerr.New(code, format, args...)
+	e.Severity = severity
+	s.Notice(e)
+}
+
+// A Piece is one statement of a query string.
+type Piece struct {
+	SQL    string           // the statement's own text
+	Offset int              // where it starts in the query string (for error positions)
+	raw    *pg_query.RawStmt // nil when pg_query could not parse it (DuckDB-only syntax)
+	multi  bool             // one of several statements in a simple query
+}
+
+// Split parses a simple-query string into statements. PostgreSQL parses the
+// whole string before running any of it, so a syntax error anywhere means
+// nothing runs. Statements only DuckDB understands (ASOF JOIN, FROM-first,
+// PIVOT, …) are kept as text and passed to DuckDB unchanged.
+func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
+	tree, perr := parseCached(sql)
+	var pieces []*Piece
+	if perr == nil {
+		for _, raw := range tree.Stmts {
+			start, end := int(raw.StmtLocation), int(raw.StmtLocation+raw.StmtLen)
+			if raw.StmtLen == 0 {
+				end = len(sql)
+			}
+			pieces = append(pieces, &Piece{SQL: strings.TrimSpace(sql[start:end]), Offset: start, raw: raw})
+		}
+	} else {
+		spans, err := splitStatements(sql)
+		if err != nil {
+			return nil, pgerr.From(perr)
+		}
+		for _, sp := range spans {
+			part := sql[sp.start:sp.end]
+			p := &Piece{SQL: strings.TrimSpace(part), Offset: sp.start}
+			t, err := pg_query.Parse(part)
+			switch {
+			case err == nil && len(t.Stmts) == 1:
+				p.raw = t.Stmts[0]
+			case !s.duckdbParses(ctx, part):
+				// Neither grammar accepts it: report PostgreSQL's error,
+				// positioned in the whole string.
+				pe := pgerr.From(perr)
+				if err != nil {
+					pe = pgerr.From(err)
+					if pe.Position > 0 {
+						pe.Position += utf8Offset(sql, sp.start)
+					}
+				}
+				return nil, pe
+			}
+			pieces = append(pieces, p)
+		}
+	}
+	for _, p := range pieces {
+		p.multi = len(pieces) > 1
+	}
+	return pieces, nil
+}
+
+// utf8Offset converts a byte offset to the character count PostgreSQL positions use.
+func utf8Offset(s string, byteOff int) int {
+	return len([]rune(s[:byteOff]))
+}
+
+// duckdbParses reports whether DuckDB accepts a statement pg_query rejected.
+func (s *Session) duckdbParses(ctx context.Context, sql string) bool {
+	st, err := s.conn.PrepareContext(ctx, sql)
+	if err != nil {
+		var de *duckdb.Error
+		if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeParser || de.Type == duckdb.ErrorTypeSyntax) {
+			return false
+		}
+		// It parsed; binding failed. Let the real execution report that error.
+		return true
+	}
+	st.Close()
+	return true
+}
+
+// PreparePiece prepares one statement of a simple query as the unnamed statement.
+func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error) {
+	if p.multi && s.tx == txIdle {
+		if err := s.exec(ctx, "BEGIN"); err != nil {
+			return nil, pgerr.From(err)
+		}
+		s.tx = txImplicit
+	}
+	st, err := s.prepare(ctx, p.SQL, p.raw, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.replaceStatement("", st)
+	return st, nil
+}
+
+// Prepare is the extended protocol's Parse.
+func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (*Statement, error) {
+	if name != "" {
+		if _, ok := s.named[name]; ok {
+			return nil, pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", name)
+		}
+	}
+	tree, perr := parseCached(sql)
+	var raw *pg_query.RawStmt
+	switch {
+	case perr == nil && len(tree.Stmts) > 1:
+		return nil, pgerr.New(pgerr.SyntaxError, "cannot insert multiple commands into a prepared statement")
+	case perr == nil && len(tree.Stmts) == 1:
+		raw = tree.Stmts[0]
+	case perr != nil:
+		spans, err := splitStatements(sql)
+		if err != nil || len(spans) > 1 {
+			return nil, pgerr.From(perr)
+		}
+		if !s.duckdbParses(ctx, sql) {
+			return nil, pgerr.From(perr)
+		}
+	}
+	st, err := s.prepare(ctx, sql, raw, paramOIDs)
+	if err != nil {
+		return nil, err
+	}
+	st.Name = name
+	s.replaceStatement(name, st)
+	return st, nil
+}
+
+func (s *Session) replaceStatement(name string, st *Statement) {
+	if old, ok := s.named[name]; ok && old != st {
+		old.close()
+	}
+	s.named[name] = st
+}
+
+// Statement returns a prepared statement by name ("" is the unnamed one).
+func (s *Session) Statement(name string) (*Statement, bool) {
+	st, ok := s.named[name]
+	return st, ok
+}
+
+// CloseStatement drops a prepared statement; closing a missing one is not an error.
+func (s *Session) CloseStatement(name string) {
+	if st, ok := s.named[name]; ok {
+		st.close()
+		delete(s.named, name)
+	}
+}
+
+// Portal returns a portal by name.
+func (s *Session) Portal(name string) (*Portal, bool) {
+	p, ok := s.portals[name]
+	return p, ok
+}
+
+// ClosePortal closes a portal and its open result.
+func (s *Session) ClosePortal(name string) {
+	if p, ok := s.portals[name]; ok {
+		p.close()
+		delete(s.portals, name)
+	}
+}
+
+// Bind creates a portal from a prepared statement and its parameter values.
+func (s *Session) Bind(portal, stmtName string, args []any) (*Portal, error) {
+	st, ok := s.named[stmtName]
+	if !ok {
+		return nil, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", stmtName)
+	}
+	if portal != "" {
+		if _, ok := s.portals[portal]; ok {
+			return nil, pgerr.New(pgerr.DuplicateCursor, "portal %q already exists", portal)
+		}
+	}
+	if len(args) != len(st.ParamOIDs) {
+		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d",
+			len(args), stmtName, len(st.ParamOIDs))
+	}
+	p := &Portal{Name: portal, stmt: st}
+	if len(args) > 0 {
+		p.args = make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			p.args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+	}
+	s.ClosePortal(portal)
+	s.portals[portal] = p
+	return p, nil
+}
+
+// Result is how an Execute ended.
+type Result struct {
+	Tag       string // the command tag; empty when Suspended
+	Suspended bool   // the row limit was reached and the portal can go on
+	Empty     bool   // the query string was empty
+}
+
+// RowSink receives result rows. The slice is reused between calls.
+type RowSink func(row []driver.Value) error
+
+// Execute runs a portal, passing at most maxRows rows to sink (0: all).
+func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowSink) (res Result, err error) {
+	st := p.stmt
+	if s.tx == txFailed && !(st.kind == kindTx && st.txAllowedWhenFailed()) {
+		return Result{}, pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	if s.txReadOnly && st.write {
+		return Result{}, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", st.tag)
+	}
+	defer func() {
+		if err != nil {
+			err = pgerr.From(err)
+			if st.kind != kindTx {
+				s.fail(ctx)
+			}
+		}
+	}()
+	if p.done {
+		return Result{Tag: p.tag}, nil
+	}
+	switch st.kind {
+	case kindEmpty:
+		return Result{Empty: true}, nil
+	case kindDuck:
+		return s.executeDuck(ctx, p, maxRows, sink)
+	case kindTx:
+		tag, err := s.execTx(ctx, st)
+		return Result{Tag: tag}, err
+	case kindSet:
+		return Result{Tag: st.tag}, s.execSet(ctx, st)
+	case kindShow:
+		return s.execShow(p, maxRows, sink)
+	case kindCreateDB, kindDropDB:
+		if s.tx != txIdle {
+			return Result{}, pgerr.New(pgerr.ActiveSQLTransaction, "%s cannot run inside a transaction block", st.tag)
+		}
+		if st.kind == kindCreateDB {
+			err = s.e.CreateDatabase(ctx, st.dbName)
+		} else {
+			err = s.e.DropDatabase(ctx, st.dbName, st.missingOK)
+		}
+		return Result{Tag: st.tag}, err
+	case kindDiscard:
+		if s.tx != txIdle {
+			return Result{}, pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
+		}
+		return Result{Tag: st.tag}, s.discardAll(ctx, st)
+	case kindDeallocate:
+		if st.dbName == "" {
+			for name := range s.named {
+				if name != "" {
+					s.CloseStatement(name)
+				}
+			}
+		} else if _, ok := s.named[st.dbName]; !ok {
+			return Result{}, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", st.dbName)
+		} else {
+			s.CloseStatement(st.dbName)
+		}
+		return Result{Tag: st.tag}, nil
+	case kindNoop:
+		if st.tag == "LOCK TABLE" && s.tx == txIdle {
+			return Result{}, pgerr.New(pgerr.NoActiveSQLTransaction, "LOCK TABLE can only be used in transaction blocks")
+		}
+		return Result{Tag: st.tag}, nil
+	case kindCopy:
+		return Result{}, pgerr.New(pgerr.ProtocolViolation, "COPY must be run through the COPY sub-protocol")
+	}
+	return Result{}, pgerr.New(pgerr.InternalError, "unknown statement kind %d", st.kind)
+}
+
+func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink RowSink) (Result, error) {
+	st := p.stmt
+	if p.rows == nil {
+		rctx, done := s.runContext(ctx)
+		defer done()
+		ds, err := st.acquire(rctx, s)
+		if err != nil {
+			return Result{}, err
+		}
+		p.duck = ds
+		if !st.returnsRows {
+			r, err := ds.ExecContext(rctx, p.args)
+			st.release(ds)
+			p.duck = nil
+			if err != nil {
+				return Result{}, err
+			}
+			n, _ := r.RowsAffected()
+			s.logWrite(st, p.args)
+			p.done, p.tag = true, st.completeTag(n)
+			return Result{Tag: p.tag}, nil
+		}
+		rows, err := ds.QueryContext(rctx, p.args)
+		if err != nil {
+			st.release(ds)
+			p.duck = nil
+			return Result{}, err
+		}
+		p.rows = rows
+		p.row = make([]driver.Value, len(st.Fields))
+		s.logWrite(st, p.args)
+	}
+	sent := int64(0)
+	for maxRows <= 0 || sent < int64(maxRows) {
+		err := p.rows.Next(p.row)
+		if err == io.EOF {
+			p.finish(sent)
+			return Result{Tag: p.tag}, nil
+		}
+		if err != nil {
+			p.close()
+			return Result{}, err
+		}
+		if err := sink(p.row); err != nil {
+			return Result{}, err
+		}
+		sent++
+	}
+	return Result{Suspended: true}, nil
+}
+
+// logWrite remembers a statement with side effects for savepoint replay.
+func (s *Session) logWrite(st *Statement, args []driver.NamedValue) {
+	if (s.tx == txBlock) && st.write {
+		s.txLog = append(s.txLog, loggedStmt{sql: st.duckSQL, args: args})
+	}
+}
+
+// Fail records an error the wire layer raised outside Execute (a bad Bind,
+// a failed Parse): it aborts the transaction as any error does.
+func (s *Session) Fail(ctx context.Context) { s.fail(ctx) }

@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/engine/pgtypes"
+)
+
+// Statement is a prepared statement.
+type Statement struct {
+	Name      string
+	SQL       string
+	ParamOIDs []uint32
+	// Fields describes the result rows; nil when the statement returns none.
+	Fields []Field
+
+	kind  kind
+	tag   string
+	// names are PostgreSQL's names for the result columns, when known.
+	names []string
+	write bool
+	node  *pg_query.Node
+
+	// DuckDB side: the SQL DuckDB runs and its prepared statement. A second
+	// portal on a statement whose DuckDB statement is still reading rows gets
+	// a fresh one (DuckDB allows one open result per prepared statement).
+	duckSQL     string
+	duck        *duckdb.Stmt
+	duckBusy    bool
+	returnsRows bool
+
+	// Utility statement details.
+	dbName    string
+	missingOK bool
+	copy      *CopyPlan
+}
+
+// Tag is the statement's command verb (SELECT, INSERT, …).
+func (st *Statement) Tag() string { return st.tag }
+
+// Copy returns the COPY plan for COPY … FROM STDIN / TO STDOUT statements.
+func (st *Statement) Copy() *CopyPlan { return st.copy }
+
+func (st *Statement) close() {
+	if st.duck != nil {
+		st.duck.Close()
+		st.duck = nil
+	}
+}
+
+func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, error) {
+	if st.duck != nil && !st.duckBusy {
+		st.duckBusy = true
+		return st.duck, nil
+	}
+	ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+	if err != nil {
+		return nil, err
+	}
+	return ds.(*duckdb.Stmt), nil
+}
+
+func (st *Statement) release(ds *duckdb.Stmt) {
+	if ds == st.duck {
+		st.duckBusy = false
+	} else {
+		ds.Close()
+	}
+}
+
+func (st *Statement) completeTag(n int64) string {
+	switch st.tag {
+	case "INSERT":
+		return fmt.Sprintf("INSERT 0 %d", n)
+	case "SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE":
+		return fmt.Sprintf("%s %d", st.tag, n)
+	}
+	return st.tag
+}
+
+func (st *Statement) txAllowedWhenFailed() bool {
+	t := st.node.GetTransactionStmt()
+	if t == nil {
+		return false
+	}
+	switch t.Kind {
+	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT, pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK,
+		pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return true
+	}
+	return false
+}
+
+// Portal is a bound statement, possibly partly read.
+type Portal struct {
+	Name string
+	stmt *Statement
+	args []driver.NamedValue
+
+	duck *duckdb.Stmt
+	rows driver.Rows
+	row  []driver.Value
+	done bool
+	tag  string
+	// showRows are the rows of a SHOW statement.
+	showRows [][]driver.Value
+}
+
+// Statement is the portal's prepared statement.
+func (p *Portal) Statement() *Statement { return p.stmt }
+
+func (p *Portal) finish(n int64) {
+	p.tag = p.stmt.completeTag(n)
+	p.done = true
+	p.close()
+}
+
+func (p *Portal) close() {
+	if p.rows != nil {
+		p.rows.Close()
+		p.rows = nil
+	}
+	if p.duck != nil {
+		p.stmt.release(p.duck)
+		p.duck = nil
+	}
+}
+
+// prepare classifies a statement and, for DuckDB statements, rewrites and
+// prepares it. raw is nil for text pg_query could not parse.
+func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt, paramOIDs []uint32) (*Statement, error) {
+	st := &Statement{SQL: sql, kind: kindDuck, duckSQL: sql, write: true}
+	if raw == nil && strings.TrimSpace(strings.Trim(sql, "; \t\r\n")) == "" {
+		st.kind, st.write = kindEmpty, false
+		return st, nil
+	}
+	if raw != nil {
+		st.node = raw.Stmt
+		c := classify(raw.Stmt)
+		st.kind, st.tag, st.write = c.kind, c.tag, c.write
+		if err := s.prepareUtility(ctx, st, raw); err != nil {
+			return nil, err
+		}
+		if st.kind != kindDuck {
+			st.ParamOIDs = paramOIDs
+			return st, nil
+		}
+		// Names first: the rewrite replaces nodes the names derive from.
+		st.names = targetNames(raw.Stmt)
+		changed, err := pgcatalog.Rewrite(raw, s)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			out, err := deparse(raw.Stmt)
+			if err != nil {
+				return nil, fmt.Errorf("deparse rewritten statement: %w", err)
+			}
+			st.duckSQL = out
+		}
+		st.returnsRows = c.rows
+	}
+	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// prepareDuck prepares st.duckSQL on DuckDB and derives parameter and result
+// types. Parameters whose type the client declared, or whose type DuckDB
+// cannot infer, are cast explicitly and the statement prepared again, so
+// that DuckDB sees the same types PostgreSQL would.
+func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.RawStmt, paramOIDs []uint32) error {
+	ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+	if err != nil {
+		return pgerr.From(err)
+	}
+	stmt := ds.(*duckdb.Stmt)
+	n := stmt.NumInput()
+	if len(paramOIDs) > n {
+		n = len(paramOIDs)
+	}
+	oids := make([]uint32, n)
+	casts := map[int32]string{}
+	for i := 0; i < n; i++ {
+		var want uint32
+		if i < len(paramOIDs) {
+			want = paramOIDs[i]
+		}
+		got := uint32(0)
+		if i < stmt.NumInput() {
+			if t, err := stmt.ParamType(i + 1); err == nil {
+				got = oidOfDuckType(t)
+			}
+		}
+		switch {
+		case want != 0 && want != got:
+			oids[i] = want
+			if info, ok := pgtypes.Lookup(want); ok {
+				casts[int32(i+1)] = info.DuckDB
+			}
+		case got == 0:
+			oids[i] = pgtypes.UnknownOID
+			casts[int32(i+1)] = "VARCHAR"
+			oids[i] = 25 // text, as PostgreSQL resolves an unknown-typed parameter
+		default:
+			oids[i] = got
+		}
+	}
+	if len(casts) > 0 && raw != nil {
+		stmt.Close()
+		castParams(raw.Stmt, casts)
+		out, err := deparse(raw.Stmt)
+		if err != nil {
+			return fmt.Errorf("deparse with parameter casts: %w", err)
+		}
+		st.duckSQL = out
+		ds, err = s.conn.PrepareContext(ctx, st.duckSQL)
+		if err != nil {
+			return pgerr.From(err)
+		}
+		stmt = ds.(*duckdb.Stmt)
+	}
+	st.ParamOIDs = oids
+	st.duck = stmt
+	if raw == nil {
+		// Text DuckDB alone parsed: decide from DuckDB's own classification.
+		t, _ := stmt.StatementType()
+		st.tag, st.write = duckStatementTag(t)
+		st.returnsRows = t == duckdb.STATEMENT_TYPE_SELECT || t == duckdb.STATEMENT_TYPE_EXPLAIN ||
+			t == duckdb.STATEMENT_TYPE_PRAGMA || t == duckdb.STATEMENT_TYPE_CALL || t == duckdb.STATEMENT_TYPE_RELATION
+	}
+	if !st.returnsRows {
+		return nil
+	}
+	cols, err := stmt.ColumnCount()
+	if err != nil {
+		return pgerr.From(err)
+	}
+	names := st.names
+	st.Fields = make([]Field, cols)
+	for i := 0; i < cols; i++ {
+		name, _ := stmt.ColumnName(i)
+		if len(names) == cols {
+			name = names[i]
+		}
+		f := Field{Name: name, Type: pgtypes.Type{OID: 25, Typmod: -1, Size: -1}}
+		if ti, err := stmt.ColumnTypeInfo(i); err == nil && ti != nil {
+			f.Type = pgtypes.FromDuckDB(ti)
+		}
+		st.Fields[i] = f
+	}
+	return nil
+}
+
+func oidOfDuckType(t duckdb.Type) uint32 {
+	switch t {
+	case duckdb.TYPE_INVALID, duckdb.TYPE_ANY, duckdb.TYPE_SQLNULL:
+		return 0
+	}
+	ti, err := duckdb.NewTypeInfo(t)
+	if err != nil {
+		// Nested types need details NewTypeInfo cannot invent; text is what
+		// a client can always send and DuckDB can always cast.
+		return 25
+	}
+	return pgtypes.FromDuckDB(ti).OID
+}
+
+// castParams wraps $n in the given DuckDB type casts.
+func castParams(stmt *pg_query.Node, casts map[int32]string) {
+	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		// The replacement holds the same ParamRef: do not descend into it.
+		return !castParam(n, casts)
+	})
+}
+
+// castParam replaces a ParamRef node in place by a cast of it and reports
+// whether it did. Replacing the node's payload keeps the parent's pointer
+// valid, so no parent links are needed.
+func castParam(n *pg_query.Node, casts map[int32]string) bool {
+	pr := n.GetParamRef()
+	if pr == nil {
+		return false
+	}
+	typ, ok := casts[pr.Number]
+	if !ok {
+		return false
+	}
+	inner := &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: pr.Number, Location: pr.Location}}}
+	tn := &pg_query.TypeName{Typemod: -1, Location: -1}
+	base, isArray := strings.CutSuffix(typ, "[]")
+	tn.Names = []*pg_query.Node{pg_query.MakeStrNode(strings.ToLower(base))}
+	if isArray {
+		tn.ArrayBounds = []*pg_query.Node{pg_query.MakeIntNode(-1)}
+	}
+	n.Node = &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: inner, TypeName: tn, Location: -1}}
+	return true
+}
+
+func duckStatementTag(t duckdb.StmtType) (string, bool) {
+	switch t {
+	case duckdb.STATEMENT_TYPE_SELECT, duckdb.STATEMENT_TYPE_RELATION:
+		return "SELECT", false
+	case duckdb.STATEMENT_TYPE_INSERT:
+		return "INSERT", true
+	case duckdb.STATEMENT_TYPE_UPDATE:
+		return "UPDATE", true
+	case duckdb.STATEMENT_TYPE_DELETE:
+		return "DELETE", true
+	case duckdb.STATEMENT_TYPE_EXPLAIN:
+		return "EXPLAIN", false
+	case duckdb.STATEMENT_TYPE_CREATE:
+		return "CREATE", true
+	case duckdb.STATEMENT_TYPE_DROP:
+		return "DROP", true
+	case duckdb.STATEMENT_TYPE_ALTER:
+		return "ALTER", true
+	case duckdb.STATEMENT_TYPE_COPY:
+		return "COPY", true
+	case duckdb.STATEMENT_TYPE_PRAGMA:
+		return "PRAGMA", false
+	case duckdb.STATEMENT_TYPE_ATTACH:
+		return "ATTACH", true
+	case duckdb.STATEMENT_TYPE_DETACH:
+		return "DETACH", true
+	case duckdb.STATEMENT_TYPE_LOAD:
+		return "LOAD", false
+	case duckdb.STATEMENT_TYPE_CALL:
+		return "CALL", false
+	}
+	return "OK", true
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the real clients and the reference server the tests drive, from
+# Debian, when they are missing: psql and PostgreSQL 15, PgJDBC 42.5 with a
+# JDK, and psycopg2 for /usr/bin/python3.
+set -euo pipefail
+need=()
+command -v psql >/dev/null || need+=(postgresql-client-15)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+[ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
+command -v javac >/dev/null || need+=(default-jdk-headless)
+/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need+=(python3-psycopg2)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# PostgreSQL refuses to run as root; tests that start it use this account.
+id postgres >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && useradd -m -s /bin/bash postgres; } || true
+echo "test dependencies present"
