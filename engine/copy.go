@@ -2,8 +2,8 @@ package engine
 
 import (
 	"bufio"
-	"database/sql/driver"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"

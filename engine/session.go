@@ -291,10 +291,10 @@ func (s *Session) notice(severity, code, format string, args ...any) {
 
 // A Piece is one statement of a query string.
 type Piece struct {
-	SQL    string           // the statement's own text
-	Offset int              // where it starts in the query string (for error positions)
+	SQL    string            // the statement's own text
+	Offset int               // where it starts in the query string (for error positions)
 	raw    *pg_query.RawStmt // nil when pg_query could not parse it (DuckDB-only syntax)
-	multi  bool             // one of several statements in a simple query
+	multi  bool              // one of several statements in a simple query
 }
 
 // Split parses a simple-query string into statements. PostgreSQL parses the

@@ -22,8 +22,8 @@ type Statement struct {
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field
 
-	kind  kind
-	tag   string
+	kind kind
+	tag  string
 	// names are PostgreSQL's names for the result columns, when known.
 	names []string
 	write bool
@@ -190,18 +190,32 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 	}
 	oids := make([]uint32, n)
 	casts := map[int32]string{}
+	insertTypes := s.insertParamTypes(ctx, raw)
 	for i := 0; i < n; i++ {
 		var want uint32
 		if i < len(paramOIDs) {
 			want = paramOIDs[i]
 		}
 		got := uint32(0)
+		nested := false
 		if i < stmt.NumInput() {
 			if t, err := stmt.ParamType(i + 1); err == nil {
 				got = oidOfDuckType(t)
+				nested = t == duckdb.TYPE_LIST || t == duckdb.TYPE_ARRAY
 			}
 		}
 		switch {
+		case want == 0 && nested && insertTypes[int32(i+1)].OID != 0:
+			t := insertTypes[int32(i+1)]
+			oids[i] = t.OID
+			if info, ok := pgtypes.Lookup(t.OID); ok {
+				casts[int32(i+1)] = info.DuckDB
+			}
+		case want == 0 && nested:
+			// DuckDB's API names only LIST, not the element type: describe the
+			// parameter as text[] and let DuckDB cast the strings to the target.
+			oids[i] = pgtypes.ArrayOf(25)
+			casts[int32(i+1)] = "VARCHAR[]"
 		case want != 0 && want != got:
 			oids[i] = want
 			if info, ok := pgtypes.Lookup(want); ok {
@@ -338,4 +352,42 @@ func duckStatementTag(t duckdb.StmtType) (string, bool) {
 		return "CALL", false
 	}
 	return "OK", true
+}
+
+// insertParamTypes maps the $n that stand alone in an INSERT … VALUES list to
+// their target column's type. DuckDB's API names only the outer type of a
+// LIST parameter; the column knows the element type too.
+func (s *Session) insertParamTypes(ctx context.Context, raw *pg_query.RawStmt) map[int32]pgtypes.Type {
+	if raw == nil {
+		return nil
+	}
+	ins := raw.Stmt.GetInsertStmt()
+	if ins == nil || ins.SelectStmt.GetSelectStmt() == nil || len(ins.SelectStmt.GetSelectStmt().ValuesLists) == 0 {
+		return nil
+	}
+	cols := "*"
+	if len(ins.Cols) > 0 {
+		names := make([]string, len(ins.Cols))
+		for i, c := range ins.Cols {
+			names[i] = quoteIdent(c.GetResTarget().GetName())
+		}
+		cols = strings.Join(names, ", ")
+	}
+	ds, err := s.conn.PrepareContext(ctx, "SELECT "+cols+" FROM "+relationName(ins.Relation)+" LIMIT 0")
+	if err != nil {
+		return nil
+	}
+	probe := ds.(*duckdb.Stmt)
+	defer probe.Close()
+	out := map[int32]pgtypes.Type{}
+	for _, row := range ins.SelectStmt.GetSelectStmt().ValuesLists {
+		for i, v := range row.GetList().GetItems() {
+			if pr := v.GetParamRef(); pr != nil {
+				if ti, err := probe.ColumnTypeInfo(i); err == nil {
+					out[pr.Number] = pgtypes.FromDuckDB(ti)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -404,5 +404,3 @@ func (c *conn) watchDisconnect() (stop func()) {
 		})
 	}
 }
-
-

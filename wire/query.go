@@ -201,11 +201,7 @@ func (c *conn) bind(m *pgproto3.Bind) {
 		}
 		v, err := codec.DecodeParam(st.ParamOIDs[i], f, raw)
 		if err != nil {
-			pe := pgerr.From(err)
-			if f == 1 {
-				pe = pgerr.New(pgerr.InvalidBinaryRepresentation, "incorrect binary data format in bind parameter %d", i+1)
-			}
-			c.extendedError(pe)
+			c.extendedError(codec.BindError(err, i+1))
 			return
 		}
 		args[i] = v

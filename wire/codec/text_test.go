@@ -311,7 +311,7 @@ func TestTextArrays(t *testing.T) {
 		{"numeric", pgtype.NumericArrayOID, nil, []any{dec(150, 2)}, "{1.50}"},
 		// SELECT ARRAY['1 day'::interval,'-1 days +02:00:00'], ARRAY['2024-01-01 12:00:00+00'::timestamptz],
 		//   ARRAY[1.5::float4, 'NaN'], ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid], ARRAY[[1,2],[3,NULL]]
-		{"intervals", pgtype.IntervalArrayOID, nil, []any{iv(0, 1, 0), iv(0, -1, 2 * usecsPerHour)}, `{"1 day","-1 days +02:00:00"}`},
+		{"intervals", pgtype.IntervalArrayOID, nil, []any{iv(0, 1, 0), iv(0, -1, 2*usecsPerHour)}, `{"1 day","-1 days +02:00:00"}`},
 		{"timestamptz", pgtype.TimestamptzArrayOID, nil, []any{time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)}, `{"2024-01-01 12:00:00+00"}`},
 		{"float4", pgtype.Float4ArrayOID, nil, []any{float32(1.5), float32(math.NaN())}, "{1.5,NaN}"},
 		{"uuid", pgtype.UUIDArrayOID, nil, []any{[]byte{0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11}}, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"},
