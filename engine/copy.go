@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -226,17 +225,23 @@ type CopyIn struct {
 	s     *Session
 	plan  *CopyPlan
 	fifo  string
-	w     *os.File
-	bw    *bufio.Writer
 	conv  *textToCSV
 	ownTx bool
-	done  chan error
-	count atomic.Int64
-	// failed is set once DuckDB stopped reading: further data is discarded
-	// until the client finishes, and Finish reports DuckDB's error.
-	failed atomic.Bool
-	mu     sync.Mutex
-	row    []byte
+	count int64
+	row   []byte
+
+	// The FIFO's write end opens only once DuckDB has opened the read end
+	// (a blocking open), so no data can be written into a pipe nobody will
+	// read, and closing it always means EOF to a reader that exists.
+	opened chan struct{}
+	w      *os.File
+	bw     *bufio.Writer
+	// done closes when DuckDB's COPY statement has returned; err is its error.
+	done chan struct{}
+	err  error
+	// failed: DuckDB stopped reading; further data is discarded until the
+	// client finishes, and Finish reports DuckDB's error.
+	failed bool
 }
 
 var copySeq atomic.Int64
@@ -246,7 +251,7 @@ var copySeq atomic.Int64
 // and typed by the target table) rather than one INSERT at a time.
 func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, error) {
 	if s.tx == txFailed {
-		return nil, pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+		return nil, errAborted()
 	}
 	if s.txReadOnly {
 		return nil, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
@@ -260,40 +265,73 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return nil, fmt.Errorf("copy: make fifo: %w", err)
 	}
-	// O_RDWR opens without waiting for the reader, and the poller makes
-	// Write interruptible by Close when DuckDB stops reading.
-	w, err := os.OpenFile(fifo, os.O_RDWR, 0)
-	if err != nil {
-		os.Remove(fifo)
-		return nil, fmt.Errorf("copy: open fifo: %w", err)
-	}
-	c := &CopyIn{s: s, plan: plan, fifo: fifo, w: w, bw: bufio.NewWriterSize(w, 256<<10), done: make(chan error, 1)}
+	c := &CopyIn{s: s, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
 	if plan.Format == CopyText {
 		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header}
 	}
 	if s.tx == txIdle {
 		// COPY must be all or nothing even if the client aborts midway.
 		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
-			c.cleanup()
+			os.Remove(fifo)
 			return nil, pgerr.From(err)
 		}
 		c.ownTx = true
 	}
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			c.w, c.bw = w, bufio.NewWriterSize(w, 256<<10)
+		}
+		close(c.opened)
+	}()
 	sql := "COPY " + plan.target + " FROM " + quoteLiteral(fifo) + " (" + c.duckOptions() + ")"
 	rctx, finish := s.runContext(ctx)
 	go func() {
 		defer finish()
 		r, err := s.conn.ExecContext(rctx, sql, nil)
 		if err == nil {
-			n, _ := r.RowsAffected()
-			c.count.Store(n)
-		} else {
-			c.failed.Store(true)
-			c.w.Close() // unblock a Write waiting on a full pipe
+			c.count, _ = r.RowsAffected()
 		}
-		c.done <- err
+		c.err = err
+		close(c.done)
+		// DuckDB may have failed before opening the FIFO: open the read end
+		// ourselves so the writer's blocking open returns.
+		select {
+		case <-c.opened:
+		default:
+			if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+				<-c.opened
+				r.Close()
+			}
+		}
 	}()
 	return c, nil
+}
+
+// writer waits until the FIFO is open for writing; false means DuckDB
+// ended before reading anything.
+func (c *CopyIn) writer() bool {
+	if c.failed {
+		return false
+	}
+	select {
+	case <-c.opened:
+	case <-c.done:
+		<-c.opened
+	}
+	if c.w == nil || isClosed(c.done) && c.err != nil {
+		c.failed = true
+	}
+	return !c.failed
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func (c *CopyIn) duckOptions() string {
@@ -317,7 +355,7 @@ func (c *CopyIn) duckOptions() string {
 
 // Write passes raw COPY data (text or CSV format) to DuckDB.
 func (c *CopyIn) Write(p []byte) (int, error) {
-	if c.failed.Load() {
+	if !c.writer() {
 		return len(p), nil
 	}
 	var err error
@@ -326,15 +364,20 @@ func (c *CopyIn) Write(p []byte) (int, error) {
 	} else {
 		_, err = c.bw.Write(p)
 	}
-	if err != nil && !c.failed.Load() {
-		return 0, err
+	if err != nil {
+		if c.conv != nil && c.conv.err != nil {
+			return 0, c.conv.err
+		}
+		// A write error means DuckDB closed the pipe: it failed, and Finish
+		// will say why.
+		c.failed = true
 	}
 	return len(p), nil
 }
 
 // WriteRow passes one decoded row (binary COPY) to DuckDB.
 func (c *CopyIn) WriteRow(vals []any) error {
-	if c.failed.Load() {
+	if !c.writer() {
 		return nil
 	}
 	c.row = c.row[:0]
@@ -350,27 +393,27 @@ func (c *CopyIn) WriteRow(vals []any) error {
 		c.row = append(c.row, '"')
 	}
 	c.row = append(c.row, '\n')
-	_, err := c.bw.Write(c.row)
-	if err != nil && c.failed.Load() {
-		return nil
+	if _, err := c.bw.Write(c.row); err != nil {
+		c.failed = true
 	}
-	return err
+	return nil
 }
 
 // Finish ends the data and waits for DuckDB; it returns the row count.
 func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 	var werr error
-	if !c.failed.Load() {
+	if c.writer() {
 		if c.conv != nil {
 			werr = c.conv.flush(c.bw)
 		}
-		if err := c.bw.Flush(); err != nil && werr == nil && !c.failed.Load() {
-			werr = err
+		if err := c.bw.Flush(); err != nil && werr == nil {
+			werr = nil // DuckDB closed the pipe; its own error explains why
 		}
 	}
-	c.w.Close() // EOF for DuckDB
-	err := <-c.done
-	c.cleanup()
+	c.closeWriter() // EOF for DuckDB
+	<-c.done
+	os.Remove(c.fifo)
+	err := c.err
 	if err == nil && werr != nil {
 		err = werr
 	}
@@ -390,15 +433,22 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 			return 0, pgerr.From(err)
 		}
 	}
-	return c.count.Load(), nil
+	return c.count, nil
+}
+
+func (c *CopyIn) closeWriter() {
+	<-c.opened
+	if c.w != nil {
+		c.w.Close()
+	}
 }
 
 // Abort cancels the COPY after a CopyFail or a broken connection.
 func (c *CopyIn) Abort(ctx context.Context, reason string) error {
 	c.s.Cancel()
-	c.w.Close()
+	c.closeWriter()
 	<-c.done
-	c.cleanup()
+	os.Remove(c.fifo)
 	if c.ownTx {
 		c.s.exec(context.WithoutCancel(ctx), "ROLLBACK")
 	} else {
@@ -407,13 +457,21 @@ func (c *CopyIn) Abort(ctx context.Context, reason string) error {
 	return pgerr.New(pgerr.QueryCanceled, "COPY from stdin failed: %s", reason)
 }
 
-func (c *CopyIn) cleanup() {
-	c.w.Close()
-	os.Remove(c.fifo)
-}
-
 func copyError(err error) error {
 	pe := pgerr.From(err)
+	full := pe.Message
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		full = de.Msg
+	}
+	// DuckDB: `CSV Error on Line: 2 … Could not convert string "x" to 'INTEGER'`;
+	// PostgreSQL: 22P02 invalid input syntax for type integer: "x".
+	if _, rest, ok := strings.Cut(full, "Could not convert string "); ok {
+		if val, typ, ok := strings.Cut(rest, " to '"); ok {
+			typ, _, _ = strings.Cut(typ, "'")
+			return pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type %s: %s", pgTypeWord(typ), val)
+		}
+	}
 	if pe.Code == pgerr.InvalidParameterValue || pe.Code == pgerr.InternalError {
 		pe.Code = pgerr.BadCopyFileFormat
 	}
@@ -647,4 +705,34 @@ func formatDuckFloat(f float64, bits int) string {
 		return "-inf"
 	}
 	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+// pgTypeWord names a DuckDB type the way PostgreSQL's input errors do.
+func pgTypeWord(duck string) string {
+	switch strings.ToUpper(duck) {
+	case "INTEGER", "INT32":
+		return "integer"
+	case "BIGINT", "INT64":
+		return "bigint"
+	case "SMALLINT", "INT16":
+		return "smallint"
+	case "DOUBLE":
+		return "double precision"
+	case "FLOAT":
+		return "real"
+	case "BOOLEAN":
+		return "boolean"
+	case "DATE":
+		return "date"
+	case "TIMESTAMP":
+		return "timestamp"
+	case "TIMESTAMP WITH TIME ZONE":
+		return "timestamp with time zone"
+	case "UUID":
+		return "uuid"
+	}
+	if strings.HasPrefix(strings.ToUpper(duck), "DECIMAL") {
+		return "numeric"
+	}
+	return strings.ToLower(duck)
 }

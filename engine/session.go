@@ -268,9 +268,19 @@ func (s *Session) endTx(committed bool) {
 	}
 }
 
+func errAborted() *pgerr.Error {
+	return pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+}
+
 // Sync ends an implicit transaction: committed if nothing failed. The wire
-// layer calls it at Sync and at the end of a simple query.
+// layer calls it at Sync and at the end of a simple query. Outside a
+// transaction block, portals die with the implicit transaction.
 func (s *Session) Sync(ctx context.Context) error {
+	if s.tx == txIdle {
+		for name := range s.portals {
+			s.ClosePortal(name)
+		}
+	}
 	if s.tx != txImplicit {
 		return nil
 	}
@@ -373,6 +383,9 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 		}
 		s.tx = txImplicit
 	}
+	if s.tx == txFailed && !endsFailedTx(p.raw) {
+		return nil, errAborted()
+	}
 	st, err := s.prepare(ctx, p.SQL, p.raw, nil)
 	if err != nil {
 		return nil, err
@@ -403,6 +416,9 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		if !s.duckdbParses(ctx, sql) {
 			return nil, pgerr.From(perr)
 		}
+	}
+	if s.tx == txFailed && !endsFailedTx(raw) {
+		return nil, errAborted()
 	}
 	st, err := s.prepare(ctx, sql, raw, paramOIDs)
 	if err != nil {
@@ -459,6 +475,9 @@ func (s *Session) Bind(portal, stmtName string, args []any) (*Portal, error) {
 			return nil, pgerr.New(pgerr.DuplicateCursor, "portal %q already exists", portal)
 		}
 	}
+	if s.tx == txFailed && !(st.kind == kindTx && st.txAllowedWhenFailed()) {
+		return nil, errAborted()
+	}
 	if len(args) != len(st.ParamOIDs) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d",
 			len(args), stmtName, len(st.ParamOIDs))
@@ -489,7 +508,7 @@ type RowSink func(row []driver.Value) error
 func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowSink) (res Result, err error) {
 	st := p.stmt
 	if s.tx == txFailed && !(st.kind == kindTx && st.txAllowedWhenFailed()) {
-		return Result{}, pgerr.New(pgerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
+		return Result{}, errAborted()
 	}
 	if s.txReadOnly && st.write {
 		return Result{}, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", st.tag)
@@ -567,13 +586,12 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 		}
 		p.duck = ds
 		if !st.returnsRows {
-			r, err := ds.ExecContext(rctx, p.args)
+			n, err := execCount(rctx, ds, st, p.args)
 			st.release(ds)
 			p.duck = nil
 			if err != nil {
 				return Result{}, err
 			}
-			n, _ := r.RowsAffected()
 			s.logWrite(st, p.args)
 			p.done, p.tag = true, st.completeTag(n)
 			return Result{Tag: p.tag}, nil
@@ -617,3 +635,43 @@ func (s *Session) logWrite(st *Statement, args []driver.NamedValue) {
 // Fail records an error the wire layer raised outside Execute (a bad Bind,
 // a failed Parse): it aborts the transaction as any error does.
 func (s *Session) Fail(ctx context.Context) { s.fail(ctx) }
+
+// endsFailedTx reports whether a statement may run in a failed transaction
+// block: only those that end it (COMMIT, ROLLBACK, ROLLBACK TO SAVEPOINT).
+func endsFailedTx(raw *pg_query.RawStmt) bool {
+	if raw == nil {
+		return false
+	}
+	st := &Statement{node: raw.Stmt}
+	return st.txAllowedWhenFailed()
+}
+
+// execCount runs a statement that returns no rows and reports its row
+// count. CREATE TABLE AS reports the rows it wrote (tag SELECT n), which
+// DuckDB returns as a one-row result rather than as rows affected.
+func execCount(ctx context.Context, ds *duckdb.Stmt, st *Statement, args []driver.NamedValue) (int64, error) {
+	if st.tag != "SELECT" {
+		r, err := ds.ExecContext(ctx, args)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := r.RowsAffected()
+		return n, nil
+	}
+	rows, err := ds.QueryContext(ctx, args)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(rows.Columns()))
+	if len(vals) == 0 || rows.Next(vals) != nil {
+		return 0, nil
+	}
+	switch n := vals[0].(type) {
+	case int64:
+		return n, nil
+	case int32:
+		return int64(n), nil
+	}
+	return 0, nil
+}

@@ -11,6 +11,8 @@ import (
 
 	"runtime/debug"
 	"sync"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -137,9 +139,14 @@ func (c *conn) startup() (bool, error) {
 	for {
 		msg, err := c.be.ReceiveStartupMessage()
 		if err != nil {
-			if !isDisconnect(err) {
-				c.fatal(pgerr.New(pgerr.ProtocolViolation, "invalid startup packet: %v", err))
+			if isDisconnect(err) {
+				return false, err
 			}
+			if v, ok := unknownProtocol(err); ok {
+				c.refuseProtocol(v)
+				return false, nil
+			}
+			c.fatal(pgerr.New(pgerr.ProtocolViolation, "invalid startup packet: %v", err))
 			return false, err
 		}
 		switch m := msg.(type) {
@@ -177,9 +184,8 @@ func (c *conn) startup() (bool, error) {
 
 func (c *conn) begin(m *pgproto3.StartupMessage) (bool, error) {
 	if m.ProtocolVersion != pgproto3.ProtocolVersion30 {
-		c.fatal(pgerr.New(pgerr.FeatureNotSupported, "unsupported frontend protocol %d.%d: server supports 3.0",
-			m.ProtocolVersion>>16, m.ProtocolVersion&0xffff))
-		return false, nil
+		// A newer 3.x minor version is negotiated down to 3.0, as PostgreSQL 15 does.
+		c.send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0})
 	}
 	params := m.Parameters
 	user := params["user"]
@@ -188,9 +194,14 @@ func (c *conn) begin(m *pgproto3.StartupMessage) (bool, error) {
 		return false, nil
 	}
 	for k, v := range params {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+		if !utf8.ValidString(k) || !utf8.ValidString(user) || !utf8.ValidString(params["database"]) {
 			c.fatal(pgerr.New(pgerr.CharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\" in startup packet"))
 			return false, nil
+		}
+		if !utf8.ValidString(v) {
+			// PostgreSQL replaces what it cannot store in a setting (e.g. a
+			// non-UTF-8 application_name) rather than refusing the session.
+			params[k] = strings.ToValidUTF8(v, "?")
 		}
 	}
 	db := params["database"]
@@ -271,11 +282,23 @@ func (c *conn) loop() {
 				c.fatal(pgerr.New(pgerr.AdminShutdown, "terminating connection due to administrator command"))
 				return
 			}
-			if !isDisconnect(err) {
-				// Oversized, truncated or unknown messages: the stream cannot
-				// be resynchronised, so the session ends, as in PostgreSQL.
-				c.fatal(pgerr.New(pgerr.ProtocolViolation, "invalid frontend message: %v", err))
+			if isDisconnect(err) {
+				return
 			}
+			if strings.Contains(err.Error(), " body is invalid") {
+				// The whole message was read, so the stream is still in step:
+				// an ERROR and a skip to Sync, as PostgreSQL does.
+				c.sendError(pgerr.New(pgerr.ProtocolViolation, "insufficient data left in message").WithDetail(err.Error()))
+				c.sess.Fail(c.ctx)
+				c.skipToSync = true
+				if c.flush() != nil {
+					return
+				}
+				continue
+			}
+			// Oversized, truncated or unknown messages: the stream cannot be
+			// resynchronised, so the session ends, as in PostgreSQL.
+			c.fatal(pgerr.New(pgerr.ProtocolViolation, "invalid frontend message: %v", err))
 			return
 		}
 		if _, ok := msg.(*pgproto3.Terminate); ok {
@@ -403,4 +426,27 @@ func (c *conn) watchDisconnect() (stop func()) {
 			close(done)
 		})
 	}
+}
+
+// unknownProtocol extracts the version from pgproto3's refusal of a startup
+// packet whose code is no known message or protocol version.
+func unknownProtocol(err error) (uint32, bool) {
+	_, num, ok := strings.Cut(err.Error(), "unknown startup message code: ")
+	if !ok {
+		return 0, false
+	}
+	v, perr := strconv.ParseUint(strings.TrimSpace(num), 10, 32)
+	return uint32(v), perr == nil
+}
+
+// refuseProtocol answers a startup packet for a protocol major version
+// hopsql does not speak, in the framing that version's client understands.
+func (c *conn) refuseProtocol(v uint32) {
+	msg := fmt.Sprintf("unsupported frontend protocol %d.%d: server supports 3.0 to 3.0", v>>16, v&0xffff)
+	if v>>16 < 3 {
+		// Protocol 2 errors are 'E' and a NUL-terminated string.
+		c.nc.Write(append([]byte("EFATAL:  "+msg+"\n"), 0))
+		return
+	}
+	c.fatal(pgerr.New(pgerr.FeatureNotSupported, "%s", msg))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hopsql/hopsql/engine"
 	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/engine/pgtypes"
 	"github.com/hopsql/hopsql/wire/codec"
 )
 
@@ -19,7 +20,13 @@ func invalidUTF8() *pgerr.Error {
 // simpleQuery runs a Query message: every statement in the string, in an
 // implicit transaction when there are several, text results.
 func (c *conn) simpleQuery(sql string) {
-	defer c.readyForQuery()
+	// Not deferred: after a panic, handle's recover sends the error and the
+	// one ReadyForQuery.
+	c.simpleQueryBody(sql)
+	c.readyForQuery()
+}
+
+func (c *conn) simpleQueryBody(sql string) {
 	if c.srv.cfg.DebugPanicQuery != "" && sql == c.srv.cfg.DebugPanicQuery {
 		panic("debug panic requested by test")
 	}
@@ -70,15 +77,27 @@ func (c *conn) runSimple(st *engine.Statement) error {
 	if err != nil {
 		return err
 	}
-	if st.Fields != nil {
-		c.send(rowDescription(st.Fields, nil))
+	// RowDescription goes out with the first row or at completion, so an
+	// error before any row (1/0 folded at plan time in PostgreSQL) is sent
+	// alone, as PostgreSQL sends it.
+	described := st.Fields == nil
+	describe := func() {
+		if !described {
+			c.send(rowDescription(st.Fields, nil))
+			described = true
+		}
 	}
+	sink := c.rowSink(encs)
 	stop := c.watchDisconnect()
-	res, err := c.sess.Execute(c.ctx, p, 0, c.rowSink(encs))
+	res, err := c.sess.Execute(c.ctx, p, 0, func(row []driver.Value) error {
+		describe()
+		return sink(row)
+	})
 	stop()
 	if err != nil {
 		return err
 	}
+	describe()
 	c.complete(res)
 	return nil
 }
@@ -195,6 +214,12 @@ func (c *conn) bind(m *pgproto3.Bind) {
 			continue
 		}
 		f := formatFor(m.ParameterFormatCodes, i)
+		if f == 1 {
+			if info, ok := pgtypes.Lookup(st.ParamOIDs[i]); ok && info.Len > 0 && info.Category != 'S' && len(raw) < int(info.Len) {
+				c.extendedError(pgerr.New(pgerr.ProtocolViolation, "insufficient data left in message"))
+				return
+			}
+		}
 		if f == 0 && !utf8.Valid(raw) {
 			c.extendedError(invalidUTF8())
 			return

@@ -27,6 +27,17 @@ var ourFunctions = map[string]bool{
 	"quote_ident": true,
 }
 
+// renamedFunctions are PostgreSQL functions DuckDB has under another name.
+var renamedFunctions = map[string]string{
+	"btrim": "trim", // trim(both 'x' from s) parses as btrim(s, 'x')
+	// extract(field FROM x) parses as extract('field', x); DuckDB's
+	// function form is date_part (PostgreSQL returns numeric, DuckDB bigint
+	// or double: equal values).
+	"extract": "date_part",
+	// position(sub IN s) parses as position(s, sub): haystack first, as strpos.
+	"position": "strpos",
+}
+
 // infoSchemaViews maps information_schema views to hopsql_catalog's
 // PostgreSQL-typed versions (DuckDB's own report DuckDB type names).
 var infoSchemaViews = map[string]string{
@@ -36,14 +47,15 @@ var infoSchemaViews = map[string]string{
 	"views":    "information_schema_views",
 }
 
-// funcCall rewrites one function call outside FROM.
-func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) {
+// funcCall rewrites one function call outside FROM. It returns whether the
+// walk should descend into n.
+func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 	schema, name, ok := funcName(fc)
 	if !ok {
-		return
+		return true
 	}
 	if schema != "" && schema != "pg_catalog" && !(schema == "information_schema" && name == "_pg_expandarray") {
-		return
+		return true
 	}
 	switch {
 	case name == "current_setting":
@@ -74,6 +86,7 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) {
 	case name == "_pg_expandarray" && len(fc.Args) == 1:
 		fc.Funcname = ourName("pg_expandarray")
 		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
+		return r.walkArgs(fc)
 	case name == "generate_series":
 		// In a select list PostgreSQL returns rows; DuckDB's scalar
 		// generate_series returns one list.
@@ -81,13 +94,27 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) {
 			fc.Funcname = fc.Funcname[1:]
 		}
 		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
+		// The wrapped call must not be visited again (it would be wrapped again).
+		return r.walkArgs(fc)
 	case ourFunctions[name]:
 		fc.Funcname = ourName(name)
+		r.changed = true
+	case renamedFunctions[name] != "":
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(renamedFunctions[name])}
 		r.changed = true
 	case schema == "pg_catalog":
 		fc.Funcname = fc.Funcname[1:]
 		r.changed = true
 	}
+	return true
+}
+
+// walkArgs walks a call's arguments (and the rest of its clauses) itself,
+// for calls that were wrapped and must not be visited a second time.
+func (r *rewriter) walkArgs(fc *pg_query.FuncCall) bool {
+	w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+	w.walkFuncCall(fc)
+	return false
 }
 
 // rangeFunction handles functions in FROM. PostgreSQL names the single
@@ -114,9 +141,7 @@ func (r *rewriter) rangeFunction(rf *pg_query.RangeFunction) bool {
 			r.changed = true
 		}
 		w := walker{node: r.node, rangeVar: r.dmlRangeVar}
-		for _, a := range fc.Args {
-			w.walk(a)
-		}
+		w.walkFuncCall(fc)
 	}
 	return false
 }
@@ -270,9 +295,16 @@ func strArray(items []string) *pg_query.Node {
 	return makeCast(arr, typeName("varchar", true), -1)
 }
 
-// typeName is an unqualified type name DuckDB understands.
+// sqlTypeNames are the pg_catalog names the deparser prints as SQL keywords
+// (pg_catalog.int8 → bigint), which DuckDB reads back.
+var sqlTypeNames = map[string]string{"bigint": "int8", "varchar": "varchar", "smallint": "int2"}
+
+// typeName is a type name DuckDB understands once deparsed.
 func typeName(name string, array bool) *pg_query.TypeName {
 	tn := &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(name)}, Typemod: -1, Location: -1}
+	if internal, ok := sqlTypeNames[name]; ok {
+		tn.Names = []*pg_query.Node{pg_query.MakeStrNode("pg_catalog"), pg_query.MakeStrNode(internal)}
+	}
 	if array {
 		tn.ArrayBounds = []*pg_query.Node{intConst(-1)}
 	}

@@ -61,7 +61,9 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 	case *pg_query.Node_RangeVar:
 		r.readRangeVar(x.RangeVar)
 	case *pg_query.Node_FuncCall:
-		r.funcCall(n, x.FuncCall)
+		if !r.funcCall(n, x.FuncCall) {
+			return false
+		}
 	case *pg_query.Node_TypeCast:
 		r.typeCast(n, x.TypeCast)
 	case *pg_query.Node_AExpr:

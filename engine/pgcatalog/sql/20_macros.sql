@@ -1,6 +1,18 @@
 -- Helper macros used by the catalog views. Everything is fully qualified:
 -- views and macros are bound in the caller's connection, whose default
 -- catalog is the user's database, not hopsql_catalog.
+--
+-- Macro arguments are substituted textually, so a subquery inside a macro
+-- would capture a caller's column reference such as c.oid or oid when its own
+-- tables use those names. Macros therefore look things up only in the hop_l_*
+-- views, whose columns all start with hop_ and which are never aliased.
+
+CREATE VIEW hopsql_catalog.main.hop_l_role AS SELECT oid AS hop_oid, rolname AS hop_rolname FROM hopsql_catalog.main.hop_role;
+CREATE VIEW hopsql_catalog.main.hop_l_type AS
+  SELECT oid AS hop_oid, typname AS hop_typname, typelem AS hop_typelem, typarray AS hop_typarray,
+         typcategory AS hop_typcategory, sqlname AS hop_sqlname FROM hopsql_catalog.main.hop_types;
+CREATE VIEW hopsql_catalog.main.hop_l_duck_type AS SELECT name AS hop_name, oid AS hop_oid FROM hopsql_catalog.main.hop_duck_types;
+CREATE VIEW hopsql_catalog.main.hop_l_enum AS SELECT type_name AS hop_name FROM duckdb_types() WHERE logical_type = 'ENUM';
 
 -- The role that owns every object (the first superuser in Info.Roles).
 CREATE MACRO hopsql_catalog.main.hop_owner() AS (SELECT owner_oid FROM hopsql_catalog.main.hop_server);
@@ -15,9 +27,9 @@ CREATE MACRO hopsql_catalog.main.quote_ident(s) AS
 
 -- hop_scalar_oid maps a non-list DuckDB type name to its PostgreSQL OID.
 CREATE MACRO hopsql_catalog.main.hop_scalar_oid(dt) AS coalesce(
-  (SELECT oid FROM hopsql_catalog.main.hop_duck_types WHERE name = dt),
+  (SELECT hop_oid FROM hopsql_catalog.main.hop_l_duck_type WHERE hop_name = dt),
   CASE WHEN dt LIKE 'DECIMAL(%' THEN 1700
-       WHEN dt LIKE 'ENUM(%' OR dt IN (SELECT type_name FROM duckdb_types() WHERE logical_type = 'ENUM') THEN 25
+       WHEN dt LIKE 'ENUM(%' OR dt IN (SELECT hop_name FROM hopsql_catalog.main.hop_l_enum) THEN 25
        ELSE 114 END);
 
 -- hop_type_oid maps duckdb_columns().data_type to a PostgreSQL type OID, the
@@ -25,9 +37,9 @@ CREATE MACRO hopsql_catalog.main.hop_scalar_oid(dt) AS coalesce(
 -- scalar's array type, anything nested becomes json.
 CREATE MACRO hopsql_catalog.main.hop_type_oid(dt) AS
   CASE WHEN regexp_matches(dt, '\[\d*\]$') THEN coalesce(
-         (SELECT t.typarray FROM hopsql_catalog.main.hop_types t
-           WHERE t.oid = hopsql_catalog.main.hop_scalar_oid(regexp_replace(dt, '\[\d*\]$', ''))
-             AND t.oid <> 114 AND t.typcategory <> 'A' AND t.typarray <> 0), 114)
+         (SELECT hop_typarray FROM hopsql_catalog.main.hop_l_type
+           WHERE hop_oid = hopsql_catalog.main.hop_scalar_oid(regexp_replace(dt, '\[\d*\]$', ''))
+             AND hop_oid <> 114 AND hop_typcategory <> 'A' AND hop_typarray <> 0), 114)
        ELSE hopsql_catalog.main.hop_scalar_oid(dt) END;
 
 -- hop_type_mod is atttypmod: numeric's ((precision << 16) | scale) + 4, else -1.
@@ -40,25 +52,27 @@ CREATE MACRO hopsql_catalog.main.hop_type_mod(dt) AS
 -- hop_format_base is format_type for a non-array type.
 CREATE MACRO hopsql_catalog.main.hop_format_base(t, m) AS
   CASE
+    WHEN t IS NULL THEN NULL
     WHEN t = 1700 AND m >= 4 THEN 'numeric(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'
     WHEN t = 1043 AND m >= 4 THEN 'character varying(' || (m - 4) || ')'
     WHEN t = 1042 THEN 'character(' || CASE WHEN m >= 4 THEN m - 4 ELSE 1 END || ')'
     WHEN t IN (1114, 1184, 1083, 1266) AND m >= 0 THEN
-      replace((SELECT sqlname FROM hopsql_catalog.main.hop_types WHERE oid = t), ' with', '(' || m || ') with')
+      replace((SELECT hop_sqlname FROM hopsql_catalog.main.hop_l_type WHERE hop_oid = t), ' with', '(' || m || ') with')
     WHEN t IN (1560) AND m >= 0 THEN 'bit(' || m || ')'
-    ELSE coalesce((SELECT sqlname FROM hopsql_catalog.main.hop_types WHERE oid = t), '???')
+    ELSE coalesce((SELECT hop_sqlname FROM hopsql_catalog.main.hop_l_type WHERE hop_oid = t), '???')
   END;
 
 -- Used by views as well as by client queries.
 CREATE MACRO hopsql_catalog.main.pg_get_userbyid(o) AS
-  coalesce((SELECT rolname FROM hopsql_catalog.main.hop_role WHERE oid = o), 'unknown (OID=' || o || ')');
+  coalesce((SELECT hop_rolname FROM hopsql_catalog.main.hop_l_role WHERE hop_oid = o), 'unknown (OID=' || o || ')');
 
 CREATE MACRO hopsql_catalog.main.pg_encoding_to_char(e) AS
   CASE e WHEN 6 THEN 'UTF8' WHEN 0 THEN 'SQL_ASCII' ELSE '' END;
 
 CREATE MACRO hopsql_catalog.main.format_type(t, m) AS
   CASE WHEN t IS NULL THEN NULL ELSE coalesce(
-    (SELECT hopsql_catalog.main.hop_format_base(typelem, coalesce(m, -1)) || '[]'
-       FROM hopsql_catalog.main.hop_types WHERE oid = t AND starts_with(typname, '_')),
+    hopsql_catalog.main.hop_format_base(
+      (SELECT hop_typelem FROM hopsql_catalog.main.hop_l_type WHERE hop_oid = t AND starts_with(hop_typname, '_')),
+      coalesce(m, -1)) || '[]',
     hopsql_catalog.main.hop_format_base(t, coalesce(m, -1))) END;
 

@@ -117,11 +117,11 @@ SELECT oid, nspname, hopsql_catalog.main.hop_owner() AS nspowner FROM hopsql_cat
 SELECT r.oid, r.relname, n.oid AS relnamespace, hopsql_catalog.main.hop_owner() AS relowner, r.relam,
        r.oid AS relfilenode, r.relhasindex, 'p' AS relpersistence, r.relkind, r.relnatts, r.relchecks,
        true AS relispopulated, CASE WHEN r.relkind = 'r' THEN 'd' ELSE 'n' END AS relreplident,
-       -1 AS reltuples
+       CASE WHEN r.relkind = 'i' THEN 0 ELSE -1 END AS reltuples, CASE WHEN r.relkind = 'i' THEN 1 ELSE 0 END AS relpages
   FROM hopsql_catalog.main.hop_rels r JOIN hopsql_catalog.main.hop_schemas n ON n.duck_name = r.schema_name
 UNION ALL
 SELECT oid, relname, 11, hopsql_catalog.main.hop_owner(), CASE WHEN relkind = 'r' THEN 2 ELSE 0 END,
-       oid, false, 'p', relkind, ncols, 0, true, 'n', -1
+       oid, false, 'p', relkind, ncols, 0, true, 'n', -1, 0
   FROM hopsql_catalog.main.hop_catalog_rels
 
 -- view: pg_attribute

@@ -2,47 +2,68 @@
 -- sends calls of these names (qualified with pg_catalog or not) here; see
 -- ourFunctions in functions.go, which must list every macro defined below.
 
+-- Lookup views for the macros below (see the note in 20_macros.sql).
+CREATE VIEW hopsql_catalog.main.hop_l_class AS
+  SELECT c.oid AS hop_oid, c.relname AS hop_relname, n.nspname AS hop_nspname
+    FROM hopsql_catalog.main.pg_class c JOIN hopsql_catalog.main.pg_namespace n ON n.oid = c.relnamespace;
+CREATE VIEW hopsql_catalog.main.hop_l_index AS
+  SELECT indexrelid AS hop_oid, indexdef AS hop_indexdef, colnames AS hop_colnames, indkey AS hop_indkey
+    FROM hopsql_catalog.main.hop_indexes;
+CREATE VIEW hopsql_catalog.main.hop_l_constraint AS
+  SELECT oid AS hop_oid, condef AS hop_condef FROM hopsql_catalog.main.hop_constraints;
+CREATE VIEW hopsql_catalog.main.hop_l_view AS
+  SELECT oid AS hop_oid, viewdef AS hop_viewdef FROM hopsql_catalog.main.hop_rels WHERE relkind = 'v';
+CREATE VIEW hopsql_catalog.main.hop_l_description AS
+  SELECT objoid AS hop_objoid, classoid AS hop_classoid, objsubid AS hop_objsubid, description AS hop_description
+    FROM hopsql_catalog.main.pg_description;
+CREATE VIEW hopsql_catalog.main.hop_l_catalog_rel AS
+  SELECT oid AS hop_oid, relname AS hop_relname FROM hopsql_catalog.main.hop_catalog_rels;
+CREATE VIEW hopsql_catalog.main.hop_l_proc AS
+  SELECT oid AS hop_oid, prorettype AS hop_prorettype, proargnames AS hop_proargnames FROM hopsql_catalog.main.pg_proc;
+CREATE VIEW hopsql_catalog.main.hop_l_schema AS
+  SELECT oid AS hop_oid, nspname AS hop_nspname FROM hopsql_catalog.main.hop_schemas;
+
 -- Defaults, CHECK expressions and view bodies are stored as text already.
 CREATE MACRO hopsql_catalog.main.pg_get_expr(e, r) AS e, (e, r, pretty) AS e;
 
 CREATE MACRO hopsql_catalog.main.pg_table_is_visible(o, path) AS
-  list_contains(path, (SELECT n.nspname FROM hopsql_catalog.main.pg_class c
-                         JOIN hopsql_catalog.main.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o));
+  list_contains(path, (SELECT hop_nspname FROM hopsql_catalog.main.hop_l_class WHERE hop_oid = o));
 CREATE MACRO hopsql_catalog.main.pg_type_is_visible(o) AS true;
 CREATE MACRO hopsql_catalog.main.pg_function_is_visible(o) AS true;
 
 CREATE MACRO hopsql_catalog.main.pg_get_indexdef(o) AS
-    (SELECT indexdef FROM hopsql_catalog.main.hop_indexes WHERE indexrelid = o),
+    (SELECT hop_indexdef FROM hopsql_catalog.main.hop_l_index WHERE hop_oid = o),
   (o, col, pretty) AS
-    (SELECT CASE WHEN col = 0 THEN indexdef ELSE CASE WHEN indkey[col] > 0 THEN hopsql_catalog.main.quote_ident(colnames[col]) ELSE colnames[col] END END
-       FROM hopsql_catalog.main.hop_indexes WHERE indexrelid = o);
+    (SELECT CASE WHEN col = 0 THEN hop_indexdef
+                 WHEN hop_indkey[col] > 0 THEN hopsql_catalog.main.quote_ident(hop_colnames[col]) ELSE hop_colnames[col] END
+       FROM hopsql_catalog.main.hop_l_index WHERE hop_oid = o);
 
 CREATE MACRO hopsql_catalog.main.pg_get_constraintdef(o) AS
-    (SELECT condef FROM hopsql_catalog.main.hop_constraints WHERE oid = o),
+    (SELECT hop_condef FROM hopsql_catalog.main.hop_l_constraint WHERE hop_oid = o),
   (o, pretty) AS
-    (SELECT condef FROM hopsql_catalog.main.hop_constraints WHERE oid = o);
+    (SELECT hop_condef FROM hopsql_catalog.main.hop_l_constraint WHERE hop_oid = o);
 
 CREATE MACRO hopsql_catalog.main.pg_get_viewdef(o) AS
-    (SELECT viewdef FROM hopsql_catalog.main.hop_rels WHERE oid = o AND relkind = 'v'),
+    (SELECT hop_viewdef FROM hopsql_catalog.main.hop_l_view WHERE hop_oid = o),
   (o, pretty) AS
-    (SELECT viewdef FROM hopsql_catalog.main.hop_rels WHERE oid = o AND relkind = 'v');
+    (SELECT hop_viewdef FROM hopsql_catalog.main.hop_l_view WHERE hop_oid = o);
 
 CREATE MACRO hopsql_catalog.main.obj_description(o) AS
-    (SELECT description FROM hopsql_catalog.main.pg_description WHERE objoid = o AND objsubid = 0 LIMIT 1),
+    (SELECT hop_description FROM hopsql_catalog.main.hop_l_description WHERE hop_objoid = o AND hop_objsubid = 0 LIMIT 1),
   (o, cat) AS
-    (SELECT description FROM hopsql_catalog.main.pg_description
-      WHERE objoid = o AND objsubid = 0
-        AND classoid = (SELECT oid FROM hopsql_catalog.main.hop_catalog_rels WHERE relname = cat));
+    (SELECT hop_description FROM hopsql_catalog.main.hop_l_description
+      WHERE hop_objoid = o AND hop_objsubid = 0
+        AND hop_classoid = (SELECT hop_oid FROM hopsql_catalog.main.hop_l_catalog_rel WHERE hop_relname = cat));
 CREATE MACRO hopsql_catalog.main.col_description(o, n) AS
-  (SELECT description FROM hopsql_catalog.main.pg_description WHERE objoid = o AND objsubid = n AND classoid = 1259);
+  (SELECT hop_description FROM hopsql_catalog.main.hop_l_description WHERE hop_objoid = o AND hop_objsubid = n AND hop_classoid = 1259);
 CREATE MACRO hopsql_catalog.main.shobj_description(o, cat) AS CAST(NULL AS VARCHAR);
 
 CREATE MACRO hopsql_catalog.main.pg_get_function_result(o) AS
-  (SELECT hopsql_catalog.main.format_type(prorettype, NULL) FROM hopsql_catalog.main.pg_proc WHERE oid = o);
+  (SELECT hopsql_catalog.main.format_type(hop_prorettype, NULL) FROM hopsql_catalog.main.hop_l_proc WHERE hop_oid = o);
 CREATE MACRO hopsql_catalog.main.pg_get_function_arguments(o) AS
-  (SELECT array_to_string(proargnames, ', ') FROM hopsql_catalog.main.pg_proc WHERE oid = o);
+  (SELECT array_to_string(hop_proargnames, ', ') FROM hopsql_catalog.main.hop_l_proc WHERE hop_oid = o);
 CREATE MACRO hopsql_catalog.main.pg_get_function_identity_arguments(o) AS
-  (SELECT array_to_string(proargnames, ', ') FROM hopsql_catalog.main.pg_proc WHERE oid = o);
+  (SELECT array_to_string(hop_proargnames, ', ') FROM hopsql_catalog.main.hop_l_proc WHERE hop_oid = o);
 
 -- Features hopsql does not have: publications, partitioning, extended statistics, triggers, rules.
 CREATE MACRO hopsql_catalog.main.pg_relation_is_publishable(o) AS false;
@@ -75,29 +96,29 @@ CREATE MACRO hopsql_catalog.main.array_lower(a, d) AS CASE WHEN len(a) = 0 OR d 
 -- information_schema._pg_expandarray(a) is a set-returning function of
 -- (x, n) rows; the rewrite wraps this list in unnest().
 CREATE MACRO hopsql_catalog.main.pg_expandarray(a) AS
-  list_transform(generate_series(1, len(a)), i -> {'x': a[i], 'n': CAST(i AS INTEGER)});
+  list_transform(generate_series(1, len(a)), hop_i -> {'x': a[hop_i], 'n': CAST(hop_i AS INTEGER)});
 
 -- reg* types. Constants are resolved by these lookups; oids print as names.
 CREATE MACRO hopsql_catalog.main.regclass_in(nsp, rel, path) AS coalesce(
-  (SELECT c.oid FROM hopsql_catalog.main.pg_class c JOIN hopsql_catalog.main.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relname = rel AND (n.nspname = nsp OR (nsp IS NULL AND list_contains(path, n.nspname)))
-    ORDER BY list_position(path, n.nspname) LIMIT 1),
+  (SELECT hop_oid FROM hopsql_catalog.main.hop_l_class
+    WHERE hop_relname = rel AND (hop_nspname = nsp OR (nsp IS NULL AND list_contains(path, hop_nspname)))
+    ORDER BY list_position(path, hop_nspname) LIMIT 1),
   error('relation "' || CASE WHEN nsp IS NULL THEN rel ELSE nsp || '.' || rel END || '" does not exist'));
 CREATE MACRO hopsql_catalog.main.regclass_out(o, path) AS
   CASE WHEN o IS NULL THEN NULL ELSE coalesce(
-    (SELECT CASE WHEN list_contains(path, n.nspname) THEN hopsql_catalog.main.quote_ident(c.relname)
-                 ELSE hopsql_catalog.main.quote_ident(n.nspname) || '.' || hopsql_catalog.main.quote_ident(c.relname) END
-       FROM hopsql_catalog.main.pg_class c JOIN hopsql_catalog.main.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = o),
+    (SELECT CASE WHEN list_contains(path, hop_nspname) THEN hopsql_catalog.main.quote_ident(hop_relname)
+                 ELSE hopsql_catalog.main.quote_ident(hop_nspname) || '.' || hopsql_catalog.main.quote_ident(hop_relname) END
+       FROM hopsql_catalog.main.hop_l_class WHERE hop_oid = o),
     CAST(o AS VARCHAR)) END;
 CREATE MACRO hopsql_catalog.main.regnamespace_in(nsp) AS coalesce(
-  (SELECT oid FROM hopsql_catalog.main.hop_schemas WHERE nspname = nsp),
+  (SELECT hop_oid FROM hopsql_catalog.main.hop_l_schema WHERE hop_nspname = nsp),
   error('schema "' || nsp || '" does not exist'));
 CREATE MACRO hopsql_catalog.main.regnamespace_out(o) AS
-  CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT hopsql_catalog.main.quote_ident(nspname) FROM hopsql_catalog.main.hop_schemas WHERE oid = o), CAST(o AS VARCHAR)) END;
+  CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT hopsql_catalog.main.quote_ident(hop_nspname) FROM hopsql_catalog.main.hop_l_schema WHERE hop_oid = o), CAST(o AS VARCHAR)) END;
 CREATE MACRO hopsql_catalog.main.regtype_out(o) AS
   CASE WHEN o IS NULL THEN NULL ELSE hopsql_catalog.main.format_type(o, NULL) END;
 CREATE MACRO hopsql_catalog.main.regrole_out(o) AS
-  CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT rolname FROM hopsql_catalog.main.hop_role WHERE oid = o), CAST(o AS VARCHAR)) END;
+  CASE WHEN o IS NULL THEN NULL ELSE coalesce((SELECT hop_rolname FROM hopsql_catalog.main.hop_l_role WHERE hop_oid = o), CAST(o AS VARCHAR)) END;
 
 -- PostgreSQL raises division_by_zero where DuckDB returns NULL.
 CREATE MACRO hopsql_catalog.main.pg_div(a, b) AS CASE WHEN b = 0 THEN error('division by zero') ELSE a / b END;
