@@ -10,9 +10,9 @@ import (
 	"net"
 
 	"runtime/debug"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"

@@ -131,6 +131,14 @@ SELECT a.attrelid, a.attname, a.atttypid, t.typlen AS attlen, a.attnum,
        a.attnotnull, a.adsrc IS NOT NULL AS atthasdef, '' AS attidentity, '' AS attgenerated,
        true AS attislocal, -1 AS attstattarget, t.typcollation AS attcollation
   FROM hopsql_catalog.main.hop_columns a LEFT JOIN hopsql_catalog.main.hop_types t ON t.oid = a.atttypid
+UNION ALL
+-- An index has one attribute per key column, numbered by key position (\d on an index reads them).
+SELECT ic.indexrelid, a.attname, a.atttypid, t.typlen, ic.pos,
+       CASE WHEN t.typcategory = 'A' THEN 1 ELSE 0 END, -1, a.atttypmod,
+       t.typbyval, t.typalign, t.typstorage, '', false, false, '', '', true, -1, t.typcollation
+  FROM hopsql_catalog.main.hop_index_cols ic
+  JOIN hopsql_catalog.main.hop_columns a ON a.attrelid = ic.indrelid AND a.attnum = ic.attnum
+  LEFT JOIN hopsql_catalog.main.hop_types t ON t.oid = a.atttypid
 
 -- view: pg_attrdef
 SELECT 16384 + hash(attrelid, attnum) % 1000000000 AS oid, attrelid AS adrelid, attnum AS adnum, adsrc AS adbin
