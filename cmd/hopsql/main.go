@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -65,6 +66,7 @@ func serve(args []string) error {
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "on SIGTERM, how long running statements may finish before they are cancelled")
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest frontend message accepted, in bytes")
 	debugPanic := fs.String("debug-panic-query", "", "testing only: a query text that panics inside the session")
+	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this file until shutdown")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +87,16 @@ func serve(args []string) error {
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, Version: version, Logger: log})
 	if err != nil {

@@ -12,6 +12,7 @@ import decimal
 import io
 import os
 import sys
+import threading
 import traceback
 import uuid
 
@@ -59,15 +60,36 @@ def expect_error(cur, sql, pgcode, cls=None, args=None):
     return None
 
 
+CHECK_TIMEOUT = 60  # seconds; a check that takes longer means the server hangs
+
+
+def timed_out(name):
+    """Reports a hung check and ends the run: psycopg2 cannot be interrupted
+    while it waits for the server."""
+    print("FAIL", name)
+    print("     - no answer from the server within %ds (hung); stopping" % CHECK_TIMEOUT)
+    for m in current:
+        print("     -", m)
+    failures.append(name)
+    print()
+    print("%d PSYCOPG2 CHECK(S) FAILED: %s" % (len(failures), ", ".join(failures)))
+    sys.stdout.flush()
+    os._exit(1)
+
+
 def check(name, fn):
     global current
     current = []
+    watchdog = threading.Timer(CHECK_TIMEOUT, timed_out, (name,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         fn()
     except Exception as e:  # an unexpected error ends the check
         code = getattr(e, "pgcode", None)
         current.append("unexpected %s%s: %s\n%s" % (type(e).__name__, " [pgcode %s]" % code if code else "",
                                                      str(e).strip(), traceback.format_exc(limit=3)))
+    watchdog.cancel()
     if not current:
         print("PASS", name)
         return
@@ -334,12 +356,12 @@ def check_description():
     drop(conn, "pyc_desc")
     cur = conn.cursor()
     cur.execute("CREATE TABLE pyc_desc (i int, b bigint, s smallint, f float8, r real, n numeric(12,4), t text, "
-                "v varchar(20), bo boolean, by bytea, d date, ts timestamp, tz timestamptz, tm time, iv interval, "
-                "u uuid, ai int[], at text[], j json)")
+                "v varchar(20), bo boolean, bya bytea, d date, ts timestamp, tz timestamptz, tm time, iv interval, "
+                "u uuid, ai int[], tarr text[], j json)")
     cur.execute("SELECT *, i + 1 AS expr, 'x'::text FROM pyc_desc")
     want = [("i", 23), ("b", 20), ("s", 21), ("f", 701), ("r", 700), ("n", 1700), ("t", 25), ("v", 1043),
-            ("bo", 16), ("by", 17), ("d", 1082), ("ts", 1114), ("tz", 1184), ("tm", 1083), ("iv", 1186),
-            ("u", 2950), ("ai", 1007), ("at", 1009), ("j", 114), ("expr", 23), ("text", 25)]
+            ("bo", 16), ("bya", 17), ("d", 1082), ("ts", 1114), ("tz", 1184), ("tm", 1083), ("iv", 1186),
+            ("u", 2950), ("ai", 1007), ("tarr", 1009), ("j", 114), ("expr", 23), ("text", 25)]
     got = [(c.name, c.type_code) for c in cur.description]
     eq("description (name, type_code)", want, got)
     if len(cur.description) == len(want):
