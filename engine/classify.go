@@ -21,6 +21,9 @@ const (
 	kindDiscard                // DISCARD ALL
 	kindDeallocate             // DEALLOCATE
 	kindNoop                   // accepted and ignored, e.g. LISTEN
+	kindDeclare                // DECLARE … CURSOR
+	kindFetch                  // FETCH / MOVE
+	kindClose                  // CLOSE cursor
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -195,6 +198,15 @@ func classify(n *pg_query.Node) classification {
 		if x.DeallocateStmt.Name == "" {
 			c.tag = "DEALLOCATE ALL"
 		}
+	case *pg_query.Node_DeclareCursorStmt:
+		c.kind, c.write, c.tag = kindDeclare, false, "DECLARE CURSOR"
+	case *pg_query.Node_FetchStmt:
+		c.kind, c.write, c.tag, c.rows = kindFetch, false, "FETCH", !x.FetchStmt.Ismove
+		if x.FetchStmt.Ismove {
+			c.tag = "MOVE"
+		}
+	case *pg_query.Node_ClosePortalStmt:
+		c.kind, c.write, c.tag = kindClose, false, "CLOSE CURSOR"
 	case *pg_query.Node_ListenStmt:
 		c.kind, c.write, c.tag = kindNoop, false, "LISTEN"
 	case *pg_query.Node_UnlistenStmt:

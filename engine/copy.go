@@ -464,6 +464,12 @@ func copyError(err error) error {
 	if errors.As(err, &de) {
 		full = de.Msg
 	}
+	if strings.Contains(full, "Expected Number of Columns") {
+		if strings.Contains(full, "Found: ") && columnsFoundMore(full) {
+			return pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column")
+		}
+		return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column")
+	}
 	// DuckDB: `CSV Error on Line: 2 … Could not convert string "x" to 'INTEGER'`;
 	// PostgreSQL: 22P02 invalid input syntax for type integer: "x".
 	if _, rest, ok := strings.Cut(full, "Could not convert string "); ok {
@@ -735,4 +741,14 @@ func pgTypeWord(duck string) string {
 		return "numeric"
 	}
 	return strings.ToLower(duck)
+}
+
+// columnsFoundMore reads DuckDB's "Expected Number of Columns: n Found: m".
+func columnsFoundMore(msg string) bool {
+	var want, got int
+	_, rest, _ := strings.Cut(msg, "Expected Number of Columns: ")
+	if _, err := fmt.Sscanf(rest, "%d Found: %d", &want, &got); err != nil {
+		return false
+	}
+	return got > want
 }

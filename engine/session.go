@@ -66,6 +66,10 @@ type Session struct {
 
 	named   map[string]*Statement
 	portals map[string]*Portal
+	// consts caches constant statements of simple queries by text; setGen
+	// counts setting changes, which invalidate kept constant results.
+	consts map[string]*Statement
+	setGen uint64
 
 	// Notice is called for every NOTICE or WARNING the session raises.
 	Notice func(*pgerr.Error)
@@ -117,7 +121,7 @@ func (e *Engine) Connect(ctx context.Context, info StartupInfo) (*Session, error
 	}
 	s := &Session{
 		e: e, db: db, conn: c.(*duckdb.Conn), user: info.User, set: set,
-		named: map[string]*Statement{}, portals: map[string]*Portal{},
+		named: map[string]*Statement{}, portals: map[string]*Portal{}, consts: map[string]*Statement{},
 		Notice: func(*pgerr.Error) {}, ParameterChanged: func(string, string) {},
 	}
 	for _, name := range []string{"TimeZone", "search_path"} {
@@ -146,6 +150,10 @@ func (s *Session) Close() error {
 	}
 	for name := range s.named {
 		s.CloseStatement(name)
+	}
+	for _, st := range s.consts {
+		st.cached = false
+		st.close()
 	}
 	s.db.sessions.Add(-1)
 	return s.conn.Close() // DuckDB rolls back an open transaction
@@ -260,9 +268,10 @@ func (s *Session) endTx(committed bool) {
 		}
 	}
 	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
-	// Portals do not outlive their transaction (no WITH HOLD cursors).
+	// Portals do not outlive their transaction, except WITH HOLD cursors
+	// after a commit.
 	for name, p := range s.portals {
-		if name != "" && p.stmt != nil {
+		if name != "" && !(p.hold && committed) {
 			s.ClosePortal(name)
 		}
 	}
@@ -276,20 +285,23 @@ func errAborted() *pgerr.Error {
 // layer calls it at Sync and at the end of a simple query. Outside a
 // transaction block, portals die with the implicit transaction.
 func (s *Session) Sync(ctx context.Context) error {
-	if s.tx == txIdle {
-		for name := range s.portals {
-			s.ClosePortal(name)
+	var err error
+	if s.tx == txImplicit {
+		if cerr := s.exec(context.WithoutCancel(ctx), "COMMIT"); cerr != nil {
+			s.endTx(false)
+			err = pgerr.From(cerr)
+		} else {
+			s.endTx(true)
 		}
 	}
-	if s.tx != txImplicit {
-		return nil
+	if s.tx == txIdle {
+		for name, p := range s.portals {
+			if !p.hold {
+				s.ClosePortal(name)
+			}
+		}
 	}
-	if err := s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {
-		s.endTx(false)
-		return pgerr.From(err)
-	}
-	s.endTx(true)
-	return nil
+	return err
 }
 
 // notice sends a NOTICE or WARNING to the client.
@@ -305,6 +317,7 @@ type Piece struct {
 	Offset int               // where it starts in the query string (for error positions)
 	raw    *pg_query.RawStmt // nil when pg_query could not parse it (DuckDB-only syntax)
 	multi  bool              // one of several statements in a simple query
+	cached *Statement        // a constant statement kept from an earlier query
 }
 
 // Split parses a simple-query string into statements. PostgreSQL parses the
@@ -312,6 +325,9 @@ type Piece struct {
 // nothing runs. Statements only DuckDB understands (ASOF JOIN, FROM-first,
 // PIVOT, …) are kept as text and passed to DuckDB unchanged.
 func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
+	if st, ok := s.consts[sql]; ok {
+		return []*Piece{{SQL: sql, cached: st}}, nil
+	}
 	tree, perr := parseCached(sql)
 	var pieces []*Piece
 	if perr == nil {
@@ -386,9 +402,17 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 	if s.tx == txFailed && !endsFailedTx(p.raw) {
 		return nil, errAborted()
 	}
+	if p.cached != nil {
+		s.replaceStatement("", p.cached)
+		return p.cached, nil
+	}
 	st, err := s.prepare(ctx, p.SQL, p.raw, nil)
 	if err != nil {
 		return nil, err
+	}
+	if st.constant && !p.multi && len(s.consts) < maxConstantCache {
+		st.cached = true
+		s.consts[p.SQL] = st
 	}
 	s.replaceStatement("", st)
 	return st, nil
@@ -430,7 +454,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 }
 
 func (s *Session) replaceStatement(name string, st *Statement) {
-	if old, ok := s.named[name]; ok && old != st {
+	if old, ok := s.named[name]; ok && old != st && !old.cached {
 		old.close()
 	}
 	s.named[name] = st
@@ -445,7 +469,9 @@ func (s *Session) Statement(name string) (*Statement, bool) {
 // CloseStatement drops a prepared statement; closing a missing one is not an error.
 func (s *Session) CloseStatement(name string) {
 	if st, ok := s.named[name]; ok {
-		st.close()
+		if !st.cached {
+			st.close()
+		}
 		delete(s.named, name)
 	}
 }
@@ -464,8 +490,20 @@ func (s *Session) ClosePortal(name string) {
 	}
 }
 
-// Bind creates a portal from a prepared statement and its parameter values.
+// Bind creates a portal from a prepared statement and its parameter values,
+// for the simple protocol.
 func (s *Session) Bind(portal, stmtName string, args []any) (*Portal, error) {
+	return s.bind(portal, stmtName, args, false)
+}
+
+// BindPipelined is the extended protocol's Bind: statements that write run
+// in an implicit transaction that lasts until Sync, so a pipeline of
+// writes is all or nothing, as in PostgreSQL.
+func (s *Session) BindPipelined(portal, stmtName string, args []any) (*Portal, error) {
+	return s.bind(portal, stmtName, args, true)
+}
+
+func (s *Session) bind(portal, stmtName string, args []any, pipelined bool) (*Portal, error) {
 	st, ok := s.named[stmtName]
 	if !ok {
 		return nil, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", stmtName)
@@ -482,7 +520,7 @@ func (s *Session) Bind(portal, stmtName string, args []any) (*Portal, error) {
 		return nil, pgerr.New(pgerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d",
 			len(args), stmtName, len(st.ParamOIDs))
 	}
-	p := &Portal{Name: portal, stmt: st}
+	p := &Portal{Name: portal, stmt: st, pipelined: pipelined}
 	if len(args) > 0 {
 		p.args = make([]driver.NamedValue, len(args))
 		for i, a := range args {
@@ -571,12 +609,31 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		return Result{Tag: st.tag}, nil
 	case kindCopy:
 		return Result{}, pgerr.New(pgerr.ProtocolViolation, "COPY must be run through the COPY sub-protocol")
+	case kindDeclare:
+		return s.execDeclare(st)
+	case kindFetch:
+		return s.execFetch(ctx, st, sink)
+	case kindClose:
+		return s.execClose(st)
 	}
 	return Result{}, pgerr.New(pgerr.InternalError, "unknown statement kind %d", st.kind)
 }
 
 func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink RowSink) (Result, error) {
 	st := p.stmt
+	if st.constant && p.rows == nil && (p.showRows != nil || st.result != nil && st.result.gen == s.setGen) {
+		if p.showRows == nil {
+			p.showRows = st.result.rows
+		}
+		return s.replay(p, maxRows, sink)
+	}
+	if p.rows == nil && p.pipelined && st.write && s.tx == txIdle {
+		// Reads need no transaction of their own; writes join the pipeline's.
+		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+			return Result{}, err
+		}
+		s.tx = txImplicit
+	}
 	if p.rows == nil {
 		rctx, done := s.runContext(ctx)
 		defer done()
@@ -610,6 +667,9 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 	for maxRows <= 0 || sent < int64(maxRows) {
 		err := p.rows.Next(p.row)
 		if err == io.EOF {
+			if st.constant && sent == int64(len(p.keep)) {
+				st.result = &constResult{gen: s.setGen, rows: p.keep}
+			}
 			p.finish(sent)
 			return Result{Tag: p.tag}, nil
 		}
@@ -617,12 +677,33 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 			p.close()
 			return Result{}, err
 		}
+		if st.constant {
+			p.keep = append(p.keep, keepRow(p.row))
+		}
 		if err := sink(p.row); err != nil {
 			return Result{}, err
 		}
 		sent++
 	}
 	return Result{Suspended: true}, nil
+}
+
+// replay sends a constant statement's kept rows.
+func (s *Session) replay(p *Portal, maxRows int, sink RowSink) (Result, error) {
+	sent := int64(0)
+	for len(p.showRows) > 0 && (maxRows <= 0 || sent < int64(maxRows)) {
+		if err := sink(p.showRows[0]); err != nil {
+			return Result{}, err
+		}
+		p.showRows = p.showRows[1:]
+		sent++
+	}
+	if len(p.showRows) > 0 {
+		return Result{Suspended: true}, nil
+	}
+	p.done, p.tag = true, p.stmt.completeTag(sent)
+	p.showRows = nil
+	return Result{Tag: p.tag}, nil
 }
 
 // logWrite remembers a statement with side effects for savepoint replay.

@@ -35,12 +35,20 @@ type Statement struct {
 	duckSQL     string
 	duck        *duckdb.Stmt
 	duckBusy    bool
+	closed      bool
 	returnsRows bool
+
+	// constant: see constant.go. result holds the kept rows; cached marks a
+	// statement owned by the session's constant cache, which closes it.
+	constant bool
+	result   *constResult
+	cached   bool
 
 	// Utility statement details.
 	dbName    string
 	missingOK bool
 	copy      *CopyPlan
+	cursor    *Statement // DECLARE: the cursor's query
 }
 
 // Tag is the statement's command verb (SELECT, INSERT, …).
@@ -50,14 +58,17 @@ func (st *Statement) Tag() string { return st.tag }
 func (st *Statement) Copy() *CopyPlan { return st.copy }
 
 func (st *Statement) close() {
-	if st.duck != nil {
+	st.closed = true
+	if st.duck != nil && !st.duckBusy {
 		st.duck.Close()
 		st.duck = nil
 	}
+	// A busy DuckDB statement belongs to a suspended portal until it
+	// releases it (a client may replace the unnamed statement meanwhile).
 }
 
 func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, error) {
-	if st.duck != nil && !st.duckBusy {
+	if st.duck != nil && !st.duckBusy && !st.closed {
 		st.duckBusy = true
 		return st.duck, nil
 	}
@@ -69,10 +80,14 @@ func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, err
 }
 
 func (st *Statement) release(ds *duckdb.Stmt) {
-	if ds == st.duck {
-		st.duckBusy = false
-	} else {
+	if ds != st.duck {
 		ds.Close()
+		return
+	}
+	st.duckBusy = false
+	if st.closed {
+		ds.Close()
+		st.duck = nil
 	}
 }
 
@@ -104,14 +119,20 @@ type Portal struct {
 	Name string
 	stmt *Statement
 	args []driver.NamedValue
+	// pipelined: bound by the extended protocol (see BindPipelined).
+	pipelined bool
+	// hold: a WITH HOLD cursor, which outlives its transaction.
+	hold bool
 
 	duck *duckdb.Stmt
 	rows driver.Rows
 	row  []driver.Value
 	done bool
 	tag  string
-	// showRows are the rows of a SHOW statement.
+	// showRows are the rows of a SHOW statement, or a constant statement's kept rows.
 	showRows [][]driver.Value
+	// keep collects a constant statement's rows on its first run.
+	keep [][]driver.Value
 }
 
 // Statement is the portal's prepared statement.
@@ -155,6 +176,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		}
 		// Names first: the rewrite replaces nodes the names derive from.
 		st.names = targetNames(raw.Stmt)
+		st.constant = len(paramOIDs) == 0 && isConstantSelect(raw.Stmt)
 		changed, err := pgcatalog.Rewrite(raw, s)
 		if err != nil {
 			return nil, err
@@ -181,7 +203,11 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.RawStmt, paramOIDs []uint32) error {
 	ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
 	if err != nil {
-		return pgerr.From(err)
+		pe := pgerr.From(err)
+		if st.duckSQL == st.SQL {
+			pe.ResolvePosition(st.SQL)
+		}
+		return pe
 	}
 	stmt := ds.(*duckdb.Stmt)
 	n := stmt.NumInput()

@@ -43,6 +43,10 @@ func (s *Session) prepareUtility(ctx context.Context, st *Statement, raw *pg_que
 		st.dbName, st.missingOK = x.DropdbStmt.Dbname, x.DropdbStmt.MissingOk
 	case *pg_query.Node_DeallocateStmt:
 		st.dbName = x.DeallocateStmt.Name
+	case *pg_query.Node_DeclareCursorStmt:
+		return s.prepareDeclare(ctx, st, x.DeclareCursorStmt)
+	case *pg_query.Node_FetchStmt:
+		return s.prepareFetch(st, x.FetchStmt)
 	case *pg_query.Node_CopyStmt:
 		plan, err := s.planCopy(ctx, x.CopyStmt)
 		if err != nil {
@@ -238,6 +242,7 @@ func (s *Session) restoreParam(name, old string) {
 }
 
 func (s *Session) reportChange(name, v string) {
+	s.setGen++ // kept constant results may depend on any setting
 	if strings.EqualFold(name, "timezone") {
 		s.loc = nil
 	}

@@ -241,7 +241,7 @@ func (c *conn) bind(m *pgproto3.Bind) {
 		c.extendedError(pgerr.New(pgerr.ProtocolViolation, "bind message has %d result formats but query has %d columns", n, len(st.Fields)))
 		return
 	}
-	if _, err := c.sess.Bind(m.DestinationPortal, m.PreparedStatement, args); err != nil {
+	if _, err := c.sess.BindPipelined(m.DestinationPortal, m.PreparedStatement, args); err != nil {
 		c.extendedError(err)
 		return
 	}

@@ -65,7 +65,14 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 			return false
 		}
 	case *pg_query.Node_TypeCast:
+		if fixTypeName(x.TypeCast.TypeName) || byteaLiteral(x.TypeCast) {
+			r.changed = true
+		}
 		r.typeCast(n, x.TypeCast)
+	case *pg_query.Node_ColumnDef:
+		if fixTypeName(x.ColumnDef.TypeName) {
+			r.changed = true
+		}
 	case *pg_query.Node_AExpr:
 		r.aExpr(n, x.AExpr)
 	case *pg_query.Node_CollateClause:

@@ -93,6 +93,56 @@ type Error struct {
 	Position int
 	// cause keeps the original error for %w unwrapping and logs.
 	cause error
+	// caret is DuckDB's error location (LINE n and the caret's column in
+	// that line's text), turned into Position by ResolvePosition.
+	caretLine, caretCol int
+	caretText          string
+}
+
+// ResolvePosition sets Position from DuckDB's caret, given the statement
+// text DuckDB saw (only meaningful when that is the client's own text).
+func (e *Error) ResolvePosition(sql string) {
+	if e.Position > 0 || e.caretLine == 0 {
+		return
+	}
+	lines := strings.SplitAfter(sql, "\n")
+	if e.caretLine > len(lines) {
+		return
+	}
+	line := strings.TrimRight(lines[e.caretLine-1], "\r\n")
+	// DuckDB shows long lines truncated with "..."; only exact lines count.
+	if line != e.caretText || e.caretCol > len(line) {
+		return
+	}
+	before := strings.Join(lines[:e.caretLine-1], "") + line[:e.caretCol]
+	e.Position = len([]rune(before)) + 1
+}
+
+// parseCaret reads DuckDB's "LINE n: text" / "   ^" rendering.
+func parseCaret(msg string) (line, col int, text string) {
+	i := strings.Index(msg, "\nLINE ")
+	if i < 0 {
+		return 0, 0, ""
+	}
+	rest := msg[i+len("\nLINE "):]
+	num, after, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return 0, 0, ""
+	}
+	n := 0
+	if _, err := fmt.Sscanf(num, "%d", &n); err != nil {
+		return 0, 0, ""
+	}
+	text, caretLine, ok := strings.Cut(after, "\n")
+	if !ok {
+		return 0, 0, ""
+	}
+	c := strings.IndexByte(caretLine, '^')
+	prefix := len("LINE ") + len(num) + len(": ")
+	if c < prefix {
+		return 0, 0, ""
+	}
+	return n, c - prefix, text
 }
 
 func (e *Error) Error() string {
@@ -302,7 +352,34 @@ func fromDuckDB(de *duckdb.Error) *Error {
 			code = DivisionByZero
 		}
 	}
-	return &Error{Severity: "ERROR", Code: code, Message: pgMessage(code, msg)}
+	e := &Error{Severity: "ERROR", Code: code, Message: pgMessage(code, msg)}
+	if code == UniqueViolation {
+		e.Detail = uniqueDetail(msg)
+	}
+	e.caretLine, e.caretCol, e.caretText = parseCaret(de.Msg)
+	return e
+}
+
+// uniqueDetail turns DuckDB's `Duplicate key "id: 1, k: 2"` into
+// PostgreSQL's DETAIL `Key (id, k)=(1, 2) already exists.`
+func uniqueDetail(msg string) string {
+	_, rest, ok := strings.Cut(msg, `Duplicate key "`)
+	if !ok {
+		return ""
+	}
+	kv, _, ok := strings.Cut(rest, `"`)
+	if !ok {
+		return ""
+	}
+	var keys, vals []string
+	for _, part := range strings.Split(kv, ", ") {
+		k, v, ok := strings.Cut(part, ": ")
+		if !ok {
+			return ""
+		}
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	return fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(keys, ", "), strings.Join(vals, ", "))
 }
 
 // pgMessage rewords DuckDB's most common messages the way PostgreSQL words
@@ -329,6 +406,10 @@ func pgMessage(code, msg string) string {
 	case UndefinedFunction:
 		if n, ok := name("Function with name ", " does not exist"); ok {
 			return fmt.Sprintf("function %s does not exist", n)
+		}
+	case UniqueViolation:
+		if strings.HasPrefix(first, "Duplicate key") {
+			return "duplicate key value violates unique constraint"
 		}
 	case DuplicateTable:
 		if n, ok := name("with name ", " already exists"); ok {

@@ -1,0 +1,67 @@
+package pgcatalog
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Type fidelity: PostgreSQL type spellings DuckDB reads differently.
+//
+//   - jsonb is DuckDB's JSON (DuckDB has one JSON type).
+//   - numeric/decimal without precision is arbitrary precision in
+//     PostgreSQL; DuckDB reads it as DECIMAL(18,3) and silently rounds to
+//     three decimals. DECIMAL(38,10) is the widest DuckDB has that keeps
+//     fractions; values print with ten decimals (docs/sql-compat.md).
+//   - '\x00ff'::bytea is PostgreSQL's hex input; DuckDB would read the
+//     characters "ff" after one escaped byte.
+
+// unconstrainedNumeric is what numeric without (p, s) becomes.
+var unconstrainedNumeric = [2]int64{38, 10}
+
+// fixTypeName rewrites one type name in place and reports whether it changed.
+func fixTypeName(tn *pg_query.TypeName) bool {
+	schema, name := typeNameParts(tn)
+	if tn == nil || schema != "" && schema != "pg_catalog" {
+		return false
+	}
+	switch name {
+	case "jsonb":
+		tn.Names = []*pg_query.Node{pg_query.MakeStrNode("json")}
+		return true
+	case "numeric", "decimal":
+		if len(tn.Typmods) == 0 {
+			tn.Names = []*pg_query.Node{pg_query.MakeStrNode("decimal")}
+			tn.Typmods = []*pg_query.Node{intConst(unconstrainedNumeric[0]), intConst(unconstrainedNumeric[1])}
+			return true
+		}
+	}
+	return false
+}
+
+// byteaLiteral converts '\x…'::bytea to DuckDB's per-byte escapes.
+func byteaLiteral(tc *pg_query.TypeCast) bool {
+	if _, name := typeNameParts(tc.TypeName); name != "bytea" {
+		return false
+	}
+	c := tc.Arg.GetAConst()
+	if c == nil || c.GetSval() == nil {
+		return false
+	}
+	s := c.GetSval().Sval
+	if !strings.HasPrefix(s, `\x`) {
+		return false
+	}
+	b, err := hex.DecodeString(s[2:])
+	if err != nil {
+		return false // let DuckDB report the malformed literal
+	}
+	var out strings.Builder
+	for _, x := range b {
+		fmt.Fprintf(&out, `\x%02X`, x)
+	}
+	c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: out.String()}}
+	return true
+}
