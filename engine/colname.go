@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -23,7 +24,13 @@ func targetNames(n *pg_query.Node) []string {
 			s = s.Larg // a set operation takes its names from the leftmost branch
 		}
 		if len(s.ValuesLists) > 0 {
-			return nil // DuckDB's col0.. vs PostgreSQL's column1..: handled by callers if needed
+			// PostgreSQL names VALUES columns column1, column2, …
+			row := s.ValuesLists[0].GetList().GetItems()
+			names := make([]string, len(row))
+			for i := range names {
+				names[i] = "column" + strconv.Itoa(i+1)
+			}
+			return names
 		}
 		targets = s.TargetList
 	case *pg_query.Node_InsertStmt:
@@ -43,7 +50,8 @@ func targetNames(n *pg_query.Node) []string {
 		}
 		if cr := rt.Val.GetColumnRef(); cr != nil {
 			if f := cr.Fields; len(f) > 0 && f[len(f)-1].GetAStar() != nil {
-				return nil
+				names[i] = starName // expanded by DuckDB; see matchNames
+				continue
 			}
 		}
 		if rt.Name != "" {
@@ -53,6 +61,40 @@ func targetNames(n *pg_query.Node) []string {
 		names[i] = figureColname(rt.Val)
 	}
 	return names
+}
+
+// starName marks a * in targetNames' result.
+const starName = "\x00*"
+
+// matchNames lays PostgreSQL's target names over DuckDB's result columns.
+// A single * expands to however many columns DuckDB reports; its columns
+// keep DuckDB's names (they are the tables' column names). With no * or
+// more than one, names are used only if the counts agree exactly.
+func matchNames(names, duck []string) []string {
+	stars := 0
+	for _, n := range names {
+		if n == starName {
+			stars++
+		}
+	}
+	switch {
+	case stars == 0 && len(names) == len(duck):
+		return names
+	case stars != 1 || len(duck) < len(names)-1:
+		return duck
+	}
+	out := append([]string(nil), duck...)
+	width := len(duck) - (len(names) - 1)
+	j := 0
+	for _, n := range names {
+		if n == starName {
+			j += width
+			continue
+		}
+		out[j] = n
+		j++
+	}
+	return out
 }
 
 // figureColname follows PostgreSQL's FigureColnameInternal.

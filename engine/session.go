@@ -553,7 +553,11 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	}
 	defer func() {
 		if err != nil {
-			err = pgerr.From(err)
+			pe := pgerr.From(err)
+			if schema, table, ok := st.targetTable(); ok {
+				pe = pe.WithUniqueTarget(schema, table)
+			}
+			err = pe
 			if st.kind != kindTx {
 				s.fail(ctx)
 			}
@@ -566,6 +570,9 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindEmpty:
 		return Result{Empty: true}, nil
 	case kindDuck:
+		if p.rows == nil && !p.done {
+			s.noticeMissingDrops(ctx, st)
+		}
 		return s.executeDuck(ctx, p, maxRows, sink)
 	case kindTx:
 		tag, err := s.execTx(ctx, st)
@@ -755,4 +762,48 @@ func execCount(ctx context.Context, ds *duckdb.Stmt, st *Statement, args []drive
 		return int64(n), nil
 	}
 	return 0, nil
+}
+
+// noticeMissingDrops sends PostgreSQL's NOTICE for DROP TABLE/VIEW IF EXISTS
+// of an object that is not there; DuckDB skips it silently.
+func (s *Session) noticeMissingDrops(ctx context.Context, st *Statement) {
+	d := st.node.GetDropStmt()
+	if d == nil || !d.MissingOk {
+		return
+	}
+	kind := map[pg_query.ObjectType]string{pg_query.ObjectType_OBJECT_TABLE: "table", pg_query.ObjectType_OBJECT_VIEW: "view"}[d.RemoveType]
+	if kind == "" {
+		return
+	}
+	for _, o := range d.Objects {
+		parts := o.GetList().GetItems()
+		if len(parts) == 0 {
+			continue
+		}
+		name := parts[len(parts)-1].GetString_().GetSval()
+		schema := "main"
+		if len(parts) > 1 {
+			if schema = parts[len(parts)-2].GetString_().GetSval(); schema == "public" {
+				schema = "main"
+			}
+		}
+		rows, err := s.conn.QueryContext(ctx,
+			"SELECT count(*) FROM duckdb_tables() WHERE schema_name = $1 AND table_name = $2 AND database_name = current_database() "+
+				"UNION ALL SELECT count(*) FROM duckdb_views() WHERE schema_name = $1 AND view_name = $2 AND database_name = current_database()",
+			[]driver.NamedValue{{Ordinal: 1, Value: schema}, {Ordinal: 2, Value: name}})
+		if err != nil {
+			continue
+		}
+		found := false
+		vals := make([]driver.Value, 1)
+		for rows.Next(vals) == nil {
+			if n, _ := vals[0].(int64); n > 0 {
+				found = true
+			}
+		}
+		rows.Close()
+		if !found {
+			s.notice("NOTICE", pgerr.SuccessfulCompletion, "%s %q does not exist, skipping", kind, name)
+		}
+	}
 }

@@ -285,14 +285,14 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 	if err != nil {
 		return pgerr.From(err)
 	}
-	names := st.names
+	duckNames := make([]string, cols)
+	for i := range duckNames {
+		duckNames[i], _ = stmt.ColumnName(i)
+	}
+	names := matchNames(st.names, duckNames)
 	st.Fields = make([]Field, cols)
 	for i := 0; i < cols; i++ {
-		name, _ := stmt.ColumnName(i)
-		if len(names) == cols {
-			name = names[i]
-		}
-		f := Field{Name: name, Type: pgtypes.Type{OID: 25, Typmod: -1, Size: -1}}
+		f := Field{Name: names[i], Type: pgtypes.Type{OID: 25, Typmod: -1, Size: -1}}
 		if ti, err := stmt.ColumnTypeInfo(i); err == nil && ti != nil {
 			f.Type = pgtypes.FromDuckDB(ti)
 		}
@@ -416,4 +416,29 @@ func (s *Session) insertParamTypes(ctx context.Context, raw *pg_query.RawStmt) m
 		}
 	}
 	return out
+}
+
+// targetTable names the table an INSERT, UPDATE or MERGE writes, as the
+// client spelled it (for error fields).
+func (st *Statement) targetTable() (schema, table string, ok bool) {
+	if st.node == nil {
+		return "", "", false
+	}
+	var rv *pg_query.RangeVar
+	switch {
+	case st.node.GetInsertStmt() != nil:
+		rv = st.node.GetInsertStmt().Relation
+	case st.node.GetUpdateStmt() != nil:
+		rv = st.node.GetUpdateStmt().Relation
+	case st.node.GetMergeStmt() != nil:
+		rv = st.node.GetMergeStmt().Relation
+	}
+	if rv == nil {
+		return "", "", false
+	}
+	schema = rv.Schemaname
+	if schema == "" || schema == "main" {
+		schema = "public"
+	}
+	return schema, rv.Relname, true
 }

@@ -94,6 +94,7 @@ func errorMessage(e *pgerr.Error) *pgproto3.ErrorResponse {
 	return &pgproto3.ErrorResponse{
 		Severity: e.Severity, SeverityUnlocalized: e.Severity, Code: e.Code, Message: e.Message,
 		Detail: e.Detail, Hint: e.Hint, Position: int32(e.Position),
+		SchemaName: e.SchemaName, TableName: e.TableName, ColumnName: e.ColumnName, ConstraintName: e.ConstraintName,
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 
 // Type fidelity: PostgreSQL type spellings DuckDB reads differently.
 //
-//   - jsonb is DuckDB's JSON (DuckDB has one JSON type).
+//   - jsonb is DuckDB's JSON (DuckDB has one JSON type), as is json when
+//     the statement is deparsed (Deparse would print pg_catalog.json).
 //   - numeric/decimal without precision is arbitrary precision in
 //     PostgreSQL; DuckDB reads it as DECIMAL(18,3) and silently rounds to
 //     three decimals. DECIMAL(38,10) is the widest DuckDB has that keeps
@@ -28,8 +29,14 @@ func fixTypeName(tn *pg_query.TypeName) bool {
 		return false
 	}
 	switch name {
-	case "jsonb":
-		tn.Names = []*pg_query.Node{pg_query.MakeStrNode("json")}
+	case "json", "jsonb":
+		// Spelled in capitals so Deparse quotes it instead of printing
+		// pg_catalog.json, which DuckDB does not know; DuckDB's type names
+		// are case-insensitive even when quoted.
+		if name == "json" && len(tn.Names) == 1 {
+			return false // unchanged statements reach DuckDB as written
+		}
+		tn.Names = []*pg_query.Node{pg_query.MakeStrNode("JSON")}
 		return true
 	case "numeric", "decimal":
 		if len(tn.Typmods) == 0 {

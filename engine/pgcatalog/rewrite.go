@@ -25,6 +25,9 @@ type rewriter struct {
 	catalog   bool
 	arrayLits []*pg_query.A_Const
 	path      []string // search path incl. pg_catalog, computed on first use
+	// typeNames are the column and cast types seen, fixed up if the
+	// statement ends up deparsed (see fidelity.go).
+	typeNames []*pg_query.TypeName
 }
 
 // Rewrite rewrites one parsed statement in place so that DuckDB answers as
@@ -42,6 +45,14 @@ func Rewrite(stmt *pg_query.RawStmt, env Env) (changed bool, err error) {
 	w.walk(stmt.Stmt)
 	if r.err != nil {
 		return r.changed, r.err
+	}
+	if r.changed {
+		// The statement will be deparsed: json must not come out as pg_catalog.json.
+		for _, tn := range r.typeNames {
+			if _, name := typeNameParts(tn); name == "json" {
+				tn.Names = []*pg_query.Node{pg_query.MakeStrNode("JSON")}
+			}
+		}
 	}
 	if r.catalog {
 		for _, c := range r.arrayLits {
@@ -68,11 +79,13 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 		if fixTypeName(x.TypeCast.TypeName) || byteaLiteral(x.TypeCast) {
 			r.changed = true
 		}
+		r.typeNames = append(r.typeNames, x.TypeCast.TypeName)
 		r.typeCast(n, x.TypeCast)
 	case *pg_query.Node_ColumnDef:
 		if fixTypeName(x.ColumnDef.TypeName) {
 			r.changed = true
 		}
+		r.typeNames = append(r.typeNames, x.ColumnDef.TypeName)
 	case *pg_query.Node_AExpr:
 		r.aExpr(n, x.AExpr)
 	case *pg_query.Node_CollateClause:

@@ -91,12 +91,14 @@ type Error struct {
 	Hint     string
 	// Position is the 1-based character offset into the statement text, 0 when unknown.
 	Position int
+	// Object names of a constraint violation, as PostgreSQL reports them.
+	SchemaName, TableName, ColumnName, ConstraintName string
 	// cause keeps the original error for %w unwrapping and logs.
 	cause error
 	// caret is DuckDB's error location (LINE n and the caret's column in
 	// that line's text), turned into Position by ResolvePosition.
 	caretLine, caretCol int
-	caretText          string
+	caretText           string
 }
 
 // ResolvePosition sets Position from DuckDB's caret, given the statement
@@ -353,8 +355,17 @@ func fromDuckDB(de *duckdb.Error) *Error {
 		}
 	}
 	e := &Error{Severity: "ERROR", Code: code, Message: pgMessage(code, msg)}
-	if code == UniqueViolation {
+	switch code {
+	case UniqueViolation:
 		e.Detail = uniqueDetail(msg)
+	case NotNullViolation:
+		// DuckDB: "NOT NULL constraint failed: t.col".
+		if _, tc, ok := strings.Cut(msg, "NOT NULL constraint failed: "); ok {
+			if t, c, ok := strings.Cut(strings.TrimSpace(tc), "."); ok {
+				e.SchemaName, e.TableName, e.ColumnName = "public", t, c
+				e.Message = fmt.Sprintf("null value in column %q of relation %q violates not-null constraint", c, t)
+			}
+		}
 	}
 	e.caretLine, e.caretCol, e.caretText = parseCaret(de.Msg)
 	return e
@@ -417,4 +428,29 @@ func pgMessage(code, msg string) string {
 		}
 	}
 	return strings.TrimSuffix(first, "!")
+}
+
+// WithUniqueTarget completes a unique violation with the table it happened
+// on: PostgreSQL's constraint name (t_pkey for the primary key, t_cols_key
+// otherwise), the message naming it, and the object fields.
+func (e *Error) WithUniqueTarget(schema, table string) *Error {
+	if e.Code != UniqueViolation || e.ConstraintName != "" {
+		return e
+	}
+	_, rest, ok := strings.Cut(e.Detail, "Key (")
+	cols, _, ok2 := strings.Cut(rest, ")=")
+	if !ok || !ok2 {
+		return e
+	}
+	name := table + "_pkey"
+	orig := e.Message
+	if e.cause != nil {
+		orig = e.cause.Error()
+	}
+	if !strings.Contains(strings.ToLower(orig), "primary key") {
+		name = table + "_" + strings.ReplaceAll(cols, ", ", "_") + "_key"
+	}
+	e.SchemaName, e.TableName, e.ConstraintName = schema, table, name
+	e.Message = fmt.Sprintf("duplicate key value violates unique constraint %q", name)
+	return e
 }
