@@ -267,7 +267,7 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	}
 	c := &CopyIn{s: s, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
 	if plan.Format == CopyText {
-		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header}
+		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header, fields: plan.Fields}
 	}
 	if s.tx == txIdle {
 		// COPY must be all or nothing even if the client aborts midway.
@@ -488,14 +488,31 @@ func copyError(err error) error {
 // nulls) into CSV with every non-null value quoted, streaming across
 // arbitrary chunk boundaries.
 type textToCSV struct {
+	// fields are the target columns: PostgreSQL checks a line's field
+	// count before converting any value.
+	fields     []Field
 	delim      byte
 	null       string
 	skipHeader bool
 	partial    []byte
 	field      []byte
 	out        []byte
-	err        error
+	err        *pgerr.Error
 	line       int
+}
+
+// countFields counts a text-format line's fields (escaped delimiters do not split).
+func countFields(line []byte, delim byte) int {
+	n := 1
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case delim:
+			n++
+		}
+	}
+	return n
 }
 
 func (t *textToCSV) convert(w *bufio.Writer, p []byte) error {
@@ -550,6 +567,15 @@ func (t *textToCSV) emit(w *bufio.Writer, line []byte) error {
 	}
 	if string(line) == `\.` {
 		return nil // end-of-data marker from old clients
+	}
+	if n := countFields(line, t.delim); n != len(t.fields) {
+		if n > len(t.fields) {
+			t.err = pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column")
+		} else {
+			t.err = pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %q", t.fields[n].Name)
+		}
+		t.err.Detail = fmt.Sprintf("COPY line %d", t.line)
+		return t.err
 	}
 	t.out = t.out[:0]
 	start := 0
