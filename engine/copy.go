@@ -50,6 +50,8 @@ type CopyPlan struct {
 
 	target string // quoted relation name (COPY FROM)
 	cols   []string
+	// schema and table name the target for DuckDB's Appender.
+	schema, table string
 	query  *Statement // COPY TO: the query whose rows are sent
 }
 
@@ -168,6 +170,10 @@ func (s *Session) planCopy(ctx context.Context, c *pg_query.CopyStmt) (*CopyPlan
 		return p, nil
 	case c.Relation != nil:
 		p.target = relationName(c.Relation)
+		p.schema, p.table = c.Relation.Schemaname, c.Relation.Relname
+		if p.schema == "public" {
+			p.schema = "main"
+		}
 		cols := "*"
 		if len(p.cols) > 0 {
 			q := make([]string, len(p.cols))
@@ -239,6 +245,11 @@ type CopyIn struct {
 	// done closes when DuckDB's COPY statement has returned; err is its error.
 	done chan struct{}
 	err  error
+	// app is DuckDB's Appender, used instead of the FIFO for binary COPY
+	// into columns it takes natively (appendable); rows counts its rows.
+	app  *duckdb.Appender
+	rows int64
+	vals []driver.Value
 	// failed: DuckDB stopped reading; further data is discarded until the
 	// client finishes, and Finish reports DuckDB's error.
 	failed bool
@@ -257,6 +268,9 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 		return nil, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
 	}
 	plan := st.copy
+	if plan.Format == CopyBinary && appendable(plan.Fields) {
+		return s.startAppender(ctx, plan)
+	}
 	dir := filepath.Join(s.e.cfg.DataDir, "tmp")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("copy: %w", err)
@@ -377,6 +391,21 @@ func (c *CopyIn) Write(p []byte) (int, error) {
 
 // WriteRow passes one decoded row (binary COPY) to DuckDB.
 func (c *CopyIn) WriteRow(vals []any) error {
+	if c.app != nil {
+		if c.err != nil {
+			return nil // already failed; the client's remaining rows are discarded
+		}
+		c.vals = c.vals[:0]
+		for _, v := range vals {
+			c.vals = append(c.vals, v)
+		}
+		if err := c.app.AppendRow(c.vals...); err != nil {
+			c.err = pgerr.New(pgerr.InvalidBinaryRepresentation, "COPY row %d: %v", c.rows+1, err)
+			return nil
+		}
+		c.rows++
+		return nil
+	}
 	if !c.writer() {
 		return nil
 	}
@@ -401,6 +430,9 @@ func (c *CopyIn) WriteRow(vals []any) error {
 
 // Finish ends the data and waits for DuckDB; it returns the row count.
 func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
+	if c.app != nil {
+		return c.finishAppender(ctx)
+	}
 	var werr error
 	if c.writer() {
 		if c.conv != nil {
@@ -445,6 +477,11 @@ func (c *CopyIn) closeWriter() {
 
 // Abort cancels the COPY after a CopyFail or a broken connection.
 func (c *CopyIn) Abort(ctx context.Context, reason string) error {
+	if c.app != nil {
+		c.app.Close() // whatever it flushes is rolled back below
+		c.end(ctx, false)
+		return pgerr.New(pgerr.QueryCanceled, "COPY from stdin failed: %s", reason)
+	}
 	c.s.Cancel()
 	c.closeWriter()
 	<-c.done
@@ -777,4 +814,72 @@ func columnsFoundMore(msg string) bool {
 		return false
 	}
 	return got > want
+}
+
+// appendable: every column takes the Go value wire/codec decodes from
+// binary COPY as DuckDB's Appender wants it (numeric, uuid and time do not).
+func appendable(fields []Field) bool {
+	for _, f := range fields {
+		switch f.Type.OID {
+		case 16, 21, 23, 20, 700, 701, 25, 1043, 17, 1082, 1114, 1184, 1186:
+		default:
+			return false
+		}
+	}
+	return len(fields) > 0
+}
+
+// startAppender begins a binary COPY through DuckDB's Appender, inside a
+// transaction of its own when the session has none, so that an aborted
+// COPY leaves nothing behind.
+func (s *Session) startAppender(ctx context.Context, plan *CopyPlan) (*CopyIn, error) {
+	c := &CopyIn{s: s, plan: plan}
+	if s.tx == txIdle {
+		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+			return nil, pgerr.From(err)
+		}
+		c.ownTx = true
+	}
+	var err error
+	if len(plan.cols) > 0 {
+		c.app, err = duckdb.NewAppenderWithColumns(s.conn, "", plan.schema, plan.table, plan.cols)
+	} else {
+		c.app, err = duckdb.NewAppender(s.conn, "", plan.schema, plan.table)
+	}
+	if err != nil {
+		c.end(ctx, false)
+		return nil, pgerr.From(err)
+	}
+	return c, nil
+}
+
+func (c *CopyIn) finishAppender(ctx context.Context) (int64, error) {
+	cerr := c.app.Close()
+	if c.err == nil && cerr != nil {
+		c.err = copyError(cerr)
+	}
+	if c.err != nil {
+		c.end(ctx, false)
+		return 0, c.err
+	}
+	if err := c.end(ctx, true); err != nil {
+		return 0, err
+	}
+	return c.rows, nil
+}
+
+// end finishes the COPY's own transaction, or fails the client's.
+func (c *CopyIn) end(ctx context.Context, ok bool) error {
+	ctx = context.WithoutCancel(ctx)
+	switch {
+	case c.ownTx && ok:
+		if err := c.s.exec(ctx, "COMMIT"); err != nil {
+			return pgerr.From(err)
+		}
+	case c.ownTx:
+		c.s.exec(ctx, "ROLLBACK")
+	case !ok:
+		c.s.fail(ctx)
+	}
+	return nil
 }

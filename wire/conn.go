@@ -371,7 +371,14 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (keep bool) {
 		c.fatal(pgerr.New(pgerr.ProtocolViolation, "unexpected message %T", msg))
 		return false
 	}
-	return c.flush() == nil
+	// Like PostgreSQL, answers to Parse/Bind/Describe/Execute/Close wait in
+	// the buffer until Sync or Flush (or 64 KiB): a pipelined
+	// Bind-Execute-Sync costs one write, not three.
+	switch msg.(type) {
+	case *pgproto3.Query, *pgproto3.Sync, *pgproto3.Flush, *pgproto3.FunctionCall:
+		return c.flush() == nil
+	}
+	return true
 }
 
 func (c *conn) readyForQuery() {
