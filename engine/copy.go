@@ -52,7 +52,7 @@ type CopyPlan struct {
 	cols   []string
 	// schema and table name the target for DuckDB's Appender.
 	schema, table string
-	query  *Statement // COPY TO: the query whose rows are sent
+	query         *Statement // COPY TO: the query whose rows are sent
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
