@@ -70,6 +70,8 @@ type Session struct {
 	// counts setting changes, which invalidate kept constant results.
 	consts map[string]*Statement
 	setGen uint64
+	// rels caches relation columns for RowDescription sources (source.go).
+	rels map[string]*relInfo
 
 	// Notice is called for every NOTICE or WARNING the session raises.
 	Notice func(*pgerr.Error)
@@ -121,7 +123,7 @@ func (e *Engine) Connect(ctx context.Context, info StartupInfo) (*Session, error
 	}
 	s := &Session{
 		e: e, db: db, conn: c.(*duckdb.Conn), user: info.User, set: set,
-		named: map[string]*Statement{}, portals: map[string]*Portal{}, consts: map[string]*Statement{},
+		named: map[string]*Statement{}, portals: map[string]*Portal{}, consts: map[string]*Statement{}, rels: map[string]*relInfo{},
 		Notice: func(*pgerr.Error) {}, ParameterChanged: func(string, string) {},
 	}
 	for _, name := range []string{"TimeZone", "search_path"} {
@@ -572,6 +574,9 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindDuck:
 		if p.rows == nil && !p.done {
 			s.noticeMissingDrops(ctx, st)
+			if strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER") {
+				clear(s.rels) // column numbers may have changed
+			}
 		}
 		return s.executeDuck(ctx, p, maxRows, sink)
 	case kindTx:

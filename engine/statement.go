@@ -298,6 +298,9 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 		}
 		st.Fields[i] = f
 	}
+	if st.node != nil {
+		s.resolveSources(ctx, st)
+	}
 	return nil
 }
 

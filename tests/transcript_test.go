@@ -96,13 +96,15 @@ func TestTranscriptsHopsql(t *testing.T) {
 // the issue note), kept here so the expectation is ready when it lands.
 func TestTranscriptsPostgres(t *testing.T) {
 	runTranscripts(t, referenceTarget(t), "transcripts")
-	runTranscripts(t, referenceTarget(t), filepath.Join("transcripts", "pending"))
+	if pending, _ := filepath.Glob(filepath.Join("testdata", "transcripts", "pending", "*.txt")); len(pending) > 0 {
+		runTranscripts(t, referenceTarget(t), filepath.Join("transcripts", "pending"))
+	}
 }
 
 func runTranscripts(t *testing.T, tg wireTarget, dir string) {
 	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.txt"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no transcripts: %v", err)
+		t.Fatalf("no transcripts in %s: %v", dir, err)
 	}
 	sort.Strings(files)
 	for _, f := range files {

@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"strings"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Source columns: PostgreSQL's RowDescription names, for a result column
+// that is a plain column of a table or view, that relation's OID and the
+// column's number. JDBC's getBaseColumnName/getTableName/isNullable and
+// psycopg2's column.table_oid read them. The OIDs are pg_class's (DuckDB's
+// catalog oid + 16384, see engine/pgcatalog).
+
+// relInfoTTL bounds how long a session trusts what it read about a
+// relation's columns: other sessions' DDL is not announced to it.
+const relInfoTTL = 2 * time.Second
+
+type relInfo struct {
+	oid  uint32
+	cols []string // in column order; attnum = index + 1
+	read time.Time
+}
+
+type relRef struct {
+	schema, name string
+}
+
+func (s *Session) relation(ctx context.Context, r relRef) *relInfo {
+	key := r.schema + "." + r.name
+	if ri, ok := s.rels[key]; ok && time.Since(ri.read) < relInfoTTL {
+		return ri
+	}
+	rows, err := s.conn.QueryContext(ctx, "SELECT table_oid, column_name FROM duckdb_columns() "+
+		"WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index",
+		[]driver.NamedValue{{Ordinal: 1, Value: r.schema}, {Ordinal: 2, Value: r.name}})
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	ri := &relInfo{read: time.Now()}
+	vals := make([]driver.Value, 2)
+	for rows.Next(vals) == nil {
+		oid, _ := vals[0].(int64)
+		name, _ := vals[1].(string)
+		ri.oid = uint32(oid + 16384)
+		ri.cols = append(ri.cols, name)
+	}
+	if len(ri.cols) == 0 {
+		return nil
+	}
+	s.rels[key] = ri
+	return ri
+}
+
+// fromRelations lists the base relations of a FROM clause in order, by the
+// name queries refer to them with. ok is false when FROM holds anything
+// else (subqueries, functions), which a * would also expand.
+func fromRelations(from []*pg_query.Node, ctes map[string]bool) (out []namedRel, ok bool) {
+	ok = true
+	var add func(n *pg_query.Node)
+	add = func(n *pg_query.Node) {
+		switch x := n.Node.(type) {
+		case *pg_query.Node_RangeVar:
+			rv := x.RangeVar
+			if rv.Schemaname == "" && ctes[rv.Relname] || rv.Catalogname != "" {
+				ok = false
+				return
+			}
+			ref := relRef{schema: rv.Schemaname, name: rv.Relname}
+			if ref.schema == "" || ref.schema == "public" {
+				ref.schema = "main"
+			}
+			as := rv.Relname
+			if rv.Alias != nil && rv.Alias.Aliasname != "" {
+				as = rv.Alias.Aliasname
+			}
+			out = append(out, namedRel{as: as, ref: ref})
+		case *pg_query.Node_JoinExpr:
+			if len(x.JoinExpr.UsingClause) > 0 || x.JoinExpr.IsNatural {
+				ok = false // * merges the join columns
+			}
+			add(x.JoinExpr.Larg)
+			add(x.JoinExpr.Rarg)
+		default:
+			ok = false
+		}
+	}
+	for _, n := range from {
+		add(n)
+	}
+	return out, ok
+}
+
+type namedRel struct {
+	as  string
+	ref relRef
+}
+
+// resolveSources sets TableOID and Column on the fields of a SELECT.
+func (s *Session) resolveSources(ctx context.Context, st *Statement) {
+	sel := st.node.GetSelectStmt()
+	if sel == nil || sel.Op != pg_query.SetOperation_SETOP_NONE || len(sel.FromClause) == 0 {
+		return
+	}
+	ctes := map[string]bool{}
+	if sel.WithClause != nil {
+		for _, c := range sel.WithClause.Ctes {
+			ctes[c.GetCommonTableExpr().GetCtename()] = true
+		}
+	}
+	rels, simple := fromRelations(sel.FromClause, ctes)
+	if len(rels) == 0 {
+		return
+	}
+	info := func(r namedRel) *relInfo { return s.relation(ctx, r.ref) }
+	pos := 0
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		cr := rt.GetVal().GetColumnRef()
+		if cr == nil {
+			pos++
+			continue
+		}
+		var parts []string
+		star := false
+		for _, f := range cr.Fields {
+			if f.GetAStar() != nil {
+				star = true
+			} else {
+				parts = append(parts, f.GetString_().GetSval())
+			}
+		}
+		switch {
+		case star:
+			var expand []namedRel
+			if len(parts) == 0 && simple {
+				expand = rels
+			} else if len(parts) == 1 {
+				for _, r := range rels {
+					if r.as == parts[0] {
+						expand = append(expand, r)
+					}
+				}
+			}
+			if len(expand) == 0 {
+				return // unknown width: later positions cannot be matched
+			}
+			for _, r := range expand {
+				ri := info(r)
+				if ri == nil {
+					return
+				}
+				for i := range ri.cols {
+					if pos < len(st.Fields) {
+						st.Fields[pos].TableOID, st.Fields[pos].Column = ri.oid, int16(i+1)
+					}
+					pos++
+				}
+			}
+			continue
+		case len(parts) == 1:
+			// Unqualified: the one relation that has the column.
+			var found *relInfo
+			attnum := 0
+			for _, r := range rels {
+				if ri := info(r); ri != nil {
+					if i := indexOf(ri.cols, parts[0]); i >= 0 {
+						if found != nil {
+							found = nil
+							break
+						}
+						found, attnum = ri, i+1
+					}
+				}
+			}
+			if found != nil && pos < len(st.Fields) {
+				st.Fields[pos].TableOID, st.Fields[pos].Column = found.oid, int16(attnum)
+			}
+		case len(parts) == 2:
+			for _, r := range rels {
+				if r.as != parts[0] {
+					continue
+				}
+				if ri := info(r); ri != nil {
+					if i := indexOf(ri.cols, parts[1]); i >= 0 && pos < len(st.Fields) {
+						st.Fields[pos].TableOID, st.Fields[pos].Column = ri.oid, int16(i+1)
+					}
+				}
+			}
+		}
+		pos++
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if strings.EqualFold(x, s) {
+			return i
+		}
+	}
+	return -1
+}
