@@ -61,3 +61,52 @@ func appendSpan(out []span, sql string, start, end int) []span {
 	}
 	return append(out, span{start, end})
 }
+
+// maxKeywordQuotes bounds how many identifiers one statement may need quoted.
+const maxKeywordQuotes = 8
+
+// quoteKeywordAt quotes the token at byte offset off if PostgreSQL's scanner
+// classes it as a non-reserved keyword. It is called when PostgreSQL's
+// grammar accepted a statement and DuckDB's rejected it at that token:
+// PostgreSQL read the word as an identifier there (e.g. a column named
+// "at"), which DuckDB's grammar reserves. Unquoted identifiers fold to
+// lower case, so the quoted form is the lower-cased word.
+func quoteKeywordAt(sql string, off int) (string, bool) {
+	res, err := pg_query.Scan(sql)
+	if err != nil {
+		return "", false
+	}
+	// DuckDB stops at the keyword itself or at the token after it (having
+	// taken the keyword as the start of a clause).
+	// At "end of input" the caret is past the last token: the token before
+	// the caret is then the one in question.
+	at := -1
+	for i, t := range res.Tokens {
+		if int(t.Start) <= off {
+			at = i
+		}
+	}
+	if at < 0 {
+		return "", false
+	}
+	if t := res.Tokens[at]; nonReserved(t) {
+		return quoteToken(sql, t), true
+	}
+	if int(res.Tokens[at].Start) == off && at > 0 && nonReserved(res.Tokens[at-1]) {
+		return quoteToken(sql, res.Tokens[at-1]), true
+	}
+	return "", false
+}
+
+func nonReserved(t *pg_query.ScanToken) bool {
+	switch t.KeywordKind {
+	case pg_query.KeywordKind_UNRESERVED_KEYWORD, pg_query.KeywordKind_COL_NAME_KEYWORD,
+		pg_query.KeywordKind_TYPE_FUNC_NAME_KEYWORD:
+		return true
+	}
+	return false
+}
+
+func quoteToken(sql string, t *pg_query.ScanToken) string {
+	return sql[:t.Start] + `"` + strings.ToLower(sql[t.Start:t.End]) + `"` + sql[t.End:]
+}

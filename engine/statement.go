@@ -201,7 +201,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 // cannot infer, are cast explicitly and the statement prepared again, so
 // that DuckDB sees the same types PostgreSQL would.
 func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.RawStmt, paramOIDs []uint32) error {
-	ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+	ds, err := s.prepareQuotingKeywords(ctx, st, raw != nil)
 	if err != nil {
 		pe := pgerr.From(err)
 		if st.duckSQL == st.SQL {
@@ -444,4 +444,33 @@ func (st *Statement) targetTable() (schema, table string, ok bool) {
 		schema = "public"
 	}
 	return schema, rv.Relname, true
+}
+
+// prepareQuotingKeywords prepares st.duckSQL on DuckDB. When PostgreSQL's
+// grammar accepted the statement (pgParsed) and DuckDB's stops at a word
+// PostgreSQL treats as an identifier, the word is quoted and the statement
+// prepared again (see quoteKeywordAt).
+func (s *Session) prepareQuotingKeywords(ctx context.Context, st *Statement, pgParsed bool) (driver.Stmt, error) {
+	for i := 0; ; i++ {
+		ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+		if err == nil || !pgParsed || i == maxKeywordQuotes {
+			return ds, err
+		}
+		pe := pgerr.From(err)
+		if pe.Code != pgerr.SyntaxError {
+			return nil, err
+		}
+		off, ok := pe.CaretOffset(st.duckSQL)
+		if !ok && strings.HasSuffix(pe.Message, "at end of input") {
+			off, ok = len(st.duckSQL), true // DuckDB shows no caret for this one
+		}
+		if !ok {
+			return nil, err
+		}
+		quoted, ok := quoteKeywordAt(st.duckSQL, off)
+		if !ok {
+			return nil, err
+		}
+		st.duckSQL = quoted
+	}
 }

@@ -90,7 +90,6 @@ func TestJDBC(t *testing.T) {
 	assertChecks(t, "JdbcTest", out, map[string]string{
 		"metadata_get_columns": "declared types DuckDB drops: varchar(40) is reported as text",
 		"result_set_metadata":  "declared types DuckDB drops: a varchar column is reported as text",
-		"keyword_column_names": "DuckDB's grammar reserves at/by, which PostgreSQL 15 accepts as column names",
 	})
 
 	// DatabaseMetaData must read the same from hopsql's catalog as from

@@ -104,20 +104,31 @@ type Error struct {
 // ResolvePosition sets Position from DuckDB's caret, given the statement
 // text DuckDB saw (only meaningful when that is the client's own text).
 func (e *Error) ResolvePosition(sql string) {
-	if e.Position > 0 || e.caretLine == 0 {
+	if e.Position > 0 {
 		return
+	}
+	if off, ok := e.CaretOffset(sql); ok {
+		e.Position = len([]rune(sql[:off])) + 1
+	}
+}
+
+// CaretOffset is the byte offset in sql that DuckDB's caret points at.
+func (e *Error) CaretOffset(sql string) (int, bool) {
+	if e.caretLine == 0 {
+		return 0, false
 	}
 	lines := strings.SplitAfter(sql, "\n")
 	if e.caretLine > len(lines) {
-		return
+		return 0, false
 	}
 	line := strings.TrimRight(lines[e.caretLine-1], "\r\n")
-	// DuckDB shows long lines truncated with "..."; only exact lines count.
-	if line != e.caretText || e.caretCol > len(line) {
-		return
+	// DuckDB cuts long lines short with a trailing "..."; a line cut at its
+	// start cannot be placed.
+	shown, cut := strings.CutSuffix(e.caretText, "...")
+	if !(line == e.caretText || cut && strings.HasPrefix(line, shown)) || e.caretCol > len(line) {
+		return 0, false
 	}
-	before := strings.Join(lines[:e.caretLine-1], "") + line[:e.caretCol]
-	e.Position = len([]rune(before)) + 1
+	return len(strings.Join(lines[:e.caretLine-1], "")) + e.caretCol, true
 }
 
 // parseCaret reads DuckDB's "LINE n: text" / "   ^" rendering.
