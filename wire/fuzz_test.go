@@ -68,7 +68,14 @@ func startFuzzServer(dir string) {
 	fuzzServer.addr = ln.Addr().String()
 }
 
-const fuzzDeadline = 2 * time.Second
+// fuzzDeadline bounds one fuzz input's exchange. An input that leaves a
+// message half-sent keeps the server waiting, so the exchange ends at the
+// deadline; keeping it short keeps the fuzzer fast. healthDeadline is for
+// the check that the server still answers, which must not flake under load.
+const (
+	fuzzDeadline   = 300 * time.Millisecond
+	healthDeadline = 10 * time.Second
+)
 
 func encode(msgs ...pgproto3.FrontendMessage) []byte {
 	var b []byte
@@ -84,14 +91,14 @@ func encode(msgs ...pgproto3.FrontendMessage) []byte {
 // session dials, starts up, writes payload and then trailer, and reads
 // every reply until the server closes or the deadline passes. It fails if a
 // reply is not a valid backend message.
-func session(t *testing.T, payload, trailer []byte) (got []pgproto3.BackendMessage) {
+func session(t *testing.T, payload, trailer []byte, deadline time.Duration) (got []pgproto3.BackendMessage) {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", fuzzServer.addr, fuzzDeadline)
+	nc, err := net.DialTimeout("tcp", fuzzServer.addr, healthDeadline)
 	if err != nil {
 		t.Fatalf("server stopped accepting connections: %v", err)
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(fuzzDeadline))
+	nc.SetDeadline(time.Now().Add(deadline))
 	startup := encode(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
 		Parameters: map[string]string{"user": "hopsql", "database": "hopsql"}})
 	// Written in the background: the server may stop reading (an error
@@ -123,7 +130,7 @@ var trailer = encode(&pgproto3.Sync{}, &pgproto3.Query{String: "SELECT 1"}, &pgp
 // healthy checks that a fresh session answers SELECT 1.
 func healthy(t *testing.T) {
 	t.Helper()
-	got := session(t, encode(&pgproto3.Query{String: "SELECT 1"}, &pgproto3.Terminate{}), nil)
+	got := session(t, encode(&pgproto3.Query{String: "SELECT 1"}, &pgproto3.Terminate{}), nil, healthDeadline)
 	for _, m := range got {
 		if d, ok := m.(*pgproto3.DataRow); ok && len(d.Values) == 1 && string(d.Values[0]) == "1" {
 			return
@@ -200,7 +207,7 @@ func FuzzFrontendMessages(f *testing.F) {
 	var inputs atomic.Int64
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		before := fuzzServer.panics.Load()
-		session(t, payload, trailer)
+		session(t, payload, trailer, fuzzDeadline)
 		if fuzzServer.panics.Load() != before {
 			t.Fatalf("the server panicked (and recovered): %v", fuzzServer.last.Load())
 		}
