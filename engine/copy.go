@@ -75,7 +75,6 @@ func relationName(rv *pg_query.RangeVar) string {
 
 func (s *Session) planCopy(ctx context.Context, c *pg_query.CopyStmt) (*CopyPlan, error) {
 	p := &CopyPlan{From: c.IsFrom, Delimiter: "\t", Null: `\N`, Quote: `"`}
-	var formatSet bool
 	for _, o := range c.Options {
 		d := o.GetDefElem()
 		if d == nil {
@@ -91,7 +90,6 @@ func (s *Session) planCopy(ctx context.Context, c *pg_query.CopyStmt) (*CopyPlan
 		}
 		switch d.Defname {
 		case "format":
-			formatSet = true
 			switch strings.ToLower(val) {
 			case "text":
 				p.Format = CopyText
@@ -142,7 +140,6 @@ func (s *Session) planCopy(ctx context.Context, c *pg_query.CopyStmt) (*CopyPlan
 			return nil, pgerr.New(pgerr.SyntaxError, "option %q not recognized", d.Defname)
 		}
 	}
-	_ = formatSet
 	if p.Escape == "" {
 		p.Escape = p.Quote
 	}

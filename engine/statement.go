@@ -248,9 +248,9 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 				casts[int32(i+1)] = info.DuckDB
 			}
 		case got == 0:
-			oids[i] = pgtypes.UnknownOID
+			// PostgreSQL resolves a parameter of unknown type as text.
+			oids[i] = 25
 			casts[int32(i+1)] = "VARCHAR"
-			oids[i] = 25 // text, as PostgreSQL resolves an unknown-typed parameter
 		default:
 			oids[i] = got
 		}

@@ -36,7 +36,7 @@ func (s *Session) prepareUtility(ctx context.Context, st *Statement, raw *pg_que
 		if _, ok := s.set.get(name); !ok {
 			return pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", x.VariableShowStmt.Name)
 		}
-		st.Fields = []Field{textField(canonicalNameForShow(name))}
+		st.Fields = []Field{textField(canonicalName(name))}
 	case *pg_query.Node_CreatedbStmt:
 		st.dbName = x.CreatedbStmt.Dbname
 	case *pg_query.Node_DropdbStmt:
@@ -55,10 +55,6 @@ func (s *Session) prepareUtility(ctx context.Context, st *Statement, raw *pg_que
 		st.copy = plan
 	}
 	return nil
-}
-
-func canonicalNameForShow(name string) string {
-	return canonicalName(name)
 }
 
 func showName(n string) string {
