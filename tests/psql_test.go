@@ -57,9 +57,6 @@ func TestPsqlBackslashCommands(t *testing.T) {
 			t.Fatalf("%s on PostgreSQL: %v\n%s", c, err, want)
 		}
 		want = strings.ReplaceAll(want, "postgres", "hopsql")
-		// Known difference (docs/sql-compat.md): DuckDB keeps a default as
-		// written, without PostgreSQL's cast to the column type.
-		want = strings.ReplaceAll(want, "'x'::text", "'x'")
 		if got != want {
 			t.Errorf("%s\n--- hopsql\n%s\n--- PostgreSQL 15\n%s", c, got, want)
 		}

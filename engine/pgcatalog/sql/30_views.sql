@@ -43,9 +43,16 @@ SELECT sequence_oid + 16384, sequence_name, schema_name, 'S', 3, false, 0, comme
 SELECT r.oid AS attrelid, c.column_name AS attname, c.column_index AS attnum,
        hopsql_catalog.main.hop_type_oid(c.data_type) AS atttypid,
        hopsql_catalog.main.hop_type_mod(c.data_type) AS atttypmod,
-       NOT c.is_nullable AS attnotnull, c.column_default AS adsrc, c.comment, c.data_type
+       NOT c.is_nullable AS attnotnull,
+       -- PostgreSQL prints a literal default with a cast to the column type ('x'::text).
+       CASE WHEN c.column_default LIKE '''%''' AND length(c.column_default) >= 2
+                 AND strpos(substr(c.column_default, 2, length(c.column_default) - 2), '''') = 0
+                 AND t.sqlname IS NOT NULL
+            THEN c.column_default || '::' || t.sqlname ELSE c.column_default END AS adsrc,
+       c.comment, c.data_type
   FROM duckdb_columns() c
   JOIN hopsql_catalog.main.hop_rels r ON r.duck_oid = c.table_oid AND r.relkind IN ('r', 'v')
+  LEFT JOIN hopsql_catalog.main.hop_types t ON t.oid = hopsql_catalog.main.hop_type_oid(c.data_type)
  WHERE c.database_name = current_database() AND NOT c.internal
 
 -- view: hop_index_cols
