@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -551,7 +552,7 @@ func countFields(line []byte, delim byte) int {
 
 func (t *textToCSV) convert(w *bufio.Writer, p []byte) error {
 	for len(p) > 0 {
-		i := indexByte(p, '\n')
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			t.partial = append(t.partial, p...)
 			return nil
@@ -570,15 +571,6 @@ func (t *textToCSV) convert(w *bufio.Writer, p []byte) error {
 		t.partial = t.partial[:0]
 	}
 	return nil
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 func (t *textToCSV) flush(w *bufio.Writer) error {

@@ -37,8 +37,6 @@ type Engine struct {
 
 	mu  sync.Mutex
 	dbs map[string]*database
-
-	nextPID atomic.Uint32
 }
 
 // database is one project's DuckDB instance.
@@ -69,7 +67,6 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, users: users, dbs: map[string]*database{}}
-	e.nextPID.Store(uint32(os.Getpid())<<8 | 1)
 	if _, ok := users.Get(cfg.Superuser); !ok {
 		if err := users.Put(catalog.User{Name: cfg.Superuser, Superuser: true}); err != nil {
 			return nil, fmt.Errorf("create superuser: %w", err)
@@ -118,18 +115,6 @@ func (e *Engine) scanDatabases() ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-// Databases lists the databases (projects), sorted.
-func (e *Engine) Databases() []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]string, 0, len(e.dbs))
-	for n := range e.dbs {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (e *Engine) catalogInfo() pgcatalog.Info {

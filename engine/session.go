@@ -330,7 +330,7 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 	if st, ok := s.consts[sql]; ok {
 		return []*Piece{{SQL: sql, cached: st}}, nil
 	}
-	tree, perr := parseCached(sql)
+	tree, perr := pg_query.Parse(sql)
 	var pieces []*Piece
 	if perr == nil {
 		for _, raw := range tree.Stmts {
@@ -427,7 +427,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 			return nil, pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", name)
 		}
 	}
-	tree, perr := parseCached(sql)
+	tree, perr := pg_query.Parse(sql)
 	var raw *pg_query.RawStmt
 	switch {
 	case perr == nil && len(tree.Stmts) > 1:

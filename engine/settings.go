@@ -87,8 +87,7 @@ func checkTimeZone(v string) (string, error) {
 // loadLocation resolves a PostgreSQL TimeZone value: a zone name, UTC/GMT or
 // a POSIX-style numeric offset.
 func loadLocation(v string) (*time.Location, error) {
-	switch strings.ToUpper(v) {
-	case "UTC", "GMT", "Z", "ZULU", "UCT":
+	if isUTCName(v) {
 		return time.UTC, nil
 	}
 	if loc, err := time.LoadLocation(v); err == nil {
@@ -329,4 +328,13 @@ func (s *settings) all() [][3]string {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
+}
+
+// isUTCName reports whether a TimeZone value is one of UTC's spellings.
+func isUTCName(v string) bool {
+	switch strings.ToUpper(v) {
+	case "UTC", "GMT", "Z", "ZULU", "UCT":
+		return true
+	}
+	return false
 }

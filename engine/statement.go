@@ -216,7 +216,18 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 	}
 	oids := make([]uint32, n)
 	casts := map[int32]string{}
-	insertTypes := s.insertParamTypes(ctx, raw)
+	// The INSERT target's column types are read only if a list parameter
+	// needs them (an extra prepare otherwise spent on every INSERT).
+	var insertTypes map[int32]pgtypes.Type
+	insertType := func(n int32) pgtypes.Type {
+		if insertTypes == nil {
+			insertTypes = s.insertParamTypes(ctx, raw)
+			if insertTypes == nil {
+				insertTypes = map[int32]pgtypes.Type{}
+			}
+		}
+		return insertTypes[n]
+	}
 	for i := 0; i < n; i++ {
 		var want uint32
 		if i < len(paramOIDs) {
@@ -231,8 +242,8 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 			}
 		}
 		switch {
-		case want == 0 && nested && insertTypes[int32(i+1)].OID != 0:
-			t := insertTypes[int32(i+1)]
+		case want == 0 && nested && insertType(int32(i+1)).OID != 0:
+			t := insertType(int32(i + 1))
 			oids[i] = t.OID
 			if info, ok := pgtypes.Lookup(t.OID); ok {
 				casts[int32(i+1)] = info.DuckDB

@@ -13,13 +13,6 @@ import (
 	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
-// parseCached parses a query string with PostgreSQL's grammar. (The name
-// marks the one place a parse cache would go; today every call parses,
-// because rewriting mutates the tree.)
-func parseCached(sql string) (*pg_query.ParseResult, error) {
-	return pg_query.Parse(sql)
-}
-
 var textField = func(name string) Field {
 	return Field{Name: name, Type: pgtypes.Type{OID: 25, Typmod: -1, Size: -1}}
 }
@@ -428,8 +421,7 @@ func (s *Session) rollbackTo(ctx context.Context, i int) error {
 // it: zone names pass through; a bare hour offset (hours east of UTC, as
 // in SET TIME ZONE 2) becomes the POSIX-inverted Etc/GMT-2.
 func duckTimeZone(v string) string {
-	switch strings.ToUpper(v) {
-	case "UTC", "GMT", "Z", "ZULU", "UCT":
+	if isUTCName(v) {
 		return "UTC"
 	}
 	if h, err := strconv.ParseFloat(v, 64); err == nil && h == float64(int(h)) {
