@@ -8,32 +8,40 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/fs"
 )
 
 // Config configures an Engine.
 type Config struct {
 	DataDir         string
+	RaftAddr        string // the catalog's Raft transport; "" picks a free loopback port
 	DefaultDatabase string // created on first start; "hopsql" if empty
 	Superuser       string // created on first start; "hopsql" if empty
 	Version         string // hopsql's own version, shown in version()
 	Logger          *slog.Logger
+	// Halt is called when the catalog's log holds an entry this binary
+	// cannot apply; it must stop the process (see catalog.Config).
+	Halt func(error)
 }
 
 // Engine is one hopsql node's SQL engine.
 type Engine struct {
-	cfg   Config
-	log   *slog.Logger
-	users *catalog.Users
+	cfg     Config
+	log     *slog.Logger
+	catalog *catalog.Node
+	fs      *fs.FS
+	stopGC  context.CancelFunc
+	gcDone  chan struct{}
 
 	mu  sync.Mutex
 	dbs map[string]*database
@@ -62,25 +70,30 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "databases"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	users, err := catalog.OpenUsers(filepath.Join(cfg.DataDir, "users.json"))
+	node, err := catalog.Open(ctx, catalog.Config{Dir: filepath.Join(cfg.DataDir, "catalog"), RaftAddr: cfg.RaftAddr,
+		Logger: cfg.Logger, Halt: cfg.Halt})
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, users: users, dbs: map[string]*database{}}
-	if _, ok := users.Get(cfg.Superuser); !ok {
-		if err := users.Put(catalog.User{Name: cfg.Superuser, Superuser: true}); err != nil {
-			return nil, fmt.Errorf("create superuser: %w", err)
-		}
-	}
-	names, err := e.scanDatabases()
-	if err != nil {
+	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}}
+	if err := e.bootstrapCatalog(ctx); err != nil {
+		node.Close()
 		return nil, err
 	}
-	if !contains(names, cfg.DefaultDatabase) {
-		names = append(names, cfg.DefaultDatabase)
+	if e.fs, err = fs.Open(node, cfg.DataDir, cfg.Logger); err != nil {
+		node.Close()
+		return nil, err
 	}
-	for _, n := range names {
-		if _, err := e.openDatabase(ctx, n); err != nil {
+	gcCtx, stop := context.WithCancel(context.Background())
+	e.stopGC, e.gcDone = stop, make(chan struct{})
+	go func() {
+		defer close(e.gcDone)
+		// An unreferenced block younger than an hour may belong to a write
+		// whose catalog entry is still in flight.
+		e.fs.RunGarbageCollector(gcCtx, 10*time.Minute, time.Hour)
+	}()
+	for _, p := range node.Projects() {
+		if _, err := e.openDatabase(ctx, p.Name); err != nil {
 			e.Close()
 			return nil, err
 		}
@@ -88,17 +101,58 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// bootstrapCatalog makes sure the superuser and the default project exist,
+// and carries over what a data directory from before the Raft catalog held
+// (users.json and one DuckDB file per database). Every step is idempotent.
+func (e *Engine) bootstrapCatalog(ctx context.Context) error {
+	legacy, err := catalog.LegacyUsers(filepath.Join(e.cfg.DataDir, "users.json"))
+	if err != nil {
+		return err
+	}
+	for _, u := range legacy {
+		if _, err := e.catalog.Propose(ctx, catalog.CmdPutUser, catalog.PutUser{Name: u.Name, Superuser: u.Superuser, SCRAM: u.SCRAM, IfAbsent: true}); err != nil {
+			return fmt.Errorf("import user %q: %w", u.Name, err)
 		}
 	}
-	return false
+	if _, ok := e.catalog.User(e.cfg.Superuser); !ok {
+		if _, err := e.catalog.Propose(ctx, catalog.CmdPutUser, catalog.PutUser{Name: e.cfg.Superuser, Superuser: true, IfAbsent: true}); err != nil {
+			return fmt.Errorf("create superuser: %w", err)
+		}
+	}
+	names, err := e.scanDatabases()
+	if err != nil {
+		return err
+	}
+	names = append(names, e.cfg.DefaultDatabase)
+	for _, n := range names {
+		if _, ok := e.catalog.Project(n); ok {
+			continue
+		}
+		if _, err := e.catalog.Propose(ctx, catalog.CmdCreateProject, catalog.CreateProject{Name: n, Owner: e.cfg.Superuser, IfAbsent: true}); err != nil {
+			return fmt.Errorf("create project %q: %w", n, err)
+		}
+	}
+	return nil
 }
 
-// Users is the user store (for authentication).
-func (e *Engine) Users() *catalog.Users { return e.users }
+// FS is this node's filesystem.
+func (e *Engine) FS() *fs.FS { return e.fs }
+
+// Catalog is this node's catalog.
+func (e *Engine) Catalog() *catalog.Node { return e.catalog }
+
+// User returns a role by name (for authentication).
+func (e *Engine) User(name string) (catalog.User, bool) { return e.catalog.User(name) }
+
+// SetPassword stores a user's SCRAM-SHA-256 verifier.
+func (e *Engine) SetPassword(ctx context.Context, name, verifier string) error {
+	u, ok := e.catalog.User(name)
+	if !ok {
+		return pgerr.New(pgerr.UndefinedObject, "role %q does not exist", name)
+	}
+	_, err := e.catalog.Propose(ctx, catalog.CmdPutUser, catalog.PutUser{Name: name, Superuser: u.Superuser, SCRAM: verifier})
+	return err
+}
 
 // Superuser is the name of the built-in superuser.
 func (e *Engine) Superuser() string { return e.cfg.Superuser }
@@ -119,11 +173,10 @@ func (e *Engine) scanDatabases() ([]string, error) {
 
 func (e *Engine) catalogInfo() pgcatalog.Info {
 	info := pgcatalog.Info{ServerVersion: ServerVersion + " (hopsql " + e.cfg.Version + ")"}
-	for n := range e.dbs {
-		info.Databases = append(info.Databases, n)
+	for _, p := range e.catalog.Projects() {
+		info.Databases = append(info.Databases, p.Name)
 	}
-	sort.Strings(info.Databases)
-	for _, u := range e.users.List() {
+	for _, u := range e.catalog.Users() {
 		info.Roles = append(info.Roles, pgcatalog.Role{Name: u.Name, Superuser: u.Superuser, CanLogin: true})
 	}
 	return info
@@ -191,15 +244,15 @@ func (e *Engine) refreshCatalogsLocked(ctx context.Context, skip string) {
 }
 
 // CreateDatabase creates a new database (project).
-func (e *Engine) CreateDatabase(ctx context.Context, name string) error {
+func (e *Engine) CreateDatabase(ctx context.Context, name, owner string) error {
 	if err := validDatabaseName(name); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	_, exists := e.dbs[name]
-	e.mu.Unlock()
-	if exists {
-		return pgerr.New(pgerr.DuplicateDatabase, "database %q already exists", name)
+	if _, err := e.catalog.Propose(ctx, catalog.CmdCreateProject, catalog.CreateProject{Name: name, Owner: owner}); err != nil {
+		if errors.Is(err, catalog.ErrExists) {
+			return pgerr.New(pgerr.DuplicateDatabase, "database %q already exists", name)
+		}
+		return fmt.Errorf("create database %q: %w", name, err)
 	}
 	_, err := e.openDatabase(ctx, name)
 	return err
@@ -222,6 +275,9 @@ func (e *Engine) DropDatabase(ctx context.Context, name string, missingOK bool) 
 	if n := db.sessions.Load(); n > 0 {
 		return pgerr.New("55006", "database %q is being accessed by other users", name).
 			WithDetail(fmt.Sprintf("There are %d other sessions using the database.", n))
+	}
+	if _, err := e.catalog.Propose(ctx, catalog.CmdDropProject, catalog.DropProject{Name: name}); err != nil {
+		return fmt.Errorf("drop database %q: %w", name, err)
 	}
 	if err := db.connector.Close(); err != nil {
 		return fmt.Errorf("close database %q: %w", name, err)
@@ -258,6 +314,17 @@ func (e *Engine) Close() error {
 			errs = append(errs, fmt.Errorf("close %q: %w", n, err))
 		}
 		delete(e.dbs, n)
+	}
+	if e.stopGC != nil {
+		e.stopGC()
+		<-e.gcDone
+		e.stopGC = nil
+	}
+	if e.catalog != nil {
+		if err := e.catalog.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		e.catalog = nil
 	}
 	return errors.Join(errs...)
 }

@@ -114,7 +114,7 @@ func (e *Engine) Connect(ctx context.Context, info StartupInfo) (*Session, error
 		}
 		return nil, err
 	}
-	if u, ok := e.users.Get(info.User); ok && !u.Superuser {
+	if u, ok := e.catalog.User(info.User); ok && !u.Superuser {
 		set.vals["is_superuser"] = "off"
 	}
 	c, err := db.connector.Connect(ctx)
@@ -591,7 +591,7 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			return Result{}, pgerr.New(pgerr.ActiveSQLTransaction, "%s cannot run inside a transaction block", st.tag)
 		}
 		if st.kind == kindCreateDB {
-			err = s.e.CreateDatabase(ctx, st.dbName)
+			err = s.e.CreateDatabase(ctx, st.dbName, s.user)
 		} else {
 			err = s.e.DropDatabase(ctx, st.dbName, st.missingOK)
 		}

@@ -63,7 +63,7 @@ func parseSCRAMVerifier(v string) (scram.StoredCredentials, error) {
 // authenticate checks the client's credentials; on failure it has already
 // sent the FATAL error.
 func (c *conn) authenticate(user string) (bool, error) {
-	u, exists := c.srv.eng.Users().Get(user)
+	u, exists := c.srv.eng.User(user)
 	if c.srv.cfg.Auth == AuthTrust {
 		if !exists {
 			c.fatal(pgerr.New(pgerr.InvalidAuthorizationSpec, "role %q does not exist", user))

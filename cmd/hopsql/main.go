@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine"
 	"github.com/hopsql/hopsql/wire"
 )
@@ -59,6 +58,7 @@ func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:5433", "address for PostgreSQL clients")
 	data := fs.String("data", "./hopsql-data", "data directory")
+	raftAddr := fs.String("raft-listen", "127.0.0.1:0", "address of the catalog's Raft transport (port 0: any free port)")
 	auth := fs.String("auth", "trust", "client authentication: trust or password (SCRAM-SHA-256)")
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); enables SSL with --tls-key")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
@@ -98,7 +98,12 @@ func serve(args []string) error {
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, Version: version, Logger: log})
+	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
+		Halt: func(err error) {
+			// A log entry this binary cannot apply: stop before this replica diverges.
+			log.Error("catalog halted", "err", err)
+			os.Exit(70)
+		}})
 	if err != nil {
 		return err
 	}
@@ -138,7 +143,7 @@ func serve(args []string) error {
 // ensurePassword stores the superuser's SCRAM verifier from HOPSQL_PASSWORD
 // on first start with --auth password.
 func ensurePassword(eng *engine.Engine) error {
-	u, ok := eng.Users().Get(eng.Superuser())
+	u, ok := eng.User(eng.Superuser())
 	if ok && u.SCRAM != "" {
 		return nil
 	}
@@ -150,5 +155,5 @@ func ensurePassword(eng *engine.Engine) error {
 	if err != nil {
 		return err
 	}
-	return eng.Users().Put(catalog.User{Name: eng.Superuser(), Superuser: true, SCRAM: v})
+	return eng.SetPassword(context.Background(), eng.Superuser(), v)
 }
