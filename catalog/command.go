@@ -81,8 +81,8 @@ func (t CmdType) String() string {
 type envelope struct {
 	Type    CmdType         `json:"t"`
 	Version uint16          `json:"v"`
-	Request string          `json:"r"`            // request id: a retried proposal is applied once
-	Time    int64           `json:"ts"`           // leader's commit time, Unix nanoseconds
+	Request string          `json:"r"`             // request id: a retried proposal is applied once
+	Time    int64           `json:"ts"`            // leader's commit time, Unix nanoseconds
 	IDs     []uint64        `json:"ids,omitempty"` // fresh ids allocated by the leader for this command
 	Payload json.RawMessage `json:"p"`
 }
