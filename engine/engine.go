@@ -67,6 +67,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "tmp"), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "databases"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -197,6 +200,11 @@ func (e *Engine) openDatabase(ctx context.Context, name string) (*database, erro
 	db := &database{name: name, path: path, connector: connector}
 	e.dbs[name] = db
 	if err := e.installCatalog(ctx, db); err != nil {
+		delete(e.dbs, name)
+		connector.Close()
+		return nil, err
+	}
+	if err := e.registerFSFunctions(ctx, db); err != nil {
 		delete(e.dbs, name)
 		connector.Close()
 		return nil, err

@@ -661,6 +661,11 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 			if err != nil {
 				return Result{}, err
 			}
+			if st.export != nil {
+				if err := s.finishExport(rctx, st.export); err != nil {
+					return Result{}, err
+				}
+			}
 			s.logWrite(st, p.args)
 			p.done, p.tag = true, st.completeTag(n)
 			return Result{Tag: p.tag}, nil

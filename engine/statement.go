@@ -44,6 +44,9 @@ type Statement struct {
 	result   *constResult
 	cached   bool
 
+	// export is set for COPY … TO 'hopsfs://…'.
+	export *hopsfsExport
+
 	// Utility statement details.
 	dbName    string
 	missingOK bool
@@ -177,10 +180,15 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		// Names first: the rewrite replaces nodes the names derive from.
 		st.names = targetNames(raw.Stmt)
 		st.constant = len(paramOIDs) == 0 && isConstantSelect(raw.Stmt)
+		fsChanged, err := s.resolveHopsfs(ctx, raw.Stmt, st)
+		if err != nil {
+			return nil, err
+		}
 		changed, err := pgcatalog.Rewrite(raw, s)
 		if err != nil {
 			return nil, err
 		}
+		changed = changed || fsChanged
 		if changed {
 			out, err := deparse(raw.Stmt)
 			if err != nil {

@@ -41,6 +41,9 @@ func (s *Session) prepareUtility(ctx context.Context, st *Statement, raw *pg_que
 	case *pg_query.Node_FetchStmt:
 		return s.prepareFetch(st, x.FetchStmt)
 	case *pg_query.Node_CopyStmt:
+		if st.kind != kindCopy {
+			return nil // COPY to or from a file: DuckDB runs it
+		}
 		plan, err := s.planCopy(ctx, x.CopyStmt)
 		if err != nil {
 			return err

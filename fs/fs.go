@@ -86,7 +86,7 @@ func (f *FS) Create(ctx context.Context, p string, r io.Reader, opt CreateOption
 	if n <= catalog.InlineMax {
 		cmd.Inline = append([]byte{}, head[:n]...)
 	} else {
-		b, err := f.writeBlock(ctx, io.MultiReader(bytes.NewReader(head[:n]), r))
+		b, err := f.writeBlock(ctx, io.MultiReader(bytes.NewReader(head[:n]), r), blockExt(p))
 		if err != nil {
 			return FileInfo{}, err
 		}
@@ -122,9 +122,28 @@ func (f *FS) blockPath(id string) string {
 	return filepath.Join(f.blocks, id[:2], id)
 }
 
+// blockExt keeps a file's extension on its block ("….parquet", "….csv.gz"):
+// DuckDB and other readers pick formats and compression by it.
+func blockExt(p string) string {
+	base := path.Base(p)
+	ext := path.Ext(base)
+	if inner := path.Ext(strings.TrimSuffix(base, ext)); inner != "" && (ext == ".gz" || ext == ".zst") {
+		ext = inner + ext
+	}
+	if len(ext) > 16 {
+		return ""
+	}
+	for _, c := range ext[min(1, len(ext)):] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.') {
+			return ""
+		}
+	}
+	return ext
+}
+
 // writeBlock streams r into a new block file, fsyncs it and its directory.
-func (f *FS) writeBlock(ctx context.Context, r io.Reader) (*catalog.Block, error) {
-	id := catalog.NewRequestID() // 128 random bits, hex
+func (f *FS) writeBlock(ctx context.Context, r io.Reader, ext string) (*catalog.Block, error) {
+	id := catalog.NewRequestID() + ext // 128 random bits, hex
 	final := f.blockPath(id)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
 		return nil, fmt.Errorf("create block directory: %w", err)

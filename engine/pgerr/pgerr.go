@@ -77,6 +77,9 @@ const (
 	AdminShutdown                = "57P01"
 	ObjectNotInPrerequisiteState = "55000"
 	IOError                      = "58030"
+	UndefinedFile                = "58P01"
+	DuplicateFile                = "58P02"
+	DiskFull                     = "53100"
 	InternalError                = "XX000"
 	ConfigFileError              = "F0000"
 )

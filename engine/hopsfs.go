@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/fs"
+)
+
+// hopsfsScheme prefixes paths in hopsql's filesystem where SQL expects a
+// file name: read_parquet('hopsfs:///Projects/p/Resources/x.parquet').
+const hopsfsScheme = "hopsfs://"
+
+// fileFunctions are DuckDB's table functions whose first argument names
+// files; a hopsfs:// argument is replaced by the local files holding it.
+var fileFunctions = map[string]bool{
+	"read_parquet": true, "parquet_scan": true, "parquet_metadata": true, "parquet_schema": true,
+	"parquet_file_metadata": true, "parquet_kv_metadata": true,
+	"read_csv": true, "read_csv_auto": true, "sniff_csv": true,
+	"read_json": true, "read_json_auto": true, "read_ndjson": true, "read_ndjson_auto": true,
+	"read_json_objects": true, "read_text": true, "read_blob": true,
+}
+
+// hopsfsExport is a COPY … TO 'hopsfs://…': DuckDB writes a local file,
+// which is then imported into the filesystem.
+type hopsfsExport struct {
+	path  string // in hopsql's filesystem
+	local string // where DuckDB writes
+}
+
+// resolveHopsfs rewrites hopsfs:// names in file-reading functions and COPY
+// to local paths. It reports whether the tree changed.
+func (s *Session) resolveHopsfs(ctx context.Context, stmt *pg_query.Node, st *Statement) (bool, error) {
+	changed := false
+	var err error
+	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		if err != nil {
+			return false
+		}
+		switch x := n.Node.(type) {
+		case *pg_query.Node_FuncCall:
+			fc := x.FuncCall
+			if len(fc.Funcname) == 0 || len(fc.Args) == 0 {
+				return true
+			}
+			name := strings.ToLower(fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval())
+			if !fileFunctions[name] {
+				return true
+			}
+			var c bool
+			c, err = s.resolveFileArg(ctx, fc.Args[0])
+			changed = changed || c
+		case *pg_query.Node_CopyStmt:
+			c := x.CopyStmt
+			if !strings.HasPrefix(c.Filename, hopsfsScheme) {
+				return true
+			}
+			p := strings.TrimPrefix(c.Filename, hopsfsScheme)
+			if c.IsFrom {
+				var local string
+				local, err = s.hopsfsLocal(ctx, p)
+				c.Filename = local
+			} else {
+				var clean string
+				if clean, err = catalog.CleanPath(p); err != nil {
+					err = fsError(err)
+					return false
+				}
+				local := filepath.Join(s.e.cfg.DataDir, "tmp", "copy-"+catalog.NewRequestID()+path.Ext(clean))
+				st.export = &hopsfsExport{path: clean, local: local}
+				c.Filename = local
+			}
+			changed = true
+		}
+		return true
+	})
+	return changed, err
+}
+
+// resolveFileArg replaces a string (or a list of strings) naming hopsfs
+// files. A name with wildcards expands to the matching files.
+func (s *Session) resolveFileArg(ctx context.Context, arg *pg_query.Node) (bool, error) {
+	if ac := arg.GetAConst(); ac != nil {
+		v := ac.GetSval().GetSval()
+		if !strings.HasPrefix(v, hopsfsScheme) {
+			return false, nil
+		}
+		locals, err := s.hopsfsExpand(ctx, strings.TrimPrefix(v, hopsfsScheme))
+		if err != nil {
+			return false, err
+		}
+		if len(locals) == 1 {
+			arg.Node = pg_query.MakeAConstStrNode(locals[0], -1).Node
+			return true, nil
+		}
+		elems := make([]*pg_query.Node, len(locals))
+		for i, l := range locals {
+			elems[i] = pg_query.MakeAConstStrNode(l, -1)
+		}
+		arg.Node = &pg_query.Node_AArrayExpr{AArrayExpr: &pg_query.A_ArrayExpr{Elements: elems, Location: -1}}
+		return true, nil
+	}
+	if ae := arg.GetAArrayExpr(); ae != nil {
+		changed := false
+		var out []*pg_query.Node
+		for _, el := range ae.Elements {
+			v := el.GetAConst().GetSval().GetSval()
+			if !strings.HasPrefix(v, hopsfsScheme) {
+				out = append(out, el)
+				continue
+			}
+			locals, err := s.hopsfsExpand(ctx, strings.TrimPrefix(v, hopsfsScheme))
+			if err != nil {
+				return false, err
+			}
+			for _, l := range locals {
+				out = append(out, pg_query.MakeAConstStrNode(l, -1))
+			}
+			changed = true
+		}
+		ae.Elements = out
+		return changed, nil
+	}
+	return false, nil
+}
+
+// hopsfsExpand resolves one path or pattern to local file names.
+func (s *Session) hopsfsExpand(ctx context.Context, p string) ([]string, error) {
+	if !strings.ContainsAny(p, "*?[") {
+		l, err := s.hopsfsLocal(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return []string{l}, nil
+	}
+	matches, err := s.e.fs.Glob(ctx, p)
+	if err != nil {
+		return nil, fsError(err)
+	}
+	if len(matches) == 0 {
+		return nil, pgerr.New(pgerr.UndefinedFile, "no files match %q", hopsfsScheme+p)
+	}
+	out := make([]string, len(matches))
+	for i, m := range matches {
+		if out[i], err = s.e.fs.LocalPath(ctx, m.Path); err != nil {
+			return nil, fsError(err)
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) hopsfsLocal(ctx context.Context, p string) (string, error) {
+	l, err := s.e.fs.LocalPath(ctx, p)
+	if err != nil {
+		return "", fsError(fmt.Errorf("%s%s: %w", hopsfsScheme, p, err))
+	}
+	return l, nil
+}
+
+// finishExport imports what a COPY … TO 'hopsfs://…' wrote.
+func (s *Session) finishExport(ctx context.Context, ex *hopsfsExport) error {
+	defer os.Remove(ex.local)
+	if _, err := s.e.fs.Import(ctx, ex.path, ex.local, fs.CreateOptions{Owner: s.user, Overwrite: true}); err != nil {
+		return fsError(err)
+	}
+	return nil
+}
+
+// fsError gives a filesystem error its SQLSTATE.
+func fsError(err error) error {
+	code := pgerr.InternalError
+	switch catalog.CodeOf(err) {
+	case catalog.CodeNotFound:
+		code = pgerr.UndefinedFile
+	case catalog.CodeExists:
+		code = pgerr.DuplicateFile
+	case catalog.CodeInvalid, catalog.CodeNotDir, catalog.CodeIsDir, catalog.CodeXattrExists, catalog.CodeXattrMissing:
+		code = pgerr.InvalidParameterValue
+	case catalog.CodeNotEmpty:
+		code = pgerr.ObjectNotInPrerequisiteState
+	case catalog.CodeQuota:
+		code = pgerr.DiskFull
+	case catalog.CodePermission:
+		code = pgerr.InsufficientPrivilege
+	case catalog.CodeNotLeader:
+		code = pgerr.ReadOnlySQLTransaction
+	}
+	return pgerr.New(code, "%s", err.Error())
+}
+
+// noCloseConnector hides the connector's Close from database/sql, whose
+// DB.Close would otherwise close the DuckDB database.
+type noCloseConnector struct{ driver.Connector }
+
+// registerFSFunctions installs the filesystem's table functions in a
+// database: fs_ls(path) lists a directory (or describes a file).
+func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
+	sdb := sql.OpenDB(noCloseConnector{db.connector})
+	defer sdb.Close()
+	conn, err := sdb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to %q: %w", db.name, err)
+	}
+	defer conn.Close()
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	bigint, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
+	tstz, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP_TZ)
+	cols := []duckdb.ColumnInfo{
+		{Name: "path", T: varchar}, {Name: "name", T: varchar}, {Name: "type", T: varchar},
+		{Name: "size", T: bigint}, {Name: "owner", T: varchar}, {Name: "permission", T: varchar},
+		{Name: "modified", T: tstz}, {Name: "project", T: varchar},
+	}
+	fsys := e.fs
+	ls := duckdb.RowTableFunction{
+		Config: duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{varchar}},
+		BindArgumentsContext: func(ctx context.Context, _ map[string]any, args ...any) (duckdb.RowTableSource, error) {
+			p, _ := args[0].(string)
+			p = strings.TrimPrefix(p, hopsfsScheme)
+			list, err := fsys.List(ctx, p)
+			if err != nil {
+				return nil, fmt.Errorf("fs_ls: %w", err)
+			}
+			return &lsSource{cols: cols, list: list}, nil
+		},
+	}
+	if err := duckdb.RegisterTableUDF(conn, "fs_ls", ls); err != nil {
+		return fmt.Errorf("register fs_ls: %w", err)
+	}
+	return nil
+}
+
+type lsSource struct {
+	cols []duckdb.ColumnInfo
+	list []fs.FileInfo
+	i    int
+}
+
+func (l *lsSource) ColumnInfos() []duckdb.ColumnInfo { return l.cols }
+func (l *lsSource) Cardinality() *duckdb.CardinalityInfo {
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(l.list)), Exact: true}
+}
+func (l *lsSource) Init() {}
+func (l *lsSource) FillRow(row duckdb.Row) (bool, error) {
+	if l.i >= len(l.list) {
+		return false, nil
+	}
+	fi := l.list[l.i]
+	l.i++
+	typ := "FILE"
+	if fi.Dir {
+		typ = "DIRECTORY"
+	}
+	vals := []any{fi.Path, fi.Name, typ, fi.Size, fi.Owner, fmt.Sprintf("%04o", fi.Mode),
+		time.Unix(0, fi.Mtime).UTC(), fi.Project}
+	for i, v := range vals {
+		if err := row.SetRowValue(i, v); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
