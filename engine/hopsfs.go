@@ -57,6 +57,10 @@ func (s *Session) resolveHopsfs(ctx context.Context, stmt *pg_query.Node, st *St
 				return true
 			}
 			name := strings.ToLower(fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval())
+			if name == "fs_ls" && len(fc.Funcname) == 1 {
+				fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("hopsql_catalog"), pg_query.MakeStrNode("main"), pg_query.MakeStrNode("fs_ls")}
+				changed = true
+			}
 			if !fileFunctions[name] {
 				return true
 			}
@@ -205,8 +209,11 @@ func fsError(err error) error {
 // DB.Close would otherwise close the DuckDB database.
 type noCloseConnector struct{ driver.Connector }
 
-// registerFSFunctions installs the filesystem's table functions in a
-// database: fs_ls(path) lists a directory (or describes a file).
+// registerFSFunctions installs the filesystem's SQL functions in a
+// database. fs_ls(path) lists a directory (or describes a file). It is a
+// table macro over a scalar function with a fixed result type, so that
+// DuckDB knows its columns when a statement is prepared with the path as a
+// parameter (a table function's columns are only known once bound).
 func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	sdb := sql.OpenDB(noCloseConnector{db.connector})
 	defer sdb.Close()
@@ -215,60 +222,62 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		return fmt.Errorf("connect to %q: %w", db.name, err)
 	}
 	defer conn.Close()
-	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	bigint, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
-	tstz, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP_TZ)
-	cols := []duckdb.ColumnInfo{
-		{Name: "path", T: varchar}, {Name: "name", T: varchar}, {Name: "type", T: varchar},
-		{Name: "size", T: bigint}, {Name: "owner", T: varchar}, {Name: "permission", T: varchar},
-		{Name: "modified", T: tstz}, {Name: "project", T: varchar},
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_fs_list", fsListFunc{fs: e.fs}); err != nil {
+		return fmt.Errorf("register hopsql_fs_list: %w", err)
 	}
-	fsys := e.fs
-	ls := duckdb.RowTableFunction{
-		Config: duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{varchar}},
-		BindArgumentsContext: func(ctx context.Context, _ map[string]any, args ...any) (duckdb.RowTableSource, error) {
-			p, _ := args[0].(string)
-			p = strings.TrimPrefix(p, hopsfsScheme)
-			list, err := fsys.List(ctx, p)
-			if err != nil {
-				return nil, fmt.Errorf("fs_ls: %w", err)
-			}
-			return &lsSource{cols: cols, list: list}, nil
-		},
-	}
-	if err := duckdb.RegisterTableUDF(conn, "fs_ls", ls); err != nil {
-		return fmt.Errorf("register fs_ls: %w", err)
+	_, err = conn.ExecContext(ctx, "CREATE OR REPLACE MACRO hopsql_catalog.main.fs_ls(p) AS TABLE "+
+		"SELECT unnest(hopsql_fs_list(p), recursive := true)")
+	if err != nil {
+		return fmt.Errorf("create fs_ls: %w", err)
 	}
 	return nil
 }
 
-type lsSource struct {
-	cols []duckdb.ColumnInfo
-	list []fs.FileInfo
-	i    int
+// fsListFunc is hopsql_fs_list(path): a directory's entries as a list of structs.
+type fsListFunc struct{ fs *fs.FS }
+
+var fsListColumns = []struct {
+	name string
+	t    duckdb.Type
+}{
+	{"path", duckdb.TYPE_VARCHAR}, {"name", duckdb.TYPE_VARCHAR}, {"type", duckdb.TYPE_VARCHAR},
+	{"size", duckdb.TYPE_BIGINT}, {"owner", duckdb.TYPE_VARCHAR}, {"permission", duckdb.TYPE_VARCHAR},
+	{"modified", duckdb.TYPE_TIMESTAMP_TZ}, {"project", duckdb.TYPE_VARCHAR},
 }
 
-func (l *lsSource) ColumnInfos() []duckdb.ColumnInfo { return l.cols }
-func (l *lsSource) Cardinality() *duckdb.CardinalityInfo {
-	return &duckdb.CardinalityInfo{Cardinality: uint(len(l.list)), Exact: true}
+func (fsListFunc) Config() duckdb.ScalarFuncConfig {
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	var entries []duckdb.StructEntry
+	for _, c := range fsListColumns {
+		ti, _ := duckdb.NewTypeInfo(c.t)
+		se, _ := duckdb.NewStructEntry(ti, c.name)
+		entries = append(entries, se)
+	}
+	st, _ := duckdb.NewStructInfo(entries[0], entries[1:]...)
+	list, _ := duckdb.NewListInfo(st)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: list, Volatile: true}
 }
-func (l *lsSource) Init() {}
-func (l *lsSource) FillRow(row duckdb.Row) (bool, error) {
-	if l.i >= len(l.list) {
-		return false, nil
-	}
-	fi := l.list[l.i]
-	l.i++
-	typ := "FILE"
-	if fi.Dir {
-		typ = "DIRECTORY"
-	}
-	vals := []any{fi.Path, fi.Name, typ, fi.Size, fi.Owner, fmt.Sprintf("%04o", fi.Mode),
-		time.Unix(0, fi.Mtime).UTC(), fi.Project}
-	for i, v := range vals {
-		if err := row.SetRowValue(i, v); err != nil {
-			return false, err
+
+func (f fsListFunc) Executor() duckdb.ScalarFuncExecutor {
+	// Listing reads the local replica's memory and never blocks, so it needs
+	// no context (duckdb-go hands a prepared statement's context to later
+	// executions, by which time it may be cancelled).
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		p, _ := args[0].(string)
+		list, err := f.fs.List(context.Background(), strings.TrimPrefix(p, hopsfsScheme))
+		if err != nil {
+			return nil, pgerr.Tagged(fsError(err).(*pgerr.Error).Code, err)
 		}
-	}
-	return true, nil
+		out := make([]any, len(list))
+		for i, fi := range list {
+			typ := "FILE"
+			if fi.Dir {
+				typ = "DIRECTORY"
+			}
+			out[i] = map[string]any{"path": fi.Path, "name": fi.Name, "type": typ, "size": fi.Size,
+				"owner": fi.Owner, "permission": fmt.Sprintf("%04o", fi.Mode),
+				"modified": time.Unix(0, fi.Mtime).UTC(), "project": fi.Project}
+		}
+		return out, nil
+	}}
 }

@@ -219,6 +219,12 @@ func From(err error) *Error {
 	return &Error{Severity: "ERROR", Code: InternalError, Message: err.Error(), cause: err}
 }
 
+// Tagged wraps an error raised inside DuckDB by a Go function of hopsql's
+// (a scalar or table function) so that it reaches the client with code.
+func Tagged(code string, err error) error {
+	return fmt.Errorf("[%s] %w", code, err)
+}
+
 // FromParser converts a pg_query parse error, keeping its cursor position.
 func FromParser(qe *pgparser.Error) *Error {
 	code := SyntaxError
@@ -251,6 +257,14 @@ func duckdbMessage(msg string) string {
 
 func fromDuckDB(de *duckdb.Error) *Error {
 	msg := duckdbMessage(de.Msg)
+	// An error raised by one of hopsql's own functions inside DuckDB carries
+	// its SQLSTATE (see Tagged).
+	if rest, ok := strings.CutPrefix(msg, "database/sql/driver: API error: "); ok {
+		msg = rest
+	}
+	if len(msg) > 8 && msg[0] == '[' && msg[6] == ']' && msg[7] == ' ' {
+		return New(msg[1:6], "%s", msg[8:])
+	}
 	lower := strings.ToLower(msg)
 	code := InternalError
 	switch de.Type {
