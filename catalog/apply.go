@@ -115,6 +115,18 @@ func (s *state) apply(e *envelope) (uint64, error) {
 		}
 		pr.QuotaBytes, pr.QuotaInodes = p.Bytes, p.Inodes
 		return 0, nil
+	case CmdCommit:
+		var p Commit
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return 0, s.applyCommit(p, e.Time, ids)
+	case CmdExpireSnapshots:
+		var p ExpireSnapshots
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return 0, s.applyExpire(p)
 	case CmdSetTimes:
 		var p SetTimes
 		if err := decode(e, &p); err != nil {
@@ -230,6 +242,12 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 			s.removeInode(in)
 		}
 	}
+	for id, t := range s.Tables {
+		if t.Project == p.Name {
+			delete(s.tableIdx, tableKey(t.Project, t.Schema, t.Name))
+			delete(s.Tables, id)
+		}
+	}
 	delete(s.Projects, p.Name)
 	return uint64(pr.OID), nil
 }
@@ -239,6 +257,9 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 func (s *state) checkCreate(parent *Inode) error {
 	if parent.Parent == RootID && parent.Name == ProjectsDir {
 		return errorf(CodePermission, "/%s/<name> is a project's directory: create it with CREATE DATABASE", ProjectsDir)
+	}
+	if s.tableDir(parent.ID) {
+		return errorf(CodePermission, "%s holds a table's files: change them with SQL", s.pathOf(parent))
 	}
 	return nil
 }
@@ -316,6 +337,9 @@ func (s *state) createFile(p CreateFile, now int64, ids *idSource) (uint64, erro
 			}
 			if !p.Overwrite {
 				return 0, errorf(CodeExists, "%s already exists", joinPath(parts))
+			}
+			if s.protected(old) {
+				return 0, errorf(CodePermission, "%s belongs to a table: change it with SQL", joinPath(parts))
 			}
 		} else if err := s.checkCreate(parent); err != nil {
 			return 0, err
@@ -454,7 +478,14 @@ func (s *state) delete(p Delete, now int64) error {
 	}
 	pr := s.projectOf(in)
 	var all []*Inode
-	inodes, bytes := s.subtree(in, func(x *Inode) { all = append(all, x) })
+	holdsTable := false
+	inodes, bytes := s.subtree(in, func(x *Inode) {
+		all = append(all, x)
+		holdsTable = holdsTable || s.tableDir(x.ID)
+	})
+	if holdsTable {
+		return errorf(CodePermission, "%s holds a table's files: drop the table with SQL", p.Path)
+	}
 	parent := s.Inodes[in.Parent]
 	for _, x := range all {
 		s.removeInode(x)

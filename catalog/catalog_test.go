@@ -224,7 +224,7 @@ func TestNodeProposeRestartSnapshot(t *testing.T) {
 	// Ids are unique and increasing in log order.
 	last := uint64(0)
 	for i := 0; i < 120; i++ {
-		id := propose(t, n, CmdMkdirs, Mkdirs{Path: "/Projects/p/Logs/d" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "/" + itoa(i)})
+		id := propose(t, n, CmdMkdirs, Mkdirs{Path: "/Projects/p/Logs/d" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "/" + strconvItoa(i)})
 		if id <= last {
 			t.Fatalf("id %d after %d", id, last)
 		}
@@ -269,7 +269,7 @@ func TestNodeProposeRestartSnapshot(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
+func strconvItoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }

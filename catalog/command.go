@@ -23,6 +23,8 @@ const (
 	CmdRemoveXattr
 	CmdSetQuota
 	CmdSetTimes
+	CmdCommit
+	CmdExpireSnapshots
 )
 
 // cmdVersions is the newest payload version this binary applies for each
@@ -30,18 +32,20 @@ const (
 // or an unknown type stops the node: applying it wrongly, or skipping it,
 // would let this replica diverge from the others.
 var cmdVersions = map[CmdType]uint16{
-	CmdPutUser:       1,
-	CmdDropUser:      1,
-	CmdCreateProject: 1,
-	CmdDropProject:   1,
-	CmdMkdirs:        1,
-	CmdCreateFile:    1,
-	CmdRename:        1,
-	CmdDelete:        1,
-	CmdSetXattr:      1,
-	CmdRemoveXattr:   1,
-	CmdSetQuota:      1,
-	CmdSetTimes:      1,
+	CmdPutUser:         1,
+	CmdDropUser:        1,
+	CmdCreateProject:   1,
+	CmdDropProject:     1,
+	CmdMkdirs:          1,
+	CmdCreateFile:      1,
+	CmdRename:          1,
+	CmdDelete:          1,
+	CmdSetXattr:        1,
+	CmdRemoveXattr:     1,
+	CmdSetQuota:        1,
+	CmdSetTimes:        1,
+	CmdCommit:          1,
+	CmdExpireSnapshots: 1,
 }
 
 func (t CmdType) String() string {
@@ -70,6 +74,10 @@ func (t CmdType) String() string {
 		return "SetQuota"
 	case CmdSetTimes:
 		return "SetTimes"
+	case CmdCommit:
+		return "Commit"
+	case CmdExpireSnapshots:
+		return "ExpireSnapshots"
 	}
 	return fmt.Sprintf("CmdType(%d)", uint16(t))
 }
@@ -196,6 +204,10 @@ func idsNeeded(t CmdType, payload any) int {
 	case CmdCreateFile:
 		if p, ok := payload.(CreateFile); ok {
 			return len(splitLoose(p.Path)) // missing parents are created
+		}
+	case CmdCommit:
+		if p, ok := payload.(Commit); ok {
+			return commitIDs(p)
 		}
 	}
 	return 0

@@ -19,6 +19,7 @@ const (
 	CodeQuota        Code = "quota"
 	CodePermission   Code = "permission"
 	CodeNotLeader    Code = "not_leader"
+	CodeConflict     Code = "conflict" // a write-write conflict: retry the transaction
 	CodeXattrMissing Code = "xattr_missing"
 	CodeXattrExists  Code = "xattr_exists"
 )
@@ -47,6 +48,7 @@ var (
 	ErrInvalid   = &Error{Code: CodeInvalid}
 	ErrQuota     = &Error{Code: CodeQuota}
 	ErrNotLeader = &Error{Code: CodeNotLeader}
+	ErrConflict  = &Error{Code: CodeConflict}
 )
 
 func errorf(code Code, format string, args ...any) *Error {

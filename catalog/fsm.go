@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 )
@@ -20,6 +21,9 @@ type fsm struct {
 	halt func(error)
 	// onApply observes every applied entry (tests, cache invalidation).
 	onApply func(CmdType)
+	// gen counts applied entries and restores: readers cache derived
+	// state until it moves.
+	gen atomic.Uint64
 }
 
 // applyResult is what Apply returns to the proposer through ApplyFuture.
@@ -62,6 +66,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 		d.Err = ce
 	}
 	f.s.remember(d)
+	f.gen.Add(1)
 	f.mu.Unlock()
 	if f.onApply != nil {
 		f.onApply(e.Type)
@@ -91,6 +96,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.s = s
+	f.gen.Add(1)
 	f.mu.Unlock()
 	if f.onApply != nil {
 		f.onApply(cmdInvalid)

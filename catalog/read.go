@@ -188,3 +188,14 @@ func (n *Node) Projects() []Project {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// Generation changes whenever the local state changes; cheap to poll.
+func (n *Node) Generation() uint64 { return n.fsm.gen.Load() }
+
+// LastTime is the commit time of the newest applied entry: reading table
+// versions as of it gives a consistent snapshot of the whole catalog.
+func (n *Node) LastTime() int64 {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	return n.fsm.s.LastTime
+}

@@ -88,10 +88,12 @@ type state struct {
 	Inodes   map[uint64]*Inode   `json:"inodes"`
 	Users    map[string]*User    `json:"users"`
 	Projects map[string]*Project `json:"projects"`
+	Tables   map[uint64]*Table   `json:"tables"`
 	Dedup    []dedupEntry        `json:"dedup"` // oldest first, at most dedupWindow
 
 	children map[uint64]map[string]uint64 // derived from Inodes
 	dedup    map[string]int               // request id → index in Dedup
+	tableIdx map[string]uint64            // tableKey → table id
 }
 
 func newState() *state {
@@ -100,6 +102,7 @@ func newState() *state {
 		Inodes:   map[uint64]*Inode{RootID: {ID: RootID, Name: "", Dir: true, Owner: "hopsql", Mode: 0o755}},
 		Users:    map[string]*User{},
 		Projects: map[string]*Project{},
+		Tables:   map[uint64]*Table{},
 	}
 	s.rebuild()
 	return s
@@ -123,6 +126,10 @@ func (s *state) rebuild() {
 	for i, d := range s.Dedup {
 		s.dedup[d.Request] = i
 	}
+	s.tableIdx = make(map[string]uint64, len(s.Tables))
+	for id, t := range s.Tables {
+		s.tableIdx[tableKey(t.Project, t.Schema, t.Name)] = id
+	}
 }
 
 func (s *state) marshal() ([]byte, error) { return json.Marshal(s) }
@@ -140,6 +147,9 @@ func unmarshalState(b []byte) (*state, error) {
 	}
 	if s.Projects == nil {
 		s.Projects = map[string]*Project{}
+	}
+	if s.Tables == nil {
+		s.Tables = map[uint64]*Table{}
 	}
 	s.rebuild()
 	return s, nil
@@ -233,7 +243,18 @@ func (s *state) protected(in *Inode) bool {
 		return true
 	}
 	p := s.projectOf(in)
-	return p != nil && p.Dir == in.ID
+	return p != nil && p.Dir == in.ID || s.tableDir(in.ID) || s.tableDir(in.Parent)
+}
+
+// tableDir reports whether id is a table's directory: its files belong to
+// the table's snapshots and change only through table commits.
+func (s *state) tableDir(id uint64) bool {
+	for _, t := range s.Tables {
+		if t.Dir == id {
+			return true
+		}
+	}
+	return false
 }
 
 // subtree returns in and all its descendants: inode count and bytes.

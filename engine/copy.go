@@ -227,6 +227,7 @@ func (s *Session) CopyOut(ctx context.Context, st *Statement, sink RowSink) (int
 // call Finish, or Abort if the client gave up.
 type CopyIn struct {
 	s     *Session
+	st    *Statement
 	plan  *CopyPlan
 	fifo  string
 	conv  *textToCSV
@@ -266,8 +267,22 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 		return nil, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
 	}
 	plan := st.copy
+	if st.storage != nil {
+		// A table kept as Parquet: the rows land in its carrier inside the
+		// storage transaction, which Sync commits.
+		if err := s.syncViews(ctx); err != nil {
+			return nil, err
+		}
+		if err := s.beforeStorageWrite(ctx, st, nil); err != nil {
+			return nil, pgerr.From(err)
+		}
+	}
 	if plan.Format == CopyBinary && appendable(plan.Fields) {
-		return s.startAppender(ctx, plan)
+		c, err := s.startAppender(ctx, plan)
+		if c != nil {
+			c.st = st
+		}
+		return c, err
 	}
 	dir := filepath.Join(s.e.cfg.DataDir, "tmp")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -277,7 +292,7 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return nil, fmt.Errorf("copy: make fifo: %w", err)
 	}
-	c := &CopyIn{s: s, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
+	c := &CopyIn{s: s, st: st, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
 	if plan.Format == CopyText {
 		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header, fields: plan.Fields}
 	}
@@ -462,6 +477,9 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 		if err := c.s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {
 			return 0, pgerr.From(err)
 		}
+	}
+	if err := c.storageDone(ctx); err != nil {
+		return 0, err
 	}
 	return c.count, nil
 }
@@ -854,6 +872,9 @@ func (c *CopyIn) finishAppender(ctx context.Context) (int64, error) {
 	if err := c.end(ctx, true); err != nil {
 		return 0, err
 	}
+	if err := c.storageDone(ctx); err != nil {
+		return 0, err
+	}
 	return c.rows, nil
 }
 
@@ -869,6 +890,18 @@ func (c *CopyIn) end(ctx context.Context, ok bool) error {
 		c.s.exec(ctx, "ROLLBACK")
 	case !ok:
 		c.s.fail(ctx)
+	}
+	return nil
+}
+
+// storageDone checks a managed table's unique keys after its COPY.
+func (c *CopyIn) storageDone(ctx context.Context) error {
+	if c.st == nil || c.st.storage == nil {
+		return nil
+	}
+	if err := c.s.afterStorageWrite(ctx, c.st); err != nil {
+		c.s.fail(ctx)
+		return pgerr.From(err)
 	}
 	return nil
 }

@@ -209,6 +209,11 @@ func (e *Engine) openDatabase(ctx context.Context, name string) (*database, erro
 		connector.Close()
 		return nil, err
 	}
+	if err := e.reconcileTables(ctx, db); err != nil {
+		delete(e.dbs, name)
+		connector.Close()
+		return nil, err
+	}
 	// Other databases list this one in pg_database.
 	e.refreshCatalogsLocked(ctx, name)
 	return db, nil
@@ -291,7 +296,7 @@ func (e *Engine) DropDatabase(ctx context.Context, name string, missingOK bool) 
 		return fmt.Errorf("close database %q: %w", name, err)
 	}
 	delete(e.dbs, name)
-	for _, p := range []string{db.path, db.path + ".wal"} {
+	for _, p := range []string{db.path, db.path + ".wal", filepath.Join(e.cfg.DataDir, "databases", name+".storage")} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("remove %s: %w", p, err)
 		}

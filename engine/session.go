@@ -78,6 +78,15 @@ type Session struct {
 	// ParameterChanged is called when a reported parameter changes.
 	ParameterChanged func(name, value string)
 
+	// Storage (storage.go): the transaction's table changes, and the
+	// table views this session's DuckDB connection holds.
+	stx        *storageTx
+	views      map[string]string // table → key of the files its view shows
+	viewGen    uint64
+	viewsStale bool
+	viewEpoch  uint64 // counts changes to the views and carriers' contents
+	viewsInTx  map[string]bool
+
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc
 	closed    bool
@@ -95,7 +104,8 @@ type loggedStmt struct {
 
 type savepoint struct {
 	name string
-	pos  int // len(txLog) when the savepoint was set
+	pos  int        // len(txLog) when the savepoint was set
+	stx  *storageTx // the storage changes then
 }
 
 // Connect opens a session on the named database.
@@ -256,7 +266,7 @@ func (s *Session) fail(ctx context.Context) {
 }
 
 func (s *Session) rollback(ctx context.Context) error {
-	err := s.exec(context.WithoutCancel(ctx), "ROLLBACK")
+	err := s.abortTx(ctx)
 	s.endTx(false)
 	return err
 }
@@ -270,6 +280,7 @@ func (s *Session) endTx(committed bool) {
 		}
 	}
 	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
+	s.stx = nil
 	// Portals do not outlive their transaction, except WITH HOLD cursors
 	// after a commit.
 	for name, p := range s.portals {
@@ -289,7 +300,7 @@ func errAborted() *pgerr.Error {
 func (s *Session) Sync(ctx context.Context) error {
 	var err error
 	if s.tx == txImplicit {
-		if cerr := s.exec(context.WithoutCancel(ctx), "COMMIT"); cerr != nil {
+		if cerr := s.commitTx(ctx); cerr != nil {
 			s.endTx(false)
 			err = pgerr.From(cerr)
 		} else {
@@ -577,8 +588,24 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			if strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER") {
 				clear(s.rels) // column numbers may have changed
 			}
+			if !p.storageStarted {
+				if err := s.syncViews(ctx); err != nil {
+					return Result{}, err
+				}
+				if st.storage != nil {
+					p.storageStarted = true
+					if err := s.beforeStorageWrite(ctx, st, p.args); err != nil {
+						return Result{}, err
+					}
+				}
+			}
 		}
-		return s.executeDuck(ctx, p, maxRows, sink)
+		res, err := s.executeDuck(ctx, p, maxRows, sink)
+		if err == nil && !res.Suspended && p.storageStarted && !p.storageFinished {
+			p.storageFinished = true
+			err = s.afterStorageWrite(ctx, st)
+		}
+		return res, err
 	case kindTx:
 		tag, err := s.execTx(ctx, st)
 		return Result{Tag: tag}, err

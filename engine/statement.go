@@ -46,6 +46,10 @@ type Statement struct {
 
 	// export is set for COPY … TO 'hopsfs://…'.
 	export *hopsfsExport
+	// storage is set for statements that change managed tables (storage.go).
+	storage *stmtStorage
+	// epoch is the session's view epoch when DuckDB prepared duck.
+	epoch uint64
 
 	// Utility statement details.
 	dbName    string
@@ -71,6 +75,17 @@ func (st *Statement) close() {
 }
 
 func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, error) {
+	if st.duck != nil && !st.duckBusy && !st.closed && st.epoch != s.viewEpoch {
+		// A table view changed since DuckDB bound this statement; DuckDB
+		// would keep reading the old definition (and plans pruned by the
+		// old statistics), so it is prepared again.
+		ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+		if err != nil {
+			return nil, err
+		}
+		st.duck.Close()
+		st.duck, st.epoch = ds.(*duckdb.Stmt), s.viewEpoch
+	}
 	if st.duck != nil && !st.duckBusy && !st.closed {
 		st.duckBusy = true
 		return st.duck, nil
@@ -126,6 +141,8 @@ type Portal struct {
 	pipelined bool
 	// hold: a WITH HOLD cursor, which outlives its transaction.
 	hold bool
+	// storageStarted/Finished bracket a managed-table write (storage.go).
+	storageStarted, storageFinished bool
 
 	duck *duckdb.Stmt
 	rows driver.Rows
@@ -170,6 +187,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		st.node = raw.Stmt
 		c := classify(raw.Stmt)
 		st.kind, st.tag, st.write = c.kind, c.tag, c.write
+		storageChanged := s.prepareStorage(raw.Stmt, st)
 		if err := s.prepareUtility(ctx, st, raw); err != nil {
 			return nil, err
 		}
@@ -188,7 +206,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		if err != nil {
 			return nil, err
 		}
-		changed = changed || fsChanged
+		changed = changed || fsChanged || storageChanged
 		if changed {
 			out, err := deparse(raw.Stmt)
 			if err != nil {
@@ -198,6 +216,11 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		}
 		st.returnsRows = c.rows
 	}
+	// The session's table views must be current before DuckDB binds names.
+	if err := s.syncViews(ctx); err != nil {
+		return nil, err
+	}
+	st.epoch = s.viewEpoch
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}

@@ -306,6 +306,9 @@ func (s *Session) execTx(ctx context.Context, st *Statement) (string, error) {
 				return "", err
 			}
 		}
+		if s.stx == nil {
+			s.beginStorage()
+		}
 		s.tx = txBlock
 		ro, _ := s.set.get("default_transaction_read_only")
 		s.txReadOnly = ro == "on"
@@ -336,7 +339,7 @@ func (s *Session) execTx(ctx context.Context, st *Statement) (string, error) {
 			s.rollback(ctx)
 			return "ROLLBACK", nil
 		}
-		if err := s.exec(ctx, "COMMIT"); err != nil {
+		if err := s.commitTx(ctx); err != nil {
 			s.endTx(false)
 			pe := pgerr.From(err)
 			if pe.Code == pgerr.InternalError || pe.Code == pgerr.InvalidTransactionState {
@@ -359,7 +362,7 @@ func (s *Session) execTx(ctx context.Context, st *Statement) (string, error) {
 			}
 			return "", pgerr.New(pgerr.NoActiveSQLTransaction, "SAVEPOINT can only be used in transaction blocks")
 		}
-		s.savepoints = append(s.savepoints, savepoint{name: t.SavepointName, pos: len(s.txLog)})
+		s.savepoints = append(s.savepoints, savepoint{name: t.SavepointName, pos: len(s.txLog), stx: s.stx.clone()})
 		return "SAVEPOINT", nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
 		if s.tx == txIdle || s.tx == txImplicit {
@@ -416,6 +419,8 @@ func (s *Session) rollbackTo(ctx context.Context, i int) error {
 	}
 	s.txLog = log
 	s.savepoints = s.savepoints[:i+1]
+	s.stx = sp.stx.clone()
+	s.viewsRolledBack()
 	s.tx = txBlock
 	return nil
 }

@@ -118,6 +118,47 @@ func (f *FS) Import(ctx context.Context, p, local string, opt CreateOptions) (Fi
 	return f.Create(ctx, p, in, opt)
 }
 
+// BlockPath is where a block's bytes are on this node.
+func (f *FS) BlockPath(id string) string { return f.blockPath(id) }
+
+// AdoptBlock turns a finished local file (DuckDB's output, say) into a new
+// block without copying it: it is fsynced, moved under the blocks directory
+// (same filesystem) and the directory fsynced. The caller then references
+// the block in a catalog entry; until then it is an orphan that garbage
+// collection removes after its grace period.
+func (f *FS) AdoptBlock(ctx context.Context, local, ext string) (*catalog.Block, error) {
+	id := catalog.NewRequestID() + ext
+	final := f.blockPath(id)
+	file, err := os.OpenFile(local, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("adopt %s: %w", local, err)
+	}
+	st, err := file.Stat()
+	if err == nil {
+		err = file.Sync()
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(final), 0o700)
+	}
+	if err == nil {
+		err = os.Rename(local, final)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(final))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("adopt %s: %w", local, err)
+	}
+	return &catalog.Block{ID: id, Size: st.Size()}, nil
+}
+
+// TempDir is a directory on the blocks' filesystem for files about to be
+// adopted.
+func (f *FS) TempDir() string { return filepath.Join(filepath.Dir(f.blocks), "tmp") }
+
 func (f *FS) blockPath(id string) string {
 	return filepath.Join(f.blocks, id[:2], id)
 }

@@ -1,0 +1,523 @@
+package catalog
+
+import (
+	"sort"
+	"strings"
+)
+
+// Column is a table column as DuckDB declares it.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// DataFile is one immutable Parquet file of a table, named relative to the
+// table's directory.
+type DataFile struct {
+	Name  string `json:"name"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// TableSnapshot is one committed version of a table, stored as the change
+// from the version before it.
+type TableSnapshot struct {
+	Version int64      `json:"version"`
+	Time    int64      `json:"time"`
+	User    string     `json:"user"`
+	Op      string     `json:"op"`
+	Added   []DataFile `json:"added,omitempty"`
+	Removed []DataFile `json:"removed,omitempty"`
+	Rows    int64      `json:"rows"` // rows in the table after this version
+}
+
+// Table is a table: its definition and its ordered snapshots.
+type Table struct {
+	ID      uint64 `json:"id"`
+	Project string `json:"project"`
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	// SQL is DuckDB's CREATE TABLE statement for the table (constraints,
+	// defaults and all): every node recreates the table's definition from it.
+	SQL     string     `json:"sql"`
+	Columns []Column   `json:"columns"`
+	Dir     uint64     `json:"dir"` // inode of /Projects/<p>/Warehouse/<dir>
+	Created int64      `json:"created"`
+	Version int64      `json:"version"` // current version; 0 = no data committed yet
+	Files   []DataFile `json:"files"`   // the current version's files
+	Rows    int64      `json:"rows"`
+	// Snapshots are the retained versions, oldest first (expiry drops the
+	// oldest; the current version is always kept).
+	Snapshots []TableSnapshot `json:"snapshots"`
+}
+
+func tableKey(project, schema, name string) string {
+	return project + "\x00" + schema + "\x00" + name
+}
+
+// TableRef names a table in a project.
+type TableRef struct {
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+}
+
+// PutTable creates a table or replaces its definition (after ALTER TABLE).
+type PutTable struct {
+	Schema  string   `json:"schema"`
+	Name    string   `json:"name"`
+	SQL     string   `json:"sql"`
+	Columns []Column `json:"columns"`
+}
+
+// RenameTable renames a table (and its directory).
+type RenameTable struct {
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	NewName string `json:"new_name"`
+}
+
+// NewFile is a data file written and fsynced as a block before the commit.
+type NewFile struct {
+	Name  string `json:"name"`
+	Block Block  `json:"block"`
+	Rows  int64  `json:"rows"`
+}
+
+// TableData changes a table's files: the new version is the current files
+// minus Remove (or all of them, with Replace) plus Add.
+type TableData struct {
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	Op     string `json:"op"`
+	// Expect, when ≥ 0, is the version the writer read; a different current
+	// version is a write-write conflict. Appends that need no uniqueness
+	// check pass -1 and never conflict.
+	Expect  int64     `json:"expect"`
+	Replace bool      `json:"replace,omitempty"`
+	Remove  []string  `json:"remove,omitempty"`
+	Add     []NewFile `json:"add,omitempty"`
+}
+
+// Commit is everything one SQL transaction changed in a project's tables,
+// applied as one log entry: all of it becomes visible at once, or none.
+// Drops come first, then renames, definitions and data.
+type Commit struct {
+	Project string        `json:"project"`
+	User    string        `json:"user"`
+	Drops   []TableRef    `json:"drops,omitempty"`
+	Renames []RenameTable `json:"renames,omitempty"`
+	Puts    []PutTable    `json:"puts,omitempty"`
+	Data    []TableData   `json:"data,omitempty"`
+}
+
+// ExpireSnapshots forgets the versions of a table that stopped being current
+// before Before (Unix nanoseconds), keeping the one current at Before, and
+// deletes the files no retained version references.
+type ExpireSnapshots struct {
+	Project string `json:"project"`
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	Before  int64  `json:"before"`
+}
+
+func commitIDs(c Commit) int {
+	n := 2 * len(c.Puts) // a new table's id and its directory
+	for _, d := range c.Data {
+		n += len(d.Add)
+	}
+	return n
+}
+
+// tableDirName is the directory a table's files live in.
+func tableDirName(schema, name string) string {
+	if schema == "main" || schema == "" {
+		return name
+	}
+	return schema + "." + name
+}
+
+func (s *state) table(project, schema, name string) *Table {
+	return s.Tables[s.tableIdx[tableKey(project, schema, name)]]
+}
+
+func (s *state) warehouse(project string) (*Project, *Inode, error) {
+	pr := s.Projects[project]
+	if pr == nil {
+		return nil, nil, errorf(CodeNotFound, "database %q does not exist", project)
+	}
+	dir := s.Inodes[pr.Dir]
+	id, ok := s.children[dir.ID]["Warehouse"]
+	if !ok {
+		return nil, nil, errorf(CodeNotFound, "/%s/%s/Warehouse does not exist", ProjectsDir, project)
+	}
+	return pr, s.Inodes[id], nil
+}
+
+// applyCommit validates a whole Commit before changing anything.
+func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
+	pr, wh, err := s.warehouse(c.Project)
+	if err != nil {
+		return err
+	}
+	// Validation pass, on names as they will be after drops and renames.
+	exists := map[string]bool{}
+	for k, id := range s.tableIdx {
+		if s.Tables[id].Project == c.Project {
+			exists[k] = true
+		}
+	}
+	for _, d := range c.Drops {
+		k := tableKey(c.Project, d.Schema, d.Name)
+		if !exists[k] {
+			return errorf(CodeNotFound, "table %s.%s does not exist", d.Schema, d.Name)
+		}
+		delete(exists, k)
+	}
+	for _, r := range c.Renames {
+		k := tableKey(c.Project, r.Schema, r.Name)
+		nk := tableKey(c.Project, r.Schema, r.NewName)
+		if !exists[k] {
+			return errorf(CodeNotFound, "table %s.%s does not exist", r.Schema, r.Name)
+		}
+		if exists[nk] {
+			return errorf(CodeExists, "table %s.%s already exists", r.Schema, r.NewName)
+		}
+		delete(exists, k)
+		exists[nk] = true
+	}
+	newTables := 0
+	for _, p := range c.Puts {
+		if p.Name == "" || strings.ContainsAny(p.Name, "/\x00") || len(p.Name) > MaxNameLen-40 {
+			return errorf(CodeInvalid, "invalid table name %q", p.Name)
+		}
+		k := tableKey(c.Project, p.Schema, p.Name)
+		if !exists[k] {
+			newTables++
+			exists[k] = true
+		}
+	}
+	var addBytes, addFiles int64
+	for _, d := range c.Data {
+		if !exists[tableKey(c.Project, d.Schema, d.Name)] {
+			return errorf(CodeNotFound, "table %s.%s does not exist", d.Schema, d.Name)
+		}
+		for _, f := range d.Add {
+			if f.Name == "" || strings.ContainsAny(f.Name, "/\x00") {
+				return errorf(CodeInvalid, "invalid data file name %q", f.Name)
+			}
+			addBytes += f.Block.Size
+			addFiles++
+		}
+	}
+	if pr.QuotaInodes > 0 && pr.UsedInodes+int64(newTables)+addFiles > pr.QuotaInodes {
+		return errorf(CodeQuota, "project %q: inode quota of %d exceeded", pr.Name, pr.QuotaInodes)
+	}
+	if pr.QuotaBytes > 0 && pr.UsedBytes+addBytes > pr.QuotaBytes {
+		return errorf(CodeQuota, "project %q: space quota of %d bytes exceeded", pr.Name, pr.QuotaBytes)
+	}
+	if len(ids.ids) < commitIDs(c) {
+		return errorf(CodeInvalid, "catalog entry carries too few ids")
+	}
+	// Conflicts are checked against tables as they are now; a table
+	// created or renamed by this same commit has nothing to conflict with.
+	for _, d := range c.Data {
+		t := s.table(c.Project, d.Schema, d.Name)
+		if t == nil {
+			continue
+		}
+		if d.Expect >= 0 && t.Version != d.Expect {
+			return errorf(CodeConflict, "could not serialize access due to concurrent update of %s.%s", d.Schema, d.Name)
+		}
+		live := map[string]bool{}
+		for _, f := range t.Files {
+			live[f.Name] = true
+		}
+		for _, r := range d.Remove {
+			if !live[r] {
+				return errorf(CodeConflict, "could not serialize access due to concurrent update of %s.%s", d.Schema, d.Name)
+			}
+		}
+	}
+
+	// Mutation pass: nothing below fails.
+	for _, d := range c.Drops {
+		t := s.table(c.Project, d.Schema, d.Name)
+		if dir := s.Inodes[t.Dir]; dir != nil {
+			inodes, bytes := s.subtree(dir, nil)
+			var all []*Inode
+			s.subtree(dir, func(in *Inode) { all = append(all, in) })
+			for _, in := range all {
+				s.removeInode(in)
+			}
+			pr.UsedInodes -= inodes
+			pr.UsedBytes -= bytes
+		}
+		delete(s.tableIdx, tableKey(c.Project, d.Schema, d.Name))
+		delete(s.Tables, t.ID)
+	}
+	for _, r := range c.Renames {
+		t := s.table(c.Project, r.Schema, r.Name)
+		delete(s.tableIdx, tableKey(c.Project, r.Schema, r.Name))
+		t.Name = r.NewName
+		s.tableIdx[tableKey(c.Project, r.Schema, r.NewName)] = t.ID
+		if dir := s.Inodes[t.Dir]; dir != nil {
+			want := tableDirName(r.Schema, r.NewName)
+			if _, taken := s.children[wh.ID][want]; !taken {
+				delete(s.children[wh.ID], dir.Name)
+				dir.Name = want
+				s.children[wh.ID][want] = dir.ID
+			}
+		}
+	}
+	for _, p := range c.Puts {
+		if t := s.table(c.Project, p.Schema, p.Name); t != nil {
+			t.SQL, t.Columns = p.SQL, p.Columns
+			continue
+		}
+		id, _ := ids.next()
+		dirID, _ := ids.next()
+		name := tableDirName(p.Schema, p.Name)
+		if _, taken := s.children[wh.ID][name]; taken {
+			name = name + "_" + itoa(id)
+		}
+		s.addInode(&Inode{ID: dirID, Parent: wh.ID, Name: name, Dir: true, Owner: c.User, Mode: 0o750, Mtime: now})
+		pr.UsedInodes++
+		t := &Table{ID: id, Project: c.Project, Schema: p.Schema, Name: p.Name, SQL: p.SQL, Columns: p.Columns,
+			Dir: dirID, Created: now}
+		s.Tables[id] = t
+		s.tableIdx[tableKey(c.Project, p.Schema, p.Name)] = id
+	}
+	for _, d := range c.Data {
+		t := s.table(c.Project, d.Schema, d.Name)
+		dir := s.Inodes[t.Dir]
+		remove := map[string]bool{}
+		for _, r := range d.Remove {
+			remove[r] = true
+		}
+		snap := TableSnapshot{Version: t.Version + 1, Time: now, User: c.User, Op: d.Op}
+		var keep []DataFile
+		for _, f := range t.Files {
+			if d.Replace || remove[f.Name] {
+				snap.Removed = append(snap.Removed, f)
+			} else {
+				keep = append(keep, f)
+			}
+		}
+		for _, f := range d.Add {
+			id, _ := ids.next()
+			b := f.Block
+			s.addInode(&Inode{ID: id, Parent: dir.ID, Name: f.Name, Owner: c.User, Mode: 0o640, Size: b.Size, Mtime: now, Block: &b})
+			pr.UsedInodes++
+			pr.UsedBytes += b.Size
+			df := DataFile{Name: f.Name, Rows: f.Rows, Bytes: b.Size}
+			keep = append(keep, df)
+			snap.Added = append(snap.Added, df)
+		}
+		t.Files = keep
+		t.Rows = 0
+		for _, f := range keep {
+			t.Rows += f.Rows
+		}
+		snap.Rows = t.Rows
+		t.Version = snap.Version
+		t.Snapshots = append(t.Snapshots, snap)
+		dir.Mtime = max(dir.Mtime, now)
+	}
+	return nil
+}
+
+// applyExpire drops old versions and deletes the files only they referenced.
+func (s *state) applyExpire(e ExpireSnapshots) error {
+	t := s.table(e.Project, e.Schema, e.Name)
+	if t == nil {
+		return errorf(CodeNotFound, "table %s.%s does not exist", e.Schema, e.Name)
+	}
+	pr := s.Projects[e.Project]
+	// base is the newest version current at Before; it and later ones stay.
+	base := -1
+	for i, sn := range t.Snapshots {
+		if sn.Time <= e.Before {
+			base = i
+		}
+	}
+	if base <= 0 {
+		return nil
+	}
+	live := map[string]bool{}
+	for _, f := range t.Files {
+		live[f.Name] = true
+	}
+	// Files removed after base are still visible in a retained version.
+	for _, sn := range t.Snapshots[base+1:] {
+		for _, f := range sn.Removed {
+			live[f.Name] = true
+		}
+	}
+	dir := s.Inodes[t.Dir]
+	for _, sn := range t.Snapshots[:base+1] {
+		for _, f := range sn.Removed {
+			if live[f.Name] || dir == nil {
+				continue
+			}
+			if id, ok := s.children[dir.ID][f.Name]; ok {
+				in := s.Inodes[id]
+				s.removeInode(in)
+				if pr != nil {
+					pr.UsedInodes--
+					pr.UsedBytes -= in.Size
+				}
+			}
+		}
+	}
+	t.Snapshots = append([]TableSnapshot(nil), t.Snapshots[base:]...)
+	// The base's own delta described files now gone; what it added is
+	// still listed by reconstruction from later deltas and the current files.
+	t.Snapshots[0].Removed = nil
+	return nil
+}
+
+func itoa(n uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+// TableInfo is a table as readers see it (a copy).
+type TableInfo struct {
+	Table
+	DirPath string
+}
+
+func (s *state) tableInfo(t *Table) TableInfo {
+	ti := TableInfo{Table: *t}
+	ti.Columns = append([]Column(nil), t.Columns...)
+	ti.Files = append([]DataFile(nil), t.Files...)
+	ti.Snapshots = append([]TableSnapshot(nil), t.Snapshots...)
+	if dir := s.Inodes[t.Dir]; dir != nil {
+		ti.DirPath = s.pathOf(dir)
+	}
+	return ti
+}
+
+// Table returns a table by project, schema and name.
+func (n *Node) Table(project, schema, name string) (TableInfo, bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	t := n.fsm.s.table(project, schema, name)
+	if t == nil {
+		return TableInfo{}, false
+	}
+	return n.fsm.s.tableInfo(t), true
+}
+
+// Tables returns a project's tables ordered by schema and name.
+func (n *Node) Tables(project string) []TableInfo {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	var out []TableInfo
+	for _, t := range n.fsm.s.Tables {
+		if t.Project == project {
+			out = append(out, n.fsm.s.tableInfo(t))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Schema != out[j].Schema {
+			return out[i].Schema < out[j].Schema
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// FileRef is a data file of a table version and where its bytes are.
+type FileRef struct {
+	DataFile
+	Path  string // in the namespace
+	Block Block
+}
+
+// TableFiles returns the files of a table's version: the current one when
+// version is 0 and asOf is 0, the given version, or the version current at
+// asOf (Unix nanoseconds).
+func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (int64, []FileRef, error) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	s := n.fsm.s
+	t := s.table(project, schema, name)
+	if t == nil {
+		return 0, nil, errorf(CodeNotFound, "table %s.%s does not exist", schema, name)
+	}
+	// Retained versions run from the oldest kept snapshot to the current
+	// one; version 0 (created, empty) while nothing has expired.
+	minV := t.Version
+	if len(t.Snapshots) > 0 {
+		minV = t.Snapshots[0].Version
+		if minV == 1 {
+			minV = 0
+		}
+	}
+	want := t.Version
+	switch {
+	case version > 0:
+		want = version
+	case asOf > 0:
+		want = -1
+		for _, sn := range t.Snapshots {
+			if sn.Time <= asOf {
+				want = sn.Version
+			}
+		}
+		if want < 0 {
+			if minV != 0 || t.Created > asOf {
+				return 0, nil, errorf(CodeNotFound, "table %s.%s has no version at that time", schema, name)
+			}
+			want = 0
+		}
+	}
+	if want > t.Version {
+		return 0, nil, errorf(CodeNotFound, "table %s.%s has no version %d (current: %d)", schema, name, want, t.Version)
+	}
+	if want < minV {
+		return 0, nil, errorf(CodeNotFound, "version %d of table %s.%s has expired (oldest kept: %d)", want, schema, name, minV)
+	}
+	// Walk back from the current files, undoing each later version.
+	files := map[string]DataFile{}
+	for _, f := range t.Files {
+		files[f.Name] = f
+	}
+	for i := len(t.Snapshots) - 1; i >= 0 && t.Snapshots[i].Version > want; i-- {
+		sn := t.Snapshots[i]
+		for _, f := range sn.Added {
+			delete(files, f.Name)
+		}
+		for _, f := range sn.Removed {
+			files[f.Name] = f
+		}
+	}
+	dir := s.Inodes[t.Dir]
+	out := make([]FileRef, 0, len(files))
+	for _, f := range files {
+		ref := FileRef{DataFile: f}
+		if dir != nil {
+			if id, ok := s.children[dir.ID][f.Name]; ok {
+				in := s.Inodes[id]
+				ref.Path = s.pathOf(in)
+				if in.Block != nil {
+					ref.Block = *in.Block
+				}
+			}
+		}
+		out = append(out, ref)
+	}
+	// Files are named so that name order is commit order.
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return want, out, nil
+}

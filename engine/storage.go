@@ -1,0 +1,981 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+// Tables live as Parquet snapshots in the catalog (docs/storage.md). In
+// DuckDB each table has a "carrier": a real table with the exact
+// definition (constraints, defaults) that holds no committed rows. Each
+// session reads a table through a temporary view of the same name, which
+// DuckDB resolves before the carrier, also inside views:
+//
+//	carrier rows (this session's uncommitted writes) ∪ the snapshot's files
+//
+// Writes go to the carrier inside a DuckDB transaction, so DuckDB applies
+// every SQL rule; UPDATE and DELETE first move the rows of the files they
+// touch into the carrier ("pull"). At commit the carrier's rows become a new
+// Parquet file, and one catalog entry replaces the pulled files with it.
+
+// storageTx is what the current transaction changed in the storage layer.
+type storageTx struct {
+	asOf    int64 // reads see table versions current at this catalog time; 0: latest
+	tables  map[string]*pendingTable
+	created map[string]bool // CREATE TABLE in this transaction (not yet in the catalog)
+	altered map[string]bool // definition changed
+	dropped map[string]bool
+	renames []catalog.RenameTable
+	ddl     bool // DuckDB's transaction holds DDL and must be committed
+}
+
+// pendingTable is one table's uncommitted change.
+type pendingTable struct {
+	base    int64             // the version read
+	files   []catalog.FileRef // the files of base, as read
+	pulled  map[string]bool   // files whose rows moved into the carrier
+	replace bool              // every file of base goes (TRUNCATE, ALTER)
+	dirty   bool              // the carrier may hold rows
+	op      string
+}
+
+func newStorageTx(asOf int64) *storageTx {
+	return &storageTx{asOf: asOf, tables: map[string]*pendingTable{}, created: map[string]bool{},
+		altered: map[string]bool{}, dropped: map[string]bool{}}
+}
+
+func (t *storageTx) clone() *storageTx {
+	if t == nil {
+		return nil
+	}
+	c := newStorageTx(t.asOf)
+	for k, v := range t.tables {
+		p := *v
+		p.pulled = map[string]bool{}
+		for f := range v.pulled {
+			p.pulled[f] = true
+		}
+		c.tables[k] = &p
+	}
+	for k := range t.created {
+		c.created[k] = true
+	}
+	for k := range t.altered {
+		c.altered[k] = true
+	}
+	for k := range t.dropped {
+		c.dropped[k] = true
+	}
+	c.renames = append(c.renames, t.renames...)
+	c.ddl = t.ddl
+	return c
+}
+
+// stmtStorage is what a statement does to managed tables.
+type stmtStorage struct {
+	table string // the written table (schema main)
+	op    string // INSERT, UPDATE, DELETE, COPY, MERGE, TRUNCATE, ALTER, CREATE, DROP, RENAME
+	pull  bool   // UPDATE/DELETE/MERGE: move touched files into the carrier
+	// where and alias select the files to pull for a single-table UPDATE or
+	// DELETE; nil where means every file.
+	where  *pg_query.Node
+	alias  string
+	unique bool // check unique keys against the files after running
+	names  []string
+}
+
+// storageManaged reports whether tables of this schema are kept as Parquet
+// snapshots. Tables in other schemas stay native DuckDB tables for now
+// (docs/storage.md).
+func storageManaged(schema string) bool {
+	return schema == "" || schema == "main" || schema == "public"
+}
+
+// isManaged reports whether name (schema main) is a storage table for this
+// session: in the catalog and not dropped, or created in this transaction.
+func (s *Session) isManaged(name string) bool {
+	if s.stx != nil {
+		if s.stx.dropped[name] {
+			return s.stx.created[name]
+		}
+		if s.stx.created[name] {
+			return true
+		}
+		for _, r := range s.stx.renames {
+			if r.NewName == name {
+				return true
+			}
+			if r.Name == name {
+				return false
+			}
+		}
+	}
+	_, ok := s.e.catalog.Table(s.db.name, "main", name)
+	return ok
+}
+
+// prepareStorage qualifies the targets of writes on managed tables with the
+// carrier's full name, strips public/main from reads of them (so the
+// session's view answers), and records what the statement will do.
+func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bool) {
+	carrier := func(rv *pg_query.RangeVar) (string, bool) {
+		if rv == nil || rv.Catalogname != "" || !storageManaged(rv.Schemaname) || !s.isManaged(rv.Relname) {
+			return "", false
+		}
+		rv.Catalogname, rv.Schemaname = s.db.name, "main"
+		changed = true
+		return rv.Relname, true
+	}
+	ss := &stmtStorage{}
+	switch x := stmt.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		if name, ok := carrier(x.InsertStmt.Relation); ok {
+			ss.table, ss.op, ss.unique = name, "INSERT", true
+			if x.InsertStmt.OnConflictClause != nil {
+				ss.pull = true // ON CONFLICT must see every existing row
+			}
+		}
+	case *pg_query.Node_UpdateStmt:
+		u := x.UpdateStmt
+		if name, ok := carrier(u.Relation); ok {
+			ss.table, ss.op, ss.pull, ss.unique = name, "UPDATE", true, true
+			if len(u.FromClause) == 0 && simpleWhere(u.WhereClause) {
+				ss.where, ss.alias = u.WhereClause, aliasOf(u.Relation)
+			}
+		}
+	case *pg_query.Node_DeleteStmt:
+		d := x.DeleteStmt
+		if name, ok := carrier(d.Relation); ok {
+			ss.table, ss.op, ss.pull = name, "DELETE", true
+			if len(d.UsingClause) == 0 && simpleWhere(d.WhereClause) {
+				ss.where, ss.alias = d.WhereClause, aliasOf(d.Relation)
+			}
+		}
+	case *pg_query.Node_MergeStmt:
+		if name, ok := carrier(x.MergeStmt.Relation); ok {
+			ss.table, ss.op, ss.pull, ss.unique = name, "MERGE", true, true
+		}
+	case *pg_query.Node_CopyStmt:
+		if x.CopyStmt.IsFrom {
+			if name, ok := carrier(x.CopyStmt.Relation); ok {
+				ss.table, ss.op, ss.unique = name, "COPY", true
+			}
+		}
+	case *pg_query.Node_TruncateStmt:
+		for _, r := range x.TruncateStmt.Relations {
+			if name, ok := carrier(r.GetRangeVar()); ok {
+				ss.op = "TRUNCATE"
+				ss.names = append(ss.names, name)
+			}
+		}
+	case *pg_query.Node_AlterTableStmt:
+		if x.AlterTableStmt.Objtype == pg_query.ObjectType_OBJECT_TABLE {
+			if name, ok := carrier(x.AlterTableStmt.Relation); ok {
+				ss.table, ss.op = name, "ALTER"
+			}
+		}
+	case *pg_query.Node_RenameStmt:
+		r := x.RenameStmt
+		if r.RenameType == pg_query.ObjectType_OBJECT_TABLE || r.RenameType == pg_query.ObjectType_OBJECT_COLUMN {
+			if name, ok := carrier(r.Relation); ok {
+				ss.table = name
+				if r.RenameType == pg_query.ObjectType_OBJECT_TABLE {
+					ss.op, ss.names = "RENAME", []string{r.Newname}
+				} else {
+					ss.op = "ALTER"
+				}
+			}
+		}
+	case *pg_query.Node_DropStmt:
+		if x.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_TABLE {
+			for _, o := range x.DropStmt.Objects {
+				items := o.GetList().GetItems()
+				if len(items) == 0 || len(items) > 2 {
+					continue
+				}
+				schema := ""
+				if len(items) == 2 {
+					schema = items[0].GetString_().GetSval()
+				}
+				name := items[len(items)-1].GetString_().GetSval()
+				if storageManaged(schema) && s.isManaged(name) {
+					o.GetList().Items = []*pg_query.Node{pg_query.MakeStrNode(s.db.name), pg_query.MakeStrNode("main"), pg_query.MakeStrNode(name)}
+					changed = true
+					ss.op = "DROP"
+					ss.names = append(ss.names, name)
+				}
+			}
+		}
+	case *pg_query.Node_CreateStmt:
+		rv := x.CreateStmt.Relation
+		if rv != nil && rv.Relpersistence != "t" && storageManaged(rv.Schemaname) && rv.Catalogname == "" {
+			ss.table, ss.op = rv.Relname, "CREATE"
+		}
+	case *pg_query.Node_CreateTableAsStmt:
+		c := x.CreateTableAsStmt
+		if c.Objtype == pg_query.ObjectType_OBJECT_TABLE && c.Into != nil && c.Into.Rel != nil {
+			rv := c.Into.Rel
+			if rv.Relpersistence != "t" && storageManaged(rv.Schemaname) && rv.Catalogname == "" {
+				ss.table, ss.op = rv.Relname, "CREATE AS"
+			}
+		}
+	}
+	// Reads of managed tables written as public.t or main.t go to the view.
+	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil && rv.Catalogname == "" && (rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
+			rv.Schemaname = ""
+			changed = true
+		}
+		return true
+	})
+	if ss.op != "" {
+		st.storage = ss
+	}
+	return changed
+}
+
+func aliasOf(rv *pg_query.RangeVar) string {
+	if rv.Alias != nil && rv.Alias.Aliasname != "" {
+		return rv.Alias.Aliasname
+	}
+	return rv.Relname
+}
+
+// simpleWhere reports whether a WHERE clause reads only the target's own
+// row (no subqueries), so the files it touches can be found by running it
+// over the files alone.
+func simpleWhere(w *pg_query.Node) bool {
+	if w == nil {
+		return false
+	}
+	ok := true
+	pgcatalog.Walk(w, func(n *pg_query.Node) bool {
+		switch n.Node.(type) {
+		case *pg_query.Node_SubLink, *pg_query.Node_RangeVar, *pg_query.Node_CurrentOfExpr:
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// touchesStorage reports whether a statement needs the storage transaction.
+func (st *Statement) touchesStorage() bool { return st.storage != nil }
+
+// ensureStorageTx makes sure a DuckDB transaction and a storage transaction
+// are open before a statement that changes managed tables.
+func (s *Session) ensureStorageTx(ctx context.Context) error {
+	if s.tx == txIdle {
+		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		s.tx = txImplicit
+	}
+	if s.stx == nil {
+		s.stx = newStorageTx(0)
+	}
+	return nil
+}
+
+// beginStorage pins the snapshot a transaction block reads.
+func (s *Session) beginStorage() {
+	s.stx = newStorageTx(s.e.catalog.LastTime())
+	s.viewsStale = true
+}
+
+// pending returns the table's pending state, reading its version first.
+func (s *Session) pending(name string) (*pendingTable, error) {
+	if p, ok := s.stx.tables[name]; ok {
+		return p, nil
+	}
+	p := &pendingTable{pulled: map[string]bool{}}
+	if !s.stx.created[name] {
+		v, files, err := s.e.catalog.TableFiles(s.db.name, "main", name, 0, s.stx.asOf)
+		if err != nil && catalog.CodeOf(err) != catalog.CodeNotFound {
+			return nil, err
+		}
+		p.base, p.files = v, files
+	}
+	s.stx.tables[name] = p
+	return p, nil
+}
+
+// visibleFiles are the files of a table this session reads besides the
+// carrier: the pinned or latest version, minus what was pulled.
+func (s *Session) visibleFiles(name string) ([]catalog.FileRef, string, error) {
+	if s.stx != nil {
+		if p, ok := s.stx.tables[name]; ok {
+			if p.replace {
+				return nil, fmt.Sprintf("v%d/replaced", p.base), nil
+			}
+			var out []catalog.FileRef
+			for _, f := range p.files {
+				if !p.pulled[f.Name] {
+					out = append(out, f)
+				}
+			}
+			return out, fmt.Sprintf("v%d/%d", p.base, len(out)), nil
+		}
+		if s.stx.created[name] {
+			return nil, "created", nil
+		}
+	}
+	var asOf int64
+	if s.stx != nil {
+		asOf = s.stx.asOf
+	}
+	v, files, err := s.e.catalog.TableFiles(s.db.name, "main", name, 0, asOf)
+	if err != nil {
+		return nil, "", err
+	}
+	return files, fmt.Sprintf("v%d/%d", v, len(files)), nil
+}
+
+// syncViews brings the session's table views up to date. It costs one
+// atomic load when nothing changed.
+func (s *Session) syncViews(ctx context.Context) error {
+	gen := s.e.catalog.Generation()
+	if s.views != nil && gen == s.viewGen && !s.viewsStale {
+		return nil
+	}
+	if s.views == nil {
+		s.views = map[string]string{}
+	}
+	seen := map[string]bool{}
+	for _, t := range s.e.catalog.Tables(s.db.name) {
+		if t.Schema != "main" {
+			continue
+		}
+		if s.stx != nil && (s.stx.dropped[t.Name] || s.stx.created[t.Name]) {
+			continue
+		}
+		seen[t.Name] = true
+		if err := s.syncView(ctx, t.Name, t.Columns); err != nil {
+			return err
+		}
+	}
+	for name := range s.views {
+		if !seen[name] && (s.stx == nil || s.stx.tables[name] == nil) {
+			s.touchView(name)
+			if err := s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(name)); err != nil {
+				return err
+			}
+			delete(s.views, name)
+			s.viewEpoch++
+		}
+	}
+	s.viewGen, s.viewsStale = gen, false
+	return nil
+}
+
+// touchView notes a view changed inside a DuckDB transaction: if that
+// transaction is rolled back, so is the change, and the view must be
+// synced again.
+func (s *Session) touchView(name string) {
+	if s.tx != txIdle {
+		if s.viewsInTx == nil {
+			s.viewsInTx = map[string]bool{}
+		}
+		s.viewsInTx[name] = true
+	}
+}
+
+// viewsRolledBack forgets what a rolled-back transaction did to views.
+func (s *Session) viewsRolledBack() {
+	for name := range s.viewsInTx {
+		delete(s.views, name)
+	}
+	s.viewsInTx, s.viewsStale = nil, true
+	s.viewEpoch++
+}
+
+// syncView (re)creates one table's view when its files changed.
+func (s *Session) syncView(ctx context.Context, name string, cols []catalog.Column) error {
+	files, key, err := s.visibleFiles(name)
+	if err != nil {
+		if catalog.CodeOf(err) == catalog.CodeNotFound {
+			return nil
+		}
+		return err
+	}
+	if old, ok := s.views[name]; ok && old == key {
+		return nil
+	}
+	s.touchView(name)
+	if len(files) == 0 {
+		// The carrier alone is the table.
+		if err := s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(name)); err != nil {
+			return err
+		}
+		s.viewEpoch++
+		s.views[name] = key
+		return nil
+	}
+	sql := "CREATE OR REPLACE TEMP VIEW " + quoteIdent(name) + " AS SELECT * FROM " + s.carrierName(name) +
+		" UNION ALL SELECT " + castList(cols) + " FROM read_parquet(" + s.fileList(files) + ")"
+	if err := s.exec(ctx, sql); err != nil {
+		return fmt.Errorf("view of table %q: %w", name, err)
+	}
+	s.views[name] = key
+	s.viewEpoch++
+	return nil
+}
+
+func (s *Session) carrierName(name string) string {
+	return quoteIdent(s.db.name) + ".main." + quoteIdent(name)
+}
+
+// castList projects a file's columns to the table's declared types: the
+// Parquet round trip may widen some (ENUM comes back as VARCHAR).
+func castList(cols []catalog.Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "CAST(" + quoteIdent(c.Name) + " AS " + c.Type + ") AS " + quoteIdent(c.Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// storedList projects a carrier's columns as they are stored in Parquet:
+// as they are, except that intervals (which Parquet cannot hold when
+// negative) are kept as their text, which castList turns back losslessly.
+func storedList(cols []catalog.Column) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		if strings.Contains(c.Type, "INTERVAL") {
+			parts[i] = "CAST(" + quoteIdent(c.Name) + " AS VARCHAR) AS " + quoteIdent(c.Name)
+		} else {
+			parts[i] = quoteIdent(c.Name)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Session) fileList(files []catalog.FileRef) string {
+	parts := make([]string, len(files))
+	for i, f := range files {
+		parts[i] = quoteLiteral(s.e.fs.BlockPath(f.Block.ID))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// beforeStorageWrite runs before a statement that changes managed tables:
+// it opens the transactions and pulls the files an UPDATE or DELETE will
+// touch into the carrier.
+func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []driver.NamedValue) error {
+	ss := st.storage
+	if err := s.ensureStorageTx(ctx); err != nil {
+		return err
+	}
+	switch ss.op {
+	case "CREATE", "CREATE AS":
+		s.stx.ddl = true
+		return nil
+	case "DROP", "RENAME":
+		s.stx.ddl = true
+		return nil
+	case "TRUNCATE":
+		for _, name := range ss.names {
+			p, err := s.pending(name)
+			if err != nil {
+				return err
+			}
+			p.replace, p.dirty, p.op = true, true, "TRUNCATE"
+		}
+		s.viewsStale = true
+		return s.syncViews(ctx)
+	}
+	p, err := s.pending(ss.table)
+	if err != nil {
+		return err
+	}
+	if p.op == "" || p.op == "INSERT" || p.op == "COPY" {
+		p.op = ss.op
+	}
+	p.dirty = true
+	if ss.op == "ALTER" {
+		s.stx.ddl = true
+		s.stx.altered[ss.table] = true
+		return s.pull(ctx, ss.table, p, nil, "", nil, true)
+	}
+	if ss.pull {
+		return s.pull(ctx, ss.table, p, ss.where, ss.alias, args, false)
+	}
+	return nil
+}
+
+// pull moves the rows of the files a statement will touch into the carrier.
+func (s *Session) pull(ctx context.Context, name string, p *pendingTable, where *pg_query.Node, alias string, args []driver.NamedValue, all bool) error {
+	files, _, err := s.visibleFiles(name)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	t, ok := s.e.catalog.Table(s.db.name, "main", name)
+	if !ok {
+		return nil
+	}
+	touched := files
+	if where != nil && !all {
+		if sel, err := s.touchedFiles(ctx, files, t.Columns, where, alias, args); err == nil {
+			touched = sel
+		} // on any doubt, every file
+	}
+	if len(touched) == 0 {
+		return nil
+	}
+	sql := "INSERT INTO " + s.carrierName(name) + " SELECT " + castList(t.Columns) + " FROM read_parquet(" + s.fileList(touched) + ")"
+	if err := s.exec(ctx, sql); err != nil {
+		return fmt.Errorf("read files of %q: %w", name, err)
+	}
+	if s.tx == txBlock {
+		s.txLog = append(s.txLog, loggedStmt{sql: sql})
+	}
+	for _, f := range touched {
+		p.pulled[f.Name] = true
+	}
+	if all {
+		p.replace = true
+	}
+	s.viewEpoch++ // plans made before the pull saw an empty carrier
+	return s.syncView(ctx, name, t.Columns)
+}
+
+// touchedFiles runs a WHERE clause over the files to find those with rows
+// it matches.
+func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, cols []catalog.Column, where *pg_query.Node, alias string, args []driver.NamedValue) ([]catalog.FileRef, error) {
+	cond, err := deparseExpr(where)
+	if err != nil {
+		return nil, err
+	}
+	sql := "SELECT DISTINCT filename FROM (SELECT " + castList(cols) + ", filename FROM read_parquet(" + s.fileList(files) +
+		", filename = true)) AS " + quoteIdent(alias) + " WHERE " + cond
+	rows, err := s.conn.QueryContext(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	hit := map[string]bool{}
+	vals := make([]driver.Value, 1)
+	for rows.Next(vals) == nil {
+		if f, ok := vals[0].(string); ok {
+			hit[f] = true
+		}
+	}
+	var out []catalog.FileRef
+	for _, f := range files {
+		if hit[s.e.fs.BlockPath(f.Block.ID)] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// deparseExpr renders one expression by deparsing a SELECT around it.
+func deparseExpr(n *pg_query.Node) (string, error) {
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Val: n}}}}}
+	tree := &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}}
+	out, err := pg_query.Deparse(tree)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(out, "SELECT "), nil
+}
+
+// afterStorageWrite records DDL effects and checks unique keys against the
+// files the carrier's rows were not pulled from.
+func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
+	ss := st.storage
+	switch ss.op {
+	case "CREATE", "CREATE AS":
+		if _, exists := s.e.catalog.Table(s.db.name, "main", ss.table); exists && !s.stx.dropped[ss.table] {
+			return nil // CREATE TABLE IF NOT EXISTS on an existing table
+		}
+		s.stx.created[ss.table] = true
+		s.stx.altered[ss.table] = true
+		p, err := s.pending(ss.table)
+		if err != nil {
+			return err
+		}
+		p.op, p.dirty = "CREATE", ss.op == "CREATE AS"
+		return nil
+	case "DROP":
+		for _, name := range ss.names {
+			if s.stx.created[name] {
+				delete(s.stx.created, name)
+			} else {
+				s.stx.dropped[name] = true
+			}
+			delete(s.stx.tables, name)
+			delete(s.stx.altered, name)
+			s.touchView(name)
+			if err := s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(name)); err != nil {
+				return err
+			}
+			delete(s.views, name)
+			s.viewEpoch++
+		}
+		return nil
+	case "RENAME":
+		newName := ss.names[0]
+		if s.stx.created[ss.table] {
+			delete(s.stx.created, ss.table)
+			s.stx.created[newName] = true
+		} else {
+			s.stx.renames = append(s.stx.renames, catalog.RenameTable{Schema: "main", Name: ss.table, NewName: newName})
+		}
+		if p, ok := s.stx.tables[ss.table]; ok {
+			delete(s.stx.tables, ss.table)
+			s.stx.tables[newName] = p
+		}
+		if s.stx.altered[ss.table] {
+			delete(s.stx.altered, ss.table)
+			s.stx.altered[newName] = true
+		}
+		s.touchView(ss.table)
+		if err := s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(ss.table)); err != nil {
+			return err
+		}
+		delete(s.views, ss.table)
+		s.viewsStale = true
+		return nil
+	}
+	if ss.unique {
+		return s.checkUnique(ctx, ss.table, nil)
+	}
+	return nil
+}
+
+// uniqueKeys lists a carrier's PRIMARY KEY and UNIQUE column sets.
+func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
+	rows, err := s.conn.QueryContext(ctx, "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "+
+		"WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2 AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY constraint_index",
+		[]driver.NamedValue{{Ordinal: 1, Value: s.db.name}, {Ordinal: 2, Value: name}})
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uniqueKey
+	vals := make([]driver.Value, 2)
+	for rows.Next(vals) == nil {
+		k := uniqueKey{primary: vals[0] == "PRIMARY KEY"}
+		if list, ok := vals[1].([]any); ok {
+			for _, c := range list {
+				if cs, ok := c.(string); ok {
+					k.cols = append(k.cols, cs)
+				}
+			}
+		}
+		if len(k.cols) > 0 {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+type uniqueKey struct {
+	primary bool
+	cols    []string
+}
+
+// checkUnique fails with 23505 if a row in the carrier has the key of a row
+// in the table's files (only), or in onlyFiles when given.
+func (s *Session) checkUnique(ctx context.Context, name string, onlyFiles []catalog.FileRef) error {
+	files := onlyFiles
+	if files == nil {
+		var err error
+		if files, _, err = s.visibleFiles(name); err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	keys, err := s.uniqueKeys(ctx, name)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	for _, k := range keys {
+		var sel, cond []string
+		for _, c := range k.cols {
+			sel = append(sel, "CAST(c."+quoteIdent(c)+" AS VARCHAR)")
+			cond = append(cond, "f."+quoteIdent(c)+" = c."+quoteIdent(c))
+		}
+		q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.carrierName(name) + " AS c WHERE EXISTS (SELECT 1 FROM read_parquet(" +
+			s.fileList(files) + ") AS f WHERE " + strings.Join(cond, " AND ") + ") LIMIT 1"
+		rows, err := s.conn.QueryContext(ctx, q, nil)
+		if err != nil {
+			return fmt.Errorf("check unique key of %q: %w", name, err)
+		}
+		vals := make([]driver.Value, len(k.cols))
+		found := rows.Next(vals) == nil
+		rows.Close()
+		if !found {
+			continue
+		}
+		cname := name + "_pkey"
+		if !k.primary {
+			cname = name + "_" + strings.Join(k.cols, "_") + "_key"
+		}
+		var shown []string
+		for _, v := range vals {
+			shown = append(shown, fmt.Sprint(v))
+		}
+		e := pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint %q", cname).
+			WithDetail(fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(k.cols, ", "), strings.Join(shown, ", ")))
+		e.SchemaName, e.TableName, e.ConstraintName = "public", name, cname
+		return e
+	}
+	return nil
+}
+
+// commitTx ends the current transaction successfully: the storage changes
+// become one catalog entry, then DuckDB's transaction ends (committed when
+// it holds DDL, rolled back otherwise: the carriers' rows were only ever
+// staging). Callers then reset the session's transaction state.
+func (s *Session) commitTx(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	stx := s.stx
+	s.stx = nil
+	if stx == nil {
+		err := s.exec(ctx, "COMMIT")
+		s.viewsInTx, s.viewsStale = nil, true
+		return err
+	}
+	err := s.commitStorage(ctx, stx)
+	if err != nil {
+		s.exec(ctx, "ROLLBACK")
+		s.viewsRolledBack()
+		return err
+	}
+	if !stx.ddl {
+		s.viewsRolledBack()
+		return s.exec(ctx, "ROLLBACK")
+	}
+	s.viewsInTx, s.viewsStale = nil, true
+	for name, p := range stx.tables {
+		if p.dirty && !stx.dropped[name] {
+			if err := s.exec(ctx, "DELETE FROM "+s.carrierName(name)); err != nil {
+				s.exec(ctx, "ROLLBACK")
+				return fmt.Errorf("clear carrier of %q: %w", name, err)
+			}
+		}
+	}
+	return s.exec(ctx, "COMMIT")
+}
+
+// abortTx rolls the transaction back.
+func (s *Session) abortTx(ctx context.Context) error {
+	s.stx = nil
+	s.viewsRolledBack()
+	return s.exec(context.WithoutCancel(ctx), "ROLLBACK")
+}
+
+// commitStorage writes each changed carrier to a Parquet file and proposes
+// the transaction's catalog entry, retrying appends that raced other
+// commits after checking unique keys against what those added.
+func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
+	c := catalog.Commit{Project: s.db.name, User: s.user}
+	for name := range stx.dropped {
+		c.Drops = append(c.Drops, catalog.TableRef{Schema: "main", Name: name})
+	}
+	sort.Slice(c.Drops, func(i, j int) bool { return c.Drops[i].Name < c.Drops[j].Name })
+	c.Renames = stx.renames
+	var names []string
+	for name := range stx.altered {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		put, err := s.tableDefinition(ctx, name)
+		if err != nil {
+			return err
+		}
+		c.Puts = append(c.Puts, put)
+	}
+	var adopted []string
+	defer func() {
+		for _, id := range adopted {
+			os.Remove(s.e.fs.BlockPath(id))
+		}
+	}()
+	type written struct {
+		data   catalog.TableData
+		unique bool
+		p      *pendingTable
+	}
+	var writes []written
+	names = names[:0]
+	for name := range stx.tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := stx.tables[name]
+		if stx.dropped[name] {
+			continue
+		}
+		d := catalog.TableData{Schema: "main", Name: name, Op: p.op, Expect: -1, Replace: p.replace}
+		for f := range p.pulled {
+			d.Remove = append(d.Remove, f)
+		}
+		sort.Strings(d.Remove)
+		if p.dirty {
+			f, err := s.writeCarrier(ctx, name)
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				adopted = append(adopted, f.Block.ID)
+				d.Add = append(d.Add, *f)
+			}
+		}
+		if len(d.Add) == 0 && len(d.Remove) == 0 && !d.Replace {
+			continue
+		}
+		w := written{data: d, p: p}
+		if !stx.created[name] {
+			if len(d.Remove) > 0 || d.Replace {
+				w.data.Expect = p.base // rewrote files: any concurrent change conflicts
+			} else if len(d.Add) > 0 {
+				keys, err := s.uniqueKeys(ctx, name)
+				if err != nil {
+					return err
+				}
+				w.unique = len(keys) > 0
+			}
+		}
+		writes = append(writes, w)
+	}
+	if len(c.Drops)+len(c.Renames)+len(c.Puts)+len(writes) == 0 {
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		c.Data = c.Data[:0]
+		for i := range writes {
+			w := &writes[i]
+			if w.unique {
+				// Check the keys against files committed since they were read.
+				v, files, err := s.e.catalog.TableFiles(s.db.name, "main", w.data.Name, 0, 0)
+				if err != nil {
+					return err
+				}
+				if v != w.p.base {
+					seen := map[string]bool{}
+					for _, f := range w.p.files {
+						seen[f.Name] = true
+					}
+					var fresh []catalog.FileRef
+					for _, f := range files {
+						if !seen[f.Name] {
+							fresh = append(fresh, f)
+						}
+					}
+					if err := s.checkUnique(ctx, w.data.Name, fresh); err != nil {
+						return err
+					}
+					w.p.base, w.p.files = v, files
+				}
+				w.data.Expect = v
+			}
+			c.Data = append(c.Data, w.data)
+		}
+		_, err := s.e.catalog.Propose(ctx, catalog.CmdCommit, c)
+		if err == nil {
+			adopted = nil // referenced now
+			return nil
+		}
+		if errors.Is(err, catalog.ErrConflict) {
+			retry := attempt < 20
+			for _, w := range writes {
+				if !w.unique && w.data.Expect >= 0 {
+					retry = false // a real write-write conflict
+				}
+			}
+			if retry {
+				continue
+			}
+			return pgerr.New(pgerr.SerializationFailure, "%s", err.Error())
+		}
+		if errors.Is(err, catalog.ErrQuota) {
+			return pgerr.New(pgerr.DiskFull, "%s", err.Error())
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+}
+
+// tableDefinition reads a carrier's definition from DuckDB.
+func (s *Session) tableDefinition(ctx context.Context, name string) (catalog.PutTable, error) {
+	put := catalog.PutTable{Schema: "main", Name: name}
+	args := []driver.NamedValue{{Ordinal: 1, Value: s.db.name}, {Ordinal: 2, Value: name}}
+	rows, err := s.conn.QueryContext(ctx, "SELECT sql FROM duckdb_tables() WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2", args)
+	if err != nil {
+		return put, fmt.Errorf("read definition of %q: %w", name, err)
+	}
+	vals := make([]driver.Value, 2)
+	if rows.Next(vals[:1]) == nil {
+		put.SQL, _ = vals[0].(string)
+	}
+	rows.Close()
+	if put.SQL == "" {
+		return put, fmt.Errorf("table %q has no definition in DuckDB", name)
+	}
+	rows, err = s.conn.QueryContext(ctx, "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2 ORDER BY column_index", args)
+	if err != nil {
+		return put, fmt.Errorf("read columns of %q: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next(vals) == nil {
+		n, _ := vals[0].(string)
+		t, _ := vals[1].(string)
+		put.Columns = append(put.Columns, catalog.Column{Name: n, Type: t})
+	}
+	return put, nil
+}
+
+// writeCarrier writes a carrier's rows to a new Parquet block; nil when it
+// has none.
+func (s *Session) writeCarrier(ctx context.Context, name string) (*catalog.NewFile, error) {
+	dir := s.e.fs.TempDir()
+	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
+	local := filepath.Join(dir, file)
+	def, err := s.tableDefinition(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storedList(def.Columns)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
+		" (FORMAT parquet, COMPRESSION zstd)", nil)
+	if err == nil {
+		vals := make([]driver.Value, 1)
+		if rows.Next(vals) == nil {
+			n, _ = vals[0].(int64)
+		}
+		rows.Close()
+	}
+	if err != nil {
+		os.Remove(local)
+		return nil, fmt.Errorf("write %q: %w", name, err)
+	}
+	if n == 0 {
+		os.Remove(local)
+		return nil, nil
+	}
+	b, err := s.e.fs.AdoptBlock(ctx, local, ".parquet")
+	if err != nil {
+		os.Remove(local)
+		return nil, err
+	}
+	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil
+}
