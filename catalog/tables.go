@@ -49,6 +49,34 @@ type Table struct {
 	// Snapshots are the retained versions, oldest first (expiry drops the
 	// oldest; the current version is always kept).
 	Snapshots []TableSnapshot `json:"snapshots"`
+	// Schemas records each definition's columns from the version it took
+	// effect, so that time travel reads old files with their own columns.
+	Schemas []SchemaVersion `json:"schemas,omitempty"`
+}
+
+// SchemaVersion is the column list of versions From and later.
+type SchemaVersion struct {
+	From    int64    `json:"from"`
+	Columns []Column `json:"columns"`
+}
+
+func (t *Table) setSchema(from int64, cols []Column) {
+	if n := len(t.Schemas); n > 0 && t.Schemas[n-1].From >= from {
+		t.Schemas[n-1] = SchemaVersion{From: from, Columns: cols}
+		return
+	}
+	t.Schemas = append(t.Schemas, SchemaVersion{From: from, Columns: cols})
+}
+
+// ColumnsAt returns the columns of a version.
+func (t *Table) ColumnsAt(v int64) []Column {
+	cols := t.Columns
+	for _, sv := range t.Schemas {
+		if sv.From <= v {
+			cols = sv.Columns
+		}
+	}
+	return cols
 }
 
 func tableKey(project, schema, name string) string {
@@ -269,9 +297,22 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			}
 		}
 	}
+	hasData := func(schema, name string) bool {
+		for _, d := range c.Data {
+			if d.Schema == schema && d.Name == name {
+				return true
+			}
+		}
+		return false
+	}
 	for _, p := range c.Puts {
 		if t := s.table(c.Project, p.Schema, p.Name); t != nil {
 			t.SQL, t.Columns = p.SQL, p.Columns
+			from := t.Version
+			if hasData(p.Schema, p.Name) {
+				from++
+			}
+			t.setSchema(from, p.Columns)
 			continue
 		}
 		id, _ := ids.next()
@@ -283,7 +324,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		s.addInode(&Inode{ID: dirID, Parent: wh.ID, Name: name, Dir: true, Owner: c.User, Mode: 0o750, Mtime: now})
 		pr.UsedInodes++
 		t := &Table{ID: id, Project: c.Project, Schema: p.Schema, Name: p.Name, SQL: p.SQL, Columns: p.Columns,
-			Dir: dirID, Created: now}
+			Dir: dirID, Created: now, Schemas: []SchemaVersion{{From: 0, Columns: p.Columns}}}
 		s.Tables[id] = t
 		s.tableIdx[tableKey(c.Project, p.Schema, p.Name)] = id
 	}
@@ -401,6 +442,7 @@ func (s *state) tableInfo(t *Table) TableInfo {
 	ti.Columns = append([]Column(nil), t.Columns...)
 	ti.Files = append([]DataFile(nil), t.Files...)
 	ti.Snapshots = append([]TableSnapshot(nil), t.Snapshots...)
+	ti.Schemas = append([]SchemaVersion(nil), t.Schemas...)
 	if dir := s.Inodes[t.Dir]; dir != nil {
 		ti.DirPath = s.pathOf(dir)
 	}

@@ -230,7 +230,117 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	if err != nil {
 		return fmt.Errorf("create fs_ls: %w", err)
 	}
+	// System tables of the storage layer, in schema hopsql.
+	project := db.name
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_table_history", listFunc{cols: tableHistoryColumns, rows: func() []map[string]any {
+		return e.tableHistoryRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_table_history: %w", err)
+	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_tables", listFunc{cols: tablesColumns, rows: func() []map[string]any {
+		return e.tablesRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_tables: %w", err)
+	}
+	// Qualified with the database: the default project is itself named hopsql.
+	sys := quoteIdent(db.name) + ".hopsql"
+	for _, q := range []string{
+		"CREATE SCHEMA IF NOT EXISTS " + sys,
+		"CREATE OR REPLACE VIEW " + sys + ".table_history AS SELECT unnest(hopsql_table_history(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".tables AS SELECT unnest(hopsql_tables(), recursive := true)",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
 	return nil
+}
+
+type column struct {
+	name string
+	t    duckdb.Type
+}
+
+// listFunc is a scalar function without arguments returning a list of
+// structs: the rows of a system table that a view unnests. (A table
+// function would do, but its columns would only be known once bound.)
+type listFunc struct {
+	cols []column
+	rows func() []map[string]any
+}
+
+func structListType(cols []column) duckdb.TypeInfo {
+	var entries []duckdb.StructEntry
+	for _, c := range cols {
+		ti, _ := duckdb.NewTypeInfo(c.t)
+		se, _ := duckdb.NewStructEntry(ti, c.name)
+		entries = append(entries, se)
+	}
+	st, _ := duckdb.NewStructInfo(entries[0], entries[1:]...)
+	list, _ := duckdb.NewListInfo(st)
+	return list
+}
+
+func (f listFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{ResultTypeInfo: structListType(f.cols), Volatile: true}
+}
+
+func (f listFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func([]driver.Value) (any, error) {
+		rows := f.rows()
+		out := make([]any, len(rows))
+		for i, r := range rows {
+			out[i] = r
+		}
+		return out, nil
+	}}
+}
+
+var tableHistoryColumns = []column{
+	{"table_name", duckdb.TYPE_VARCHAR}, {"version", duckdb.TYPE_BIGINT}, {"committed_at", duckdb.TYPE_TIMESTAMP_TZ},
+	{"committed_by", duckdb.TYPE_VARCHAR}, {"operation", duckdb.TYPE_VARCHAR}, {"files_added", duckdb.TYPE_BIGINT},
+	{"files_removed", duckdb.TYPE_BIGINT}, {"rows_added", duckdb.TYPE_BIGINT}, {"rows_removed", duckdb.TYPE_BIGINT},
+	{"total_rows", duckdb.TYPE_BIGINT},
+}
+
+func (e *Engine) tableHistoryRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, t := range e.catalog.Tables(project) {
+		for _, sn := range t.Snapshots {
+			var added, removed int64
+			for _, f := range sn.Added {
+				added += f.Rows
+			}
+			for _, f := range sn.Removed {
+				removed += f.Rows
+			}
+			out = append(out, map[string]any{"table_name": t.Name, "version": sn.Version,
+				"committed_at": time.Unix(0, sn.Time).UTC(), "committed_by": sn.User, "operation": sn.Op,
+				"files_added": int64(len(sn.Added)), "files_removed": int64(len(sn.Removed)),
+				"rows_added": added, "rows_removed": removed, "total_rows": sn.Rows})
+		}
+	}
+	return out
+}
+
+var tablesColumns = []column{
+	{"table_name", duckdb.TYPE_VARCHAR}, {"table_oid", duckdb.TYPE_BIGINT}, {"version", duckdb.TYPE_BIGINT},
+	{"rows", duckdb.TYPE_BIGINT}, {"files", duckdb.TYPE_BIGINT}, {"bytes", duckdb.TYPE_BIGINT},
+	{"created_at", duckdb.TYPE_TIMESTAMP_TZ}, {"path", duckdb.TYPE_VARCHAR},
+}
+
+func (e *Engine) tablesRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, t := range e.catalog.Tables(project) {
+		var bytes int64
+		for _, f := range t.Files {
+			bytes += f.Bytes
+		}
+		out = append(out, map[string]any{"table_name": t.Name, "table_oid": int64(t.ID), "version": t.Version,
+			"rows": t.Rows, "files": int64(len(t.Files)), "bytes": bytes,
+			"created_at": time.Unix(0, t.Created).UTC(), "path": t.DirPath})
+	}
+	return out
 }
 
 // fsListFunc is hopsql_fs_list(path): a directory's entries as a list of structs.

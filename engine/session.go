@@ -341,6 +341,10 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 	if st, ok := s.consts[sql]; ok {
 		return []*Piece{{SQL: sql, cached: st}}, nil
 	}
+	sql, err := s.rewriteTimeTravel(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
 	tree, perr := pg_query.Parse(sql)
 	var pieces []*Piece
 	if perr == nil {
@@ -437,6 +441,10 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		if _, ok := s.named[name]; ok {
 			return nil, pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", name)
 		}
+	}
+	sql, err := s.rewriteTimeTravel(ctx, sql)
+	if err != nil {
+		return nil, err
 	}
 	tree, perr := pg_query.Parse(sql)
 	var raw *pg_query.RawStmt

@@ -238,6 +238,11 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		if rv := n.GetRangeVar(); rv != nil && rv.Catalogname == "" && (rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
 			rv.Schemaname = ""
 			changed = true
+		} else if rv != nil && rv.Catalogname == "" && rv.Schemaname == "hopsql" {
+			// hopsql's system tables; qualified because a project may be
+			// named hopsql too (the default one is).
+			rv.Catalogname = s.db.name
+			changed = true
 		}
 		return true
 	})
