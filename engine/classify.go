@@ -24,6 +24,7 @@ const (
 	kindDeclare                // DECLARE … CURSOR
 	kindFetch                  // FETCH / MOVE
 	kindClose                  // CLOSE cursor
+	kindVacuum                 // VACUUM: compaction and expiry of table files
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -162,6 +163,8 @@ func classify(n *pg_query.Node) classification {
 		c.tag, c.write = "VACUUM", false
 		if !x.VacuumStmt.IsVacuumcmd {
 			c.tag = "ANALYZE"
+		} else {
+			c.kind = kindVacuum
 		}
 	case *pg_query.Node_CheckPointStmt:
 		c.tag, c.write = "CHECKPOINT", false

@@ -32,6 +32,13 @@ type Config struct {
 	// Halt is called when the catalog's log holds an entry this binary
 	// cannot apply; it must stop the process (see catalog.Config).
 	Halt func(error)
+	// Retention is how long replaced table versions stay readable (time
+	// travel); MaintenanceInterval how often small files are compacted and
+	// old versions expired; GCGrace how old an unreferenced block must be
+	// before it is deleted. Zero takes the defaults (7 days, 1 minute, 1 hour).
+	Retention           time.Duration
+	MaintenanceInterval time.Duration
+	GCGrace             time.Duration
 }
 
 // Engine is one hopsql node's SQL engine.
@@ -40,8 +47,9 @@ type Engine struct {
 	log     *slog.Logger
 	catalog *catalog.Node
 	fs      *fs.FS
-	stopGC  context.CancelFunc
-	gcDone  chan struct{}
+	stopGC    context.CancelFunc
+	gcDone    chan struct{}
+	maintDone chan struct{}
 
 	mu  sync.Mutex
 	dbs map[string]*database
@@ -67,6 +75,15 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 7 * 24 * time.Hour
+	}
+	if cfg.MaintenanceInterval == 0 {
+		cfg.MaintenanceInterval = time.Minute
+	}
+	if cfg.GCGrace == 0 {
+		cfg.GCGrace = time.Hour
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -91,9 +108,14 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	e.stopGC, e.gcDone = stop, make(chan struct{})
 	go func() {
 		defer close(e.gcDone)
-		// An unreferenced block younger than an hour may belong to a write
-		// whose catalog entry is still in flight.
-		e.fs.RunGarbageCollector(gcCtx, 10*time.Minute, time.Hour)
+		// An unreferenced block younger than the grace period may belong to
+		// a write whose catalog entry is still in flight.
+		e.fs.RunGarbageCollector(gcCtx, max(cfg.GCGrace/6, time.Second), cfg.GCGrace)
+	}()
+	e.maintDone = make(chan struct{})
+	go func() {
+		defer close(e.maintDone)
+		e.runMaintenance(gcCtx)
 	}()
 	for _, p := range node.Projects() {
 		if _, err := e.openDatabase(ctx, p.Name); err != nil {
@@ -331,6 +353,7 @@ func (e *Engine) Close() error {
 	if e.stopGC != nil {
 		e.stopGC()
 		<-e.gcDone
+		<-e.maintDone
 		e.stopGC = nil
 	}
 	if e.catalog != nil {

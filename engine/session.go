@@ -656,6 +656,8 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		return Result{Tag: st.tag}, nil
 	case kindCopy:
 		return Result{}, pgerr.New(pgerr.ProtocolViolation, "COPY must be run through the COPY sub-protocol")
+	case kindVacuum:
+		return Result{Tag: st.tag}, s.execVacuum(ctx, st)
 	case kindDeclare:
 		return s.execDeclare(st)
 	case kindFetch:

@@ -12,6 +12,8 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/storage"
 )
 
 // reconcileTables makes a database's carriers match the catalog, which is
@@ -121,4 +123,78 @@ func (e *Engine) migrateTable(ctx context.Context, conn *duckdb.Conn, db *databa
 	}
 	e.log.Info("moved table into Parquet storage", "database", db.name, "table", name, "at", time.Now().UTC())
 	return nil
+}
+
+// runMaintenance compacts small files and expires old versions of every
+// table in the background until ctx ends.
+func (e *Engine) runMaintenance(ctx context.Context) {
+	t := time.NewTicker(e.cfg.MaintenanceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		dbs := make([]*database, 0, len(e.dbs))
+		for _, db := range e.dbs {
+			dbs = append(dbs, db)
+		}
+		e.mu.Unlock()
+		for _, db := range dbs {
+			if err := e.maintain(ctx, db, 8); err != nil && ctx.Err() == nil {
+				e.log.Warn("table maintenance", "database", db.name, "err", err)
+			}
+		}
+	}
+}
+
+func (e *Engine) maintain(ctx context.Context, db *database, minFiles int) error {
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention}
+	return m.Round(ctx, minFiles, time.Now())
+}
+
+// execVacuum compacts the named tables (all when none are named) down to
+// one small file each, expires versions older than the retention period and
+// collects unreferenced blocks: PostgreSQL's VACUUM, for Parquet snapshots.
+func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
+	if s.tx != txIdle {
+		return pgerr.New(pgerr.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
+	}
+	m := &storage.Maintainer{Node: s.e.catalog, FS: s.e.fs, Project: s.db.name, Conn: s.conn, Log: s.e.log, Retention: s.e.cfg.Retention}
+	var names []string
+	for _, r := range st.node.GetVacuumStmt().GetRels() {
+		rv := r.GetVacuumRelation().GetRelation()
+		if rv == nil {
+			continue
+		}
+		if !storageManaged(rv.Schemaname) || !s.isManaged(rv.Relname) {
+			if _, ok := s.e.catalog.Table(s.db.name, "main", rv.Relname); !ok {
+				return pgerr.New(pgerr.UndefinedTable, "relation %q does not exist", rv.Relname)
+			}
+		}
+		names = append(names, rv.Relname)
+	}
+	if len(names) == 0 {
+		for _, t := range s.e.catalog.Tables(s.db.name) {
+			names = append(names, t.Name)
+		}
+	}
+	now := time.Now()
+	for _, n := range names {
+		if _, err := m.Compact(ctx, "main", n, 2); err != nil {
+			return err
+		}
+		if err := m.Expire(ctx, "main", n, now); err != nil {
+			return err
+		}
+	}
+	_, err := s.e.fs.CollectGarbage(ctx, s.e.cfg.GCGrace)
+	return err
 }

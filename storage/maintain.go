@@ -1,0 +1,158 @@
+package storage
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/fs"
+)
+
+// Conn is the part of a DuckDB connection maintenance needs.
+type Conn interface {
+	driver.ExecerContext
+	driver.QueryerContext
+}
+
+// Maintainer compacts and expires one project's tables.
+type Maintainer struct {
+	Node    *catalog.Node
+	FS      *fs.FS
+	Project string
+	Conn    Conn
+	Log     *slog.Logger
+	// Retention is how long a version stays readable by time travel after
+	// a newer one replaced it.
+	Retention time.Duration
+	// SmallFile is the size under which files are merged; MinFiles how many
+	// small files a table needs before background compaction merges them.
+	SmallFile int64
+	MinFiles  int
+}
+
+func (m *Maintainer) defaults() {
+	if m.SmallFile == 0 {
+		m.SmallFile = 64 << 20
+	}
+	if m.MinFiles == 0 {
+		m.MinFiles = 8
+	}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+}
+
+// Compact merges a table's small files into one new file and commits it as
+// a new version with identical content. minFiles is the least number of
+// small files worth merging. It reports whether it committed; a concurrent
+// write makes it give up quietly (the next round tries again).
+func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles int) (bool, error) {
+	m.defaults()
+	t, ok := m.Node.Table(m.Project, schema, name)
+	if !ok {
+		return false, fmt.Errorf("compact: table %s.%s does not exist", schema, name)
+	}
+	v, files, err := m.Node.TableFiles(m.Project, schema, name, 0, 0)
+	if err != nil {
+		return false, err
+	}
+	var small []catalog.FileRef
+	var rows int64
+	for _, f := range files {
+		if f.Bytes < m.SmallFile {
+			small = append(small, f)
+			rows += f.Rows
+		}
+	}
+	if len(small) < max(minFiles, 2) {
+		return false, nil
+	}
+	paths := make([]string, len(small))
+	for i, f := range small {
+		paths[i] = quoteLiteral(m.FS.BlockPath(f.Block.ID))
+	}
+	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
+	local := filepath.Join(m.FS.TempDir(), file)
+	// Files hold the stored form of the columns (see engine/storage.go), so
+	// they are copied as they are.
+	cols := t.ColumnsAt(v)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.Name)
+	}
+	q := "COPY (SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(paths, ", ") + "])) TO " +
+		quoteLiteral(local) + " (FORMAT parquet, COMPRESSION zstd)"
+	if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
+		os.Remove(local)
+		return false, fmt.Errorf("compact %s: %w", name, err)
+	}
+	b, err := m.FS.AdoptBlock(ctx, local, ".parquet")
+	if err != nil {
+		os.Remove(local)
+		return false, err
+	}
+	d := catalog.TableData{Schema: schema, Name: name, Op: "COMPACT", Expect: v,
+		Add: []catalog.NewFile{{Name: file, Block: *b, Rows: rows}}}
+	for _, f := range small {
+		d.Remove = append(d.Remove, f.Name)
+	}
+	_, err = m.Node.Propose(ctx, catalog.CmdCommit, catalog.Commit{Project: m.Project, User: "hopsql", Data: []catalog.TableData{d}})
+	if err != nil {
+		if catalog.CodeOf(err) != "" {
+			os.Remove(m.FS.BlockPath(b.ID))
+		}
+		if errors.Is(err, catalog.ErrConflict) {
+			return false, nil
+		}
+		return false, fmt.Errorf("compact %s: %w", name, err)
+	}
+	m.Log.Debug("compacted", "project", m.Project, "table", name, "files", len(small), "rows", rows)
+	return true, nil
+}
+
+// Expire forgets versions replaced more than Retention ago and deletes the
+// files only they used; their blocks go at the next garbage collection.
+func (m *Maintainer) Expire(ctx context.Context, schema, name string, now time.Time) error {
+	_, err := m.Node.Propose(ctx, catalog.CmdExpireSnapshots, catalog.ExpireSnapshots{
+		Project: m.Project, Schema: schema, Name: name, Before: now.Add(-m.Retention).UnixNano()})
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+		return fmt.Errorf("expire %s: %w", name, err)
+	}
+	return nil
+}
+
+// Round compacts (tables with at least minFiles small files) and expires
+// every table of the project once.
+func (m *Maintainer) Round(ctx context.Context, minFiles int, now time.Time) error {
+	m.defaults()
+	var errs []error
+	for _, t := range m.Node.Tables(m.Project) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, err := m.Compact(ctx, t.Schema, t.Name, minFiles); err != nil {
+			errs = append(errs, err)
+		}
+		if needsExpiry(t, now.Add(-m.Retention)) {
+			if err := m.Expire(ctx, t.Schema, t.Name, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// needsExpiry: some version other than the current was replaced before cutoff.
+func needsExpiry(t catalog.TableInfo, cutoff time.Time) bool {
+	return len(t.Snapshots) > 1 && t.Snapshots[1].Time <= cutoff.UnixNano()
+}
+
+func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

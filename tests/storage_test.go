@@ -1,0 +1,248 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// tableRows reads "id:val" pairs of a query, sorted.
+func tableRows(t *testing.T, c *pgx.Conn, sql string) []string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id int64
+		var v *string
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		s := "NULL"
+		if v != nil {
+			s = *v
+		}
+		out = append(out, fmt.Sprintf("%d:%s", id, s))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestStorageTimeTravelMatchesModel applies random INSERT, UPDATE, DELETE,
+// COPY and TRUNCATE statements to a table and to a model in memory, and
+// checks that every version read back with AT (VERSION => v) is exactly the
+// model's state after the statement that made it — also after VACUUM
+// merged the files and after a restart.
+func TestStorageTimeTravelMatchesModel(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE tt (id bigint PRIMARY KEY, val text)")
+	rng := rand.New(rand.NewSource(7))
+	model := map[int64]string{}
+	snapshot := func() []string {
+		var out []string
+		for id, v := range model {
+			out = append(out, fmt.Sprintf("%d:%s", id, v))
+		}
+		sort.Strings(out)
+		return out
+	}
+	versions := map[int64][]string{0: nil}
+	version := func() int64 {
+		var v int64
+		if err := c.QueryRow(ctx, "SELECT version FROM hopsql.tables WHERE table_name = 'tt'").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	next := int64(1)
+	for step := 0; step < 40; step++ {
+		switch op := rng.Intn(10); {
+		case op < 4: // INSERT a few rows
+			n := 1 + rng.Intn(5)
+			var vals []string
+			for i := 0; i < n; i++ {
+				v := fmt.Sprintf("v%d", rng.Intn(1000))
+				vals = append(vals, fmt.Sprintf("(%d, '%s')", next, v))
+				model[next] = v
+				next++
+			}
+			mustExec(t, c, "INSERT INTO tt VALUES "+strings.Join(vals, ", "))
+		case op < 6: // UPDATE a range
+			lo := rng.Int63n(next)
+			v := fmt.Sprintf("u%d", step)
+			mustExec(t, c, fmt.Sprintf("UPDATE tt SET val = '%s' WHERE id BETWEEN %d AND %d", v, lo, lo+3))
+			for id := range model {
+				if id >= lo && id <= lo+3 {
+					model[id] = v
+				}
+			}
+		case op < 8: // DELETE by a predicate over values
+			lo := rng.Int63n(next)
+			mustExec(t, c, fmt.Sprintf("DELETE FROM tt WHERE id %% 7 = %d %% 7 AND id > %d", lo, lo))
+			for id := range model {
+				if id%7 == lo%7 && id > lo {
+					delete(model, id)
+				}
+			}
+		case op < 9: // COPY
+			var b strings.Builder
+			for i := 0; i < 3; i++ {
+				fmt.Fprintf(&b, "%d\tc%d\n", next, step)
+				model[next] = fmt.Sprintf("c%d", step)
+				next++
+			}
+			if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(b.String()), "COPY tt FROM STDIN"); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			if rng.Intn(3) == 0 {
+				mustExec(t, c, "TRUNCATE tt")
+				model = map[int64]string{}
+			} else {
+				continue
+			}
+		}
+		versions[version()] = snapshot()
+	}
+	check := func(stage string) {
+		t.Helper()
+		for v, want := range versions {
+			got := tableRows(t, c, fmt.Sprintf("SELECT id, val FROM tt AT (VERSION => %d)", v))
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("%s: version %d:\n got %v\nwant %v", stage, v, got, want)
+			}
+		}
+		got := tableRows(t, c, "SELECT id, val FROM tt")
+		if strings.Join(got, ",") != strings.Join(snapshot(), ",") {
+			t.Fatalf("%s: current rows differ from the model", stage)
+		}
+	}
+	check("after the workload")
+	if len(versions) < 20 {
+		t.Fatalf("only %d versions were made", len(versions))
+	}
+
+	// VACUUM merges the files into one, as a new version with the same rows.
+	var filesBefore int64
+	c.QueryRow(ctx, "SELECT files FROM hopsql.tables WHERE table_name = 'tt'").Scan(&filesBefore)
+	mustExec(t, c, "VACUUM tt")
+	var files, v int64
+	var op string
+	if err := c.QueryRow(ctx, "SELECT t.files, t.version, h.operation FROM hopsql.tables t JOIN hopsql.table_history h ON h.table_name = t.table_name AND h.version = t.version WHERE t.table_name = 'tt'").Scan(&files, &v, &op); err != nil {
+		t.Fatal(err)
+	}
+	if filesBefore > 1 && (files != 1 || op != "COMPACT") {
+		t.Fatalf("VACUUM: %d files before, %d after, last operation %s", filesBefore, files, op)
+	}
+	versions[v] = snapshot()
+	check("after VACUUM")
+
+	srv.Kill()
+	srv.Restart()
+	c = srv.connect(t)
+	check("after kill -9 and restart")
+}
+
+// TestStorageTransactions: snapshot isolation for reads in a transaction
+// block, 40001 for write-write conflicts, unique keys across files, and
+// concurrent autocommit appends to a keyed table all succeeding.
+func TestStorageTransactions(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	a, b := srv.connect(t), srv.connect(t)
+	mustExec(t, a, "CREATE TABLE acct (id int PRIMARY KEY, balance int NOT NULL)")
+	mustExec(t, a, "INSERT INTO acct SELECT i, 100 FROM range(10) t(i)")
+
+	count := func(c *pgx.Conn) int64 {
+		var n int64
+		if err := c.QueryRow(ctx, "SELECT count(*) FROM acct").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Snapshot isolation: a's block keeps reading the version it started on.
+	mustExec(t, a, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+	if n := count(a); n != 10 {
+		t.Fatalf("count %d", n)
+	}
+	mustExec(t, b, "INSERT INTO acct VALUES (10, 5)")
+	if n := count(a); n != 10 {
+		t.Fatalf("a sees b's commit inside its transaction: %d rows", n)
+	}
+	if n := count(b); n != 11 {
+		t.Fatalf("b does not see its own commit: %d", n)
+	}
+	mustExec(t, a, "COMMIT")
+	if n := count(a); n != 11 {
+		t.Fatalf("after COMMIT a sees %d rows, want 11", n)
+	}
+
+	// Write-write conflict: both change row 1; the second to commit fails.
+	mustExec(t, a, "BEGIN")
+	mustExec(t, a, "UPDATE acct SET balance = balance - 10 WHERE id = 1")
+	mustExec(t, b, "UPDATE acct SET balance = balance + 1 WHERE id = 1")
+	_, err := a.Exec(ctx, "COMMIT")
+	if got := sqlstate(err); got != "40001" {
+		t.Fatalf("conflicting COMMIT: %v (SQLSTATE %s), want 40001", err, got)
+	}
+	var bal int
+	a.QueryRow(ctx, "SELECT balance FROM acct WHERE id = 1").Scan(&bal)
+	if bal != 101 {
+		t.Fatalf("balance %d after the failed transaction, want 101", bal)
+	}
+
+	// A key already in a committed file.
+	_, err = a.Exec(ctx, "INSERT INTO acct VALUES (3, 1)")
+	if got := sqlstate(err); got != "23505" {
+		t.Fatalf("duplicate key across files: %v", err)
+	}
+	// A rolled-back transaction leaves nothing.
+	mustExec(t, a, "BEGIN")
+	mustExec(t, a, "DELETE FROM acct")
+	mustExec(t, a, "ROLLBACK")
+	if n := count(a); n != 11 {
+		t.Fatalf("rolled-back DELETE removed rows: %d left", n)
+	}
+
+	// Concurrent autocommit appends to a keyed table: none may fail.
+	mustExec(t, a, "CREATE TABLE events (writer int, seq int, PRIMARY KEY (writer, seq))")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		c := srv.connect(t)
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if _, err := c.Exec(ctx, "INSERT INTO events VALUES ($1, $2)", w, i); err != nil {
+					errs <- fmt.Errorf("writer %d row %d: %w", w, i, err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var n int64
+	a.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n)
+	if n != 100 {
+		t.Fatalf("%d events, want 100", n)
+	}
+}
