@@ -43,10 +43,10 @@ type Config struct {
 
 // Engine is one hopsql node's SQL engine.
 type Engine struct {
-	cfg     Config
-	log     *slog.Logger
-	catalog *catalog.Node
-	fs      *fs.FS
+	cfg       Config
+	log       *slog.Logger
+	catalog   *catalog.Node
+	fs        *fs.FS
 	stopGC    context.CancelFunc
 	gcDone    chan struct{}
 	maintDone chan struct{}
