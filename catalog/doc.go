@@ -1,7 +1,7 @@
-// Package catalog is the only place hopsql's metadata is written. Issue 3
-// turns it into a Raft-replicated state machine (projects, users, tables and
-// their snapshots, the fs namespace); today it holds the users and their
-// SCRAM-SHA-256 verifiers in one file that is replaced atomically
-// (write, fsync, rename, fsync the directory), so a crash never leaves a
-// half-written user table behind.
+// Package catalog is the only place hopsql's metadata is written: a Raft
+// state machine (hashicorp/raft with raft-boltdb) holding users and their
+// SCRAM verifiers, projects, the filesystem namespace and every table with
+// its snapshots. Commands are typed, versioned log entries whose ids and
+// times the leader chooses, applied deterministically and once per request
+// id. See DESIGN.md.
 package catalog

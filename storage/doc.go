@@ -1,6 +1,6 @@
-// Package storage will own table data: immutable Parquet files in the fs
-// namespace, committed as snapshots through the catalog, read back as
-// DuckDB views over a snapshot's files, with time travel, copy-on-write
-// UPDATE/DELETE and compaction (issue 3). Until then tables live in each
-// database's DuckDB file, managed by the engine.
+// Package storage maintains tables kept as Parquet snapshots: it compacts
+// a table's small files into one (a new version with identical content) and
+// expires versions older than the retention period, deleting the files only
+// they used. Writing, committing and reading snapshots happen on a
+// session's DuckDB connection, in engine/storage.go. See DESIGN.md.
 package storage
