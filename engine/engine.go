@@ -47,6 +47,11 @@ type Engine struct {
 	log       *slog.Logger
 	catalog   *catalog.Node
 	fs        *fs.FS
+	// keys caches each table definition's unique keys, by definition text.
+	keysMu sync.Mutex
+	keys   map[string][]uniqueKey
+	// compactNow asks the maintenance loop to look at tables with many files.
+	compactNow chan string
 	stopGC    context.CancelFunc
 	gcDone    chan struct{}
 	maintDone chan struct{}
@@ -95,7 +100,8 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}}
+	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
+		keys: map[string][]uniqueKey{}, compactNow: make(chan string, 16)}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err
@@ -243,7 +249,11 @@ func (e *Engine) openDatabase(ctx context.Context, name string) (*database, erro
 
 // initConn runs on every new DuckDB connection: PostgreSQL's integer division.
 func initConn(execer driver.ExecerContext) error {
-	_, err := execer.ExecContext(context.Background(), "SET integer_division = true", nil)
+	if _, err := execer.ExecContext(context.Background(), "SET integer_division = true", nil); err != nil {
+		return err
+	}
+	// Table files are immutable blocks: their Parquet footers can be cached.
+	_, err := execer.ExecContext(context.Background(), "SET parquet_metadata_cache = true", nil)
 	return err
 }
 

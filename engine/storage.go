@@ -97,6 +97,9 @@ type stmtStorage struct {
 	names  []string
 }
 
+// compactFiles is how many files make a table worth compacting right away.
+const compactFiles = 16
+
 // storageManaged reports whether tables of this schema are kept as Parquet
 // snapshots. Tables in other schemas stay native DuckDB tables for now
 // (docs/storage.md).
@@ -664,6 +667,31 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 
 // uniqueKeys lists a carrier's PRIMARY KEY and UNIQUE column sets.
 func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
+	var cacheKey string
+	if s.stx == nil || !s.stx.altered[name] {
+		if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok {
+			cacheKey = s.db.name + "\x00" + t.SQL
+			s.e.keysMu.Lock()
+			keys, hit := s.e.keys[cacheKey]
+			s.e.keysMu.Unlock()
+			if hit {
+				return keys, nil
+			}
+		}
+	}
+	keys, err := s.queryUniqueKeys(ctx, name)
+	if err == nil && cacheKey != "" {
+		s.e.keysMu.Lock()
+		if len(s.e.keys) > 4096 {
+			clear(s.e.keys)
+		}
+		s.e.keys[cacheKey] = keys
+		s.e.keysMu.Unlock()
+	}
+	return keys, err
+}
+
+func (s *Session) queryUniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
 	rows, err := s.conn.QueryContext(ctx, "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() "+
 		"WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2 AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') ORDER BY constraint_index",
 		[]driver.NamedValue{{Ordinal: 1, Value: s.db.name}, {Ordinal: 2, Value: name}})
@@ -689,6 +717,66 @@ func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, err
 	return out, nil
 }
 
+// findDuplicate looks for a carrier row whose key k is in files. A few new
+// rows are looked up by value, which lets DuckDB skip files and row groups
+// by their Parquet statistics; many are joined.
+func (s *Session) findDuplicate(ctx context.Context, name string, k uniqueKey, files []catalog.FileRef) ([]driver.Value, bool, error) {
+	var quoted []string
+	for _, c := range k.cols {
+		quoted = append(quoted, quoteIdent(c))
+	}
+	const lookupMax = 64
+	rows, err := s.conn.QueryContext(ctx, "SELECT "+strings.Join(quoted, ", ")+" FROM "+s.carrierName(name)+
+		" WHERE "+strings.Join(quoted, " IS NOT NULL AND ")+" IS NOT NULL LIMIT "+fmt.Sprint(lookupMax+1), nil)
+	if err != nil {
+		return nil, false, err
+	}
+	var keys [][]driver.Value
+	for {
+		v := make([]driver.Value, len(k.cols))
+		if rows.Next(v) != nil {
+			break
+		}
+		keys = append(keys, v)
+	}
+	rows.Close()
+	if len(keys) == 0 {
+		return nil, false, nil
+	}
+	var sel []string
+	for _, c := range k.cols {
+		sel = append(sel, "CAST(f."+quoteIdent(c)+" AS VARCHAR)")
+	}
+	var q string
+	var args []driver.NamedValue
+	if len(keys) <= lookupMax {
+		var ors []string
+		for _, key := range keys {
+			var ands []string
+			for i, c := range k.cols {
+				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: key[i]})
+				ands = append(ands, fmt.Sprintf("f.%s = $%d", quoteIdent(c), len(args)))
+			}
+			ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+		}
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM read_parquet(" + s.fileList(files) + ") AS f WHERE " + strings.Join(ors, " OR ") + " LIMIT 1"
+	} else {
+		var cond []string
+		for _, c := range k.cols {
+			cond = append(cond, "f."+quoteIdent(c)+" = c."+quoteIdent(c))
+		}
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM read_parquet(" + s.fileList(files) + ") AS f WHERE EXISTS (SELECT 1 FROM " +
+			s.carrierName(name) + " AS c WHERE " + strings.Join(cond, " AND ") + ") LIMIT 1"
+	}
+	rows, err = s.conn.QueryContext(ctx, q, args)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(k.cols))
+	return vals, rows.Next(vals) == nil, nil
+}
+
 type uniqueKey struct {
 	primary bool
 	cols    []string
@@ -712,20 +800,10 @@ func (s *Session) checkUnique(ctx context.Context, name string, onlyFiles []cata
 		return err
 	}
 	for _, k := range keys {
-		var sel, cond []string
-		for _, c := range k.cols {
-			sel = append(sel, "CAST(c."+quoteIdent(c)+" AS VARCHAR)")
-			cond = append(cond, "f."+quoteIdent(c)+" = c."+quoteIdent(c))
-		}
-		q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.carrierName(name) + " AS c WHERE EXISTS (SELECT 1 FROM read_parquet(" +
-			s.fileList(files) + ") AS f WHERE " + strings.Join(cond, " AND ") + ") LIMIT 1"
-		rows, err := s.conn.QueryContext(ctx, q, nil)
+		vals, found, err := s.findDuplicate(ctx, name, k, files)
 		if err != nil {
 			return fmt.Errorf("check unique key of %q: %w", name, err)
 		}
-		vals := make([]driver.Value, len(k.cols))
-		found := rows.Next(vals) == nil
-		rows.Close()
 		if !found {
 			continue
 		}
@@ -849,10 +927,14 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if len(d.Add) == 0 && len(d.Remove) == 0 && !d.Replace {
 			continue
 		}
+		// Conflicts are found per file: the files this transaction
+		// rewrote must still be current (a TRUNCATE or ALTER replaced the
+		// version it read, so nothing may have changed). New rows of keyed
+		// tables are checked against what others committed meanwhile.
 		w := written{data: d, p: p}
 		if !stx.created[name] {
-			if len(d.Remove) > 0 || d.Replace {
-				w.data.Expect = p.base // rewrote files: any concurrent change conflicts
+			if d.Replace {
+				w.data.Expect = p.base
 			} else if len(d.Add) > 0 {
 				keys, err := s.uniqueKeys(ctx, name)
 				if err != nil {
@@ -875,6 +957,17 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 				v, files, err := s.e.catalog.TableFiles(s.db.name, "main", w.data.Name, 0, 0)
 				if err != nil {
 					return err
+				}
+				// A file this transaction rewrote was rewritten by another:
+				// a write-write conflict, whatever the keys say.
+				live := map[string]bool{}
+				for _, f := range files {
+					live[f.Name] = true
+				}
+				for _, r := range w.data.Remove {
+					if !live[r] {
+						return pgerr.New(pgerr.SerializationFailure, "could not serialize access due to concurrent update of %s", w.data.Name)
+					}
 				}
 				if v != w.p.base {
 					seen := map[string]bool{}
@@ -899,13 +992,36 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		_, err := s.e.catalog.Propose(ctx, catalog.CmdCommit, c)
 		if err == nil {
 			adopted = nil // referenced now
+			for _, w := range writes {
+				if t, ok := s.e.catalog.Table(s.db.name, "main", w.data.Name); ok && len(t.Files) >= compactFiles {
+					select {
+					case s.e.compactNow <- s.db.name + "\x00" + w.data.Name:
+					default:
+					}
+				}
+			}
 			return nil
 		}
 		if errors.Is(err, catalog.ErrConflict) {
+			// A version race (keys checked against a version that moved on)
+			// is retried; a file this transaction rewrote having been
+			// rewritten by another is a real write-write conflict.
 			retry := attempt < 20
 			for _, w := range writes {
-				if !w.unique && w.data.Expect >= 0 {
-					retry = false // a real write-write conflict
+				if w.data.Expect >= 0 && !w.unique {
+					retry = false
+				}
+				if len(w.data.Remove) > 0 {
+					_, cur, ferr := s.e.catalog.TableFiles(s.db.name, "main", w.data.Name, 0, 0)
+					live := map[string]bool{}
+					for _, f := range cur {
+						live[f.Name] = true
+					}
+					for _, r := range w.data.Remove {
+						if ferr != nil || !live[r] {
+							retry = false
+						}
+					}
 				}
 			}
 			if retry {
@@ -955,12 +1071,18 @@ func (s *Session) writeCarrier(ctx context.Context, name string) (*catalog.NewFi
 	dir := s.e.fs.TempDir()
 	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
 	local := filepath.Join(dir, file)
-	def, err := s.tableDefinition(ctx, name)
-	if err != nil {
-		return nil, err
+	var cols []catalog.Column
+	if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok && (s.stx == nil || !s.stx.altered[name]) {
+		cols = t.Columns
+	} else {
+		def, err := s.tableDefinition(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		cols = def.Columns
 	}
 	var n int64
-	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storedList(def.Columns)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
+	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storedList(cols)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
 		" (FORMAT parquet, COMPRESSION zstd)", nil)
 	if err == nil {
 		vals := make([]driver.Value, 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -134,6 +135,19 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case req := <-e.compactNow:
+			// A commit left a table with many files: merge them now, so
+			// that reads do not open ever more files.
+			project, name, _ := strings.Cut(req, "\x00")
+			e.mu.Lock()
+			db := e.dbs[project]
+			e.mu.Unlock()
+			if db != nil {
+				if err := e.compactOne(ctx, db, name); err != nil && ctx.Err() == nil {
+					e.log.Warn("compaction", "database", project, "table", name, "err", err)
+				}
+			}
+			continue
 		case <-t.C:
 		}
 		e.mu.Lock()
@@ -148,6 +162,17 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 			}
 		}
 	}
+}
+
+func (e *Engine) compactOne(ctx context.Context, db *database, name string) error {
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention}
+	_, err = m.Compact(ctx, "main", name, compactFiles)
+	return err
 }
 
 func (e *Engine) maintain(ctx context.Context, db *database, minFiles int) error {

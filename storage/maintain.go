@@ -98,7 +98,9 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 		os.Remove(local)
 		return false, err
 	}
-	d := catalog.TableData{Schema: schema, Name: name, Op: "COMPACT", Expect: v,
+	// Only the merged files must still be current: appends committed
+	// meanwhile do not conflict.
+	d := catalog.TableData{Schema: schema, Name: name, Op: "COMPACT", Expect: -1,
 		Add: []catalog.NewFile{{Name: file, Block: *b, Rows: rows}}}
 	for _, f := range small {
 		d.Remove = append(d.Remove, f.Name)

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const insT = "bench_inserts"
+
+// singleInserts runs autocommit single-row INSERTs (prepared) from clients
+// connections for d and returns commits/s and latency percentiles. Every
+// INSERT is its own transaction, durable before it is acknowledged: fsync
+// is on for both servers.
+func singleInserts(ctx context.Context, s *server, clients int, d time.Duration) (lookupResult, error) {
+	if err := execAll(ctx, s, "DROP TABLE IF EXISTS "+insT, "CREATE TABLE "+insT+" (id bigint PRIMARY KEY, writer int, payload text)"); err != nil {
+		return lookupResult{}, err
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	for w := 0; w < clients; w++ {
+		c, err := s.connect(ctx)
+		if err != nil {
+			return lookupResult{}, err
+		}
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			defer c.Close(context.Background())
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				id := next.Add(1)
+				t0 := time.Now()
+				if _, err := c.Exec(ctx, "INSERT INTO "+insT+" VALUES ($1, $2, 'payload')", id, w); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return lookupResult{}, firstErr
+	}
+	if len(lat) == 0 {
+		return lookupResult{}, fmt.Errorf("no INSERT completed")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r := lookupResult{perSec: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+	return r, execAll(ctx, s, "DROP TABLE "+insT)
+}
+
+// benchG measures single-row INSERT commits/s (issue 3: ≥ 0.5× PostgreSQL).
+func (b *bench) benchG(ctx context.Context) {
+	sec := &section{
+		key:   "g",
+		title: fmt.Sprintf("(g) single-row INSERT, autocommit, prepared, into a keyed table; fsync on both; %s per run", b.cfg.duration),
+		head:  []string{"clients", "system", "commits/s", "p50 latency", "p99 latency"},
+	}
+	for _, clients := range []int{1, 8} {
+		var rates [2]float64
+		var errs [2]error
+		for i, s := range b.servers() {
+			logf("(g) %s: %d clients", s.name, clients)
+			r, err := timed(ctx, b.cfg.duration+time.Minute, func(ctx context.Context) (lookupResult, error) {
+				return singleInserts(ctx, s, clients, b.cfg.duration)
+			})
+			if err != nil {
+				errs[i] = b.failure(s, fmt.Sprintf("(g) %s: inserts", s.name), err)
+				sec.rows = append(sec.rows, []string{fmt.Sprint(clients), s.name, "error", "", ""})
+				continue
+			}
+			rates[i] = r.perSec
+			sec.rows = append(sec.rows, []string{fmt.Sprint(clients), s.name, num(r.perSec, nil), fmtDur(r.p50), fmtDur(r.p99)})
+		}
+		ratio, ok := ratioOf(rates[1], rates[0], errs[1], errs[0])
+		name := fmt.Sprintf("(g) single-row INSERT commits/s, %d client(s), hopsql / PG ≥ 0.5×", clients)
+		sec.ratios = append(sec.ratios, []string{fmt.Sprintf("hopsql / PG, %d client(s)", clients), ratioStr(ratio, ok), "≥ 0.5×", verdict(ok, ratio >= 0.5)})
+		b.rep.target(name, ok, ratio >= 0.5, ratioStr(ratio, ok))
+	}
+	b.rep.sections = append(b.rep.sections, sec)
+}
