@@ -43,18 +43,18 @@ type Config struct {
 
 // Engine is one hopsql node's SQL engine.
 type Engine struct {
-	cfg       Config
-	log       *slog.Logger
-	catalog   *catalog.Node
-	fs        *fs.FS
+	cfg     Config
+	log     *slog.Logger
+	catalog *catalog.Node
+	fs      *fs.FS
 	// keys caches each table definition's unique keys, by definition text.
 	keysMu sync.Mutex
 	keys   map[string][]uniqueKey
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
-	stopGC    context.CancelFunc
-	gcDone    chan struct{}
-	maintDone chan struct{}
+	stopGC     context.CancelFunc
+	gcDone     chan struct{}
+	maintDone  chan struct{}
 
 	mu  sync.Mutex
 	dbs map[string]*database
