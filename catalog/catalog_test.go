@@ -273,3 +273,121 @@ func strconvItoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
+
+// TestTableCommits: versions, per-file conflicts, all-or-nothing commits,
+// reconstruction of old versions, schemas per version, expiry.
+func TestTableCommits(t *testing.T) {
+	s := newState()
+	next := FirstUserID
+	ts := int64(0)
+	apply := func(ct CmdType, p any) error {
+		b, _ := json.Marshal(p)
+		var ids []uint64
+		for i := 0; i < idsNeeded(ct, p); i++ {
+			ids = append(ids, next)
+			next++
+		}
+		ts += 10
+		_, err := s.apply(&envelope{Type: ct, Version: 1, Time: ts, IDs: ids, Payload: b})
+		return err
+	}
+	must := func(ct CmdType, p any) {
+		t.Helper()
+		if err := apply(ct, p); err != nil {
+			t.Fatalf("%s: %v", ct, err)
+		}
+	}
+	file := func(name string, rows int64) NewFile {
+		return NewFile{Name: name, Block: Block{ID: "b-" + name, Size: 100}, Rows: rows}
+	}
+	cols1 := []Column{{Name: "id", Type: "INTEGER"}}
+	cols2 := []Column{{Name: "id", Type: "INTEGER"}, {Name: "x", Type: "VARCHAR"}}
+	must(CmdCreateProject, CreateProject{Name: "p", Owner: "u"})
+	must(CmdCommit, Commit{Project: "p", User: "u", Puts: []PutTable{{Schema: "main", Name: "t", SQL: "CREATE TABLE t(id INTEGER);", Columns: cols1}}})
+	must(CmdCommit, Commit{Project: "p", User: "u", Data: []TableData{{Schema: "main", Name: "t", Op: "INSERT", Expect: -1, Add: []NewFile{file("a", 2)}}}}) // v1 at ts 30
+	must(CmdCommit, Commit{Project: "p", User: "u", Data: []TableData{{Schema: "main", Name: "t", Op: "INSERT", Expect: -1, Add: []NewFile{file("b", 3)}}}}) // v2 at 40
+	// An UPDATE that rewrote "a" (v3), then one that read "a" too: conflict.
+	must(CmdCommit, Commit{Project: "p", User: "u", Data: []TableData{{Schema: "main", Name: "t", Op: "UPDATE", Expect: -1, Remove: []string{"a"}, Add: []NewFile{file("c", 2)}}}})
+	if err := apply(CmdCommit, Commit{Project: "p", Data: []TableData{{Schema: "main", Name: "t", Op: "DELETE", Expect: -1, Remove: []string{"a"}}}}); CodeOf(err) != CodeConflict {
+		t.Fatalf("removing a file that is gone: %v, want conflict", err)
+	}
+	if err := apply(CmdCommit, Commit{Project: "p", Data: []TableData{{Schema: "main", Name: "t", Op: "INSERT", Expect: 2, Add: []NewFile{file("z", 1)}}}}); CodeOf(err) != CodeConflict {
+		t.Fatalf("expecting an old version: %v, want conflict", err)
+	}
+	// All or nothing: a commit with a bad second part changes nothing.
+	if err := apply(CmdCommit, Commit{Project: "p", Puts: []PutTable{{Schema: "main", Name: "u", Columns: cols1}},
+		Data: []TableData{{Schema: "main", Name: "missing", Op: "INSERT", Expect: -1, Add: []NewFile{file("q", 1)}}}}); CodeOf(err) != CodeNotFound {
+		t.Fatalf("commit to a missing table: %v", err)
+	}
+	if s.table("p", "main", "u") != nil {
+		t.Fatal("a refused commit created a table")
+	}
+	// ALTER: new definition and every file replaced (v4 at 70).
+	must(CmdCommit, Commit{Project: "p", User: "u", Puts: []PutTable{{Schema: "main", Name: "t", SQL: "CREATE TABLE t(id INTEGER, x VARCHAR);", Columns: cols2}},
+		Data: []TableData{{Schema: "main", Name: "t", Op: "ALTER", Expect: 3, Replace: true, Add: []NewFile{file("d", 5)}}}})
+
+	tab := s.Tables[s.tableIdx[tableKey("p", "main", "t")]]
+	files := func(v, asOf int64) string {
+		t.Helper()
+		var names []string
+		want := v
+		// Reuse the Node's reader through a throwaway node-less path.
+		n := &Node{fsm: &fsm{s: s}}
+		got, refs, err := n.TableFiles("p", "main", "t", v, asOf)
+		if err != nil {
+			return "!" + err.Error()
+		}
+		if v > 0 && got != want {
+			t.Fatalf("asked for version %d, got %d", v, got)
+		}
+		for _, r := range refs {
+			names = append(names, r.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	for _, tc := range []struct {
+		v, asOf int64
+		want    string
+	}{
+		{1, 0, "a"}, {2, 0, "a,b"}, {3, 0, "b,c"}, {4, 0, "d"}, {0, 0, "d"},
+		{0, 35, "a"}, {0, 45, "a,b"}, {0, 65, "b,c"},
+	} {
+		if got := files(tc.v, tc.asOf); got != tc.want {
+			t.Errorf("files(version %d, asOf %d) = %s, want %s", tc.v, tc.asOf, got, tc.want)
+		}
+	}
+	if got := len(tab.ColumnsAt(3)); got != 1 {
+		t.Errorf("version 3 has %d columns, want 1", got)
+	}
+	if got := len(tab.ColumnsAt(4)); got != 2 {
+		t.Errorf("version 4 has %d columns, want 2", got)
+	}
+	// Expire everything replaced before ts 55: versions 1 and 2 go, 3 (current
+	// at 55) stays; "a" (removed by v3) is deleted, "b" (still in v3) is not.
+	must(CmdExpireSnapshots, ExpireSnapshots{Project: "p", Schema: "main", Name: "t", Before: 55})
+	if got := files(2, 0); !strings.HasPrefix(got, "!") {
+		t.Errorf("expired version 2 still readable: %s", got)
+	}
+	if got := files(3, 0); got != "b,c" {
+		t.Errorf("version 3 after expiry: %s", got)
+	}
+	dir := s.Inodes[tab.Dir]
+	if _, ok := s.children[dir.ID]["a"]; ok {
+		t.Error("file a survived expiry")
+	}
+	if _, ok := s.children[dir.ID]["b"]; !ok {
+		t.Error("file b, still in version 3, was deleted")
+	}
+	// A table's directory belongs to the table.
+	if err := apply(CmdDelete, Delete{Path: "/Projects/p/Warehouse", Recursive: true}); CodeOf(err) != CodePermission {
+		t.Errorf("deleting a directory holding a table: %v", err)
+	}
+	must(CmdCommit, Commit{Project: "p", User: "u", Renames: []RenameTable{{Schema: "main", Name: "t", NewName: "t2"}}})
+	if _, err := s.resolve("/Projects/p/Warehouse/t2/d"); err != nil {
+		t.Errorf("rename did not move the directory: %v", err)
+	}
+	must(CmdCommit, Commit{Project: "p", User: "u", Drops: []TableRef{{Schema: "main", Name: "t2"}}})
+	if _, err := s.resolve("/Projects/p/Warehouse/t2"); CodeOf(err) != CodeNotFound {
+		t.Errorf("drop left the directory: %v", err)
+	}
+}

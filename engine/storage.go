@@ -299,7 +299,12 @@ func (s *Session) ensureStorageTx(ctx context.Context) error {
 }
 
 // beginStorage pins the snapshot a transaction block reads.
-func (s *Session) beginStorage() {
+func (s *Session) beginStorage(ctx context.Context) {
+	// The snapshot must include every commit acknowledged anywhere in the
+	// cluster before BEGIN: a linearizable read of the catalog's time.
+	if err := s.e.catalog.Linearize(ctx); err != nil {
+		s.e.log.Warn("linearizable read", "err", err)
+	}
 	s.stx = newStorageTx(s.e.catalog.LastTime())
 	s.viewsStale = true
 }

@@ -307,7 +307,7 @@ func (s *Session) execTx(ctx context.Context, st *Statement) (string, error) {
 			}
 		}
 		if s.stx == nil {
-			s.beginStorage()
+			s.beginStorage(ctx)
 		}
 		s.tx = txBlock
 		ro, _ := s.set.get("default_transaction_read_only")
