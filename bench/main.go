@@ -35,7 +35,7 @@ func main() {
 	flag.Int64Var(&cfg.rows, "rows", 10_000_000, "rows for the bulk benchmarks (c), (d), (e)")
 	flag.Int64Var(&cfg.pkRows, "pk-rows", 1_000_000, "rows in the point-lookup table of (b) (capped at -rows)")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each (a) and (b) measurement runs")
-	flag.StringVar(&only, "only", "a,b,c,d,e", "comma-separated subset of benchmarks to run")
+	flag.StringVar(&only, "only", "a,b,c,d,e,f", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
 	flag.Parse()
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
@@ -82,18 +82,28 @@ func run(cfg config) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	logf("starting PostgreSQL 15 and hopsql in %s", tmp)
-	pg, err := startPostgres(tmp)
-	if err != nil {
-		return err
+	// (f) compares against targets, not PostgreSQL: run alone, it starts
+	// only hopsql.
+	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"]
+	var pg *server
+	if needPG {
+		logf("starting PostgreSQL 15 and hopsql in %s", tmp)
+		if pg, err = startPostgres(tmp); err != nil {
+			return err
+		}
+		defer pg.stop()
+	} else {
+		logf("starting hopsql in %s", tmp)
 	}
-	defer pg.stop()
 	hop, err := startHopsql(bin, tmp)
 	if err != nil {
 		return err
 	}
 	defer hop.stop()
-	rep.machine = append(rep.machine, kv{"PostgreSQL", serverVersion(ctx, pg)}, kv{"hopsql SELECT version()", serverVersion(ctx, hop)})
+	if pg != nil {
+		rep.machine = append(rep.machine, kv{"PostgreSQL", serverVersion(ctx, pg)})
+	}
+	rep.machine = append(rep.machine, kv{"hopsql SELECT version()", serverVersion(ctx, hop)})
 
 	// Embedded DuckDB, the ceiling for (d) and (e), lives in a file like
 	// hopsql's tables do, not in memory.
@@ -115,7 +125,7 @@ func run(cfg config) error {
 	steps := []struct {
 		key string
 		f   func(context.Context)
-	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}}
+	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}}
 	for _, st := range steps {
 		if !cfg.only[st.key] || ctx.Err() != nil {
 			continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,19 @@ func describeMachine() []kv {
 	return out
 }
 
+// fsBegin and fsEnd delimit section (f) in the results file, so that a run
+// of -only f can replace just that section in a file written by a full run.
+const (
+	fsBegin = "<!-- bench:f begin -->"
+	fsEnd   = "<!-- bench:f end -->"
+)
+
 func (r *report) write() error {
+	if r.cfg.only["f"] && onlyList(r.cfg.only) == "f" {
+		if old, err := os.ReadFile(r.cfg.out); err == nil {
+			return r.spliceF(string(old))
+		}
+	}
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# hopsql benchmark results\n\n")
@@ -173,22 +186,7 @@ func (r *report) write() error {
 		w("\n")
 	}
 	for _, s := range r.sections {
-		w("## %s\n\n", s.title)
-		w("| %s |\n|%s\n", strings.Join(s.head, " | "), strings.Repeat("---|", len(s.head)))
-		for _, row := range s.rows {
-			w("| %s |\n", strings.Join(row, " | "))
-		}
-		w("\n")
-		if len(s.ratios) > 0 {
-			w("| ratio | value | target | status |\n|---|---|---|---|\n")
-			for _, row := range s.ratios {
-				w("| %s |\n", strings.Join(row, " | "))
-			}
-			w("\n")
-		}
-		for _, n := range s.notes {
-			w("%s\n\n", n)
-		}
+		writeSection(&b, s)
 	}
 	if len(r.failures) > 0 {
 		w("## Failures\n\nThese operations failed; their figures above read `error` and their targets NOT MEASURED.\n\n")
@@ -202,9 +200,68 @@ func (r *report) write() error {
 	return os.WriteFile(r.cfg.out, []byte(b.String()), 0o644)
 }
 
+func writeSection(b *strings.Builder, s *section) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if s.key == "f" {
+		w("%s\n", fsBegin)
+	}
+	w("## %s\n\n", s.title)
+	w("| %s |\n|%s\n", strings.Join(s.head, " | "), strings.Repeat("---|", len(s.head)))
+	for _, row := range s.rows {
+		w("| %s |\n", strings.Join(row, " | "))
+	}
+	w("\n")
+	if len(s.ratios) > 0 {
+		w("| ratio | value | target | status |\n|---|---|---|---|\n")
+		for _, row := range s.ratios {
+			w("| %s |\n", strings.Join(row, " | "))
+		}
+		w("\n")
+	}
+	for _, n := range s.notes {
+		w("%s\n\n", n)
+	}
+	if s.key == "f" {
+		w("%s\n\n", fsEnd)
+	}
+}
+
+// spliceF replaces section (f) of an existing results file (or appends
+// it), keeping every other figure, for a run of -only f.
+func (r *report) spliceF(old string) error {
+	var b strings.Builder
+	for _, s := range r.sections {
+		if s.key != "f" {
+			continue
+		}
+		// The run's failures go inside the section; the file's own
+		// Failures list belongs to the run that wrote it.
+		sc := *s
+		sc.notes = slices.Clone(s.notes)
+		for _, f := range r.failures {
+			sc.notes = append(sc.notes, "Failed: `"+strings.ReplaceAll(strings.TrimSpace(f), "\n", " ")+"`")
+		}
+		writeSection(&b, &sc)
+	}
+	if b.Len() == 0 {
+		return nil // not measured yet
+	}
+	block := b.String()
+	if i := strings.Index(old, fsBegin); i >= 0 {
+		if j := strings.Index(old[i:], fsEnd); j >= 0 {
+			end := i + j + len(fsEnd)
+			for end < len(old) && old[end] == '\n' {
+				end++
+			}
+			return os.WriteFile(r.cfg.out, []byte(old[:i]+block+old[end:]), 0o644)
+		}
+	}
+	return os.WriteFile(r.cfg.out, []byte(strings.TrimRight(old, "\n")+"\n\n"+block), 0o644)
+}
+
 func onlyList(m map[string]bool) string {
 	var ks []string
-	for _, k := range []string{"a", "b", "c", "d", "e"} {
+	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
 		if m[k] {
 			ks = append(ks, k)
 		}

@@ -24,6 +24,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 type server struct {
 	name string // "PostgreSQL" or "hopsql"
 	url  string
+	http string // hopsql's WebHDFS base URL (http://host:port)
 	// exited reports why the server process is gone, or nil while it runs;
 	// it lets a failed measurement say "the server crashed" instead of only
 	// "connection refused".
@@ -104,7 +105,10 @@ func startPostgres(tmp string) (*server, error) {
 	return s, nil
 }
 
-var listenRE = regexp.MustCompile(`listening on (\S+)`)
+var (
+	listenRE  = regexp.MustCompile(`listening on (\S+)`)
+	webhdfsRE = regexp.MustCompile(`webhdfs on (\S+)`)
+)
 
 // startHopsql starts `hopsql serve` on a random port with a fresh data
 // directory under tmp; its stderr goes to a log file whose tail is quoted
@@ -116,7 +120,7 @@ func startHopsql(bin, tmp string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--log-level", "warn")
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data", data, "--log-level", "warn")
 	// The server must not outlive the bench if the bench itself is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
@@ -127,12 +131,20 @@ func startHopsql(bin, tmp string) (*server, error) {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	addr := make(chan string, 1)
+	httpURL := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(logFile, line)
+			// Printed before the listening line, so it is here by then.
+			if m := webhdfsRE.FindStringSubmatch(line); m != nil {
+				select {
+				case httpURL <- m[1]:
+				default:
+				}
+			}
 			if m := listenRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addr <- m[1]:
@@ -183,9 +195,15 @@ func startHopsql(bin, tmp string) (*server, error) {
 		stop()
 		return nil, errors.New("hopsql did not print its listen address within 90s")
 	}
+	var h string
+	select {
+	case h = <-httpURL:
+	default:
+	}
 	return &server{
 		name: "hopsql",
 		url:  fmt.Sprintf("postgres://hopsql@%s/hopsql?sslmode=disable", a),
+		http: h,
 		stop: stop,
 		exited: func() error {
 			select {

@@ -49,6 +49,7 @@ type server struct {
 	t       testing.TB
 	cmd     *exec.Cmd
 	Addr    string
+	HTTP    string // the WebHDFS API's base URL, http://127.0.0.1:PORT
 	Host    string
 	Port    string
 	DataDir string
@@ -59,7 +60,10 @@ type server struct {
 	exited  chan struct{}
 }
 
-var listenRE = regexp.MustCompile(`listening on (\S+)`)
+var (
+	listenRE  = regexp.MustCompile(`listening on (\S+)`)
+	webhdfsRE = regexp.MustCompile(`webhdfs on (\S+)`)
+)
 
 // startServer starts hopsql with a fresh data directory (or dataDir, when
 // given through opts) and extra flags.
@@ -79,7 +83,8 @@ func startServerIn(t testing.TB, dataDir string, env []string, extra ...string) 
 func (s *server) start() {
 	t := s.t
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", s.DataDir, "--shutdown-grace", "3s"}, s.args...)
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data", s.DataDir,
+		"--shutdown-grace", "3s"}, s.args...)
 	cmd := exec.Command(hopsqlBin, args...)
 	cmd.Env = append(os.Environ(), s.env...)
 	stderr, err := cmd.StderrPipe()
@@ -92,6 +97,7 @@ func (s *server) start() {
 	s.cmd = cmd
 	s.exited = make(chan struct{})
 	addr := make(chan string, 1)
+	httpURL := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -100,6 +106,11 @@ func (s *server) start() {
 			s.mu.Lock()
 			s.log.WriteString(line + "\n")
 			s.mu.Unlock()
+			// The server prints the WebHDFS line first, so it is in the
+			// channel by the time the listening line arrives.
+			if m := webhdfsRE.FindStringSubmatch(line); m != nil {
+				httpURL <- m[1]
+			}
 			if m := listenRE.FindStringSubmatch(line); m != nil {
 				addr <- m[1]
 			}
@@ -111,6 +122,11 @@ func (s *server) start() {
 	case a := <-addr:
 		s.Addr = a
 		s.Host, s.Port, _ = net.SplitHostPort(a)
+		s.HTTP = ""
+		select {
+		case s.HTTP = <-httpURL:
+		default: // started with --http-listen ""
+		}
 	case <-s.exited:
 		t.Fatalf("hopsql exited during start:\n%s", s.Log())
 	case <-time.After(60 * time.Second):

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hopsql/hopsql/engine"
+	"github.com/hopsql/hopsql/fs/webhdfs"
 	"github.com/hopsql/hopsql/wire"
 )
 
@@ -30,6 +32,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "fs":
+		os.Exit(runFS(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	case "version", "--version":
 		fmt.Println("hopsql", version, "(PostgreSQL "+engine.ServerVersion+" compatible)")
 	case "help", "-h", "--help":
@@ -50,6 +54,7 @@ func usage() {
 
 commands:
   serve     run a hopsql node (hopsql serve -h for flags)
+  fs        use the filesystem of a running node over WebHDFS (hopsql fs help)
   version   print the version
 `)
 }
@@ -57,6 +62,7 @@ commands:
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:5433", "address for PostgreSQL clients")
+	httpListen := fs.String("http-listen", "127.0.0.1:9870", "address of the WebHDFS REST API (\"\": off)")
 	data := fs.String("data", "./hopsql-data", "data directory")
 	raftAddr := fs.String("raft-listen", "127.0.0.1:0", "address of the catalog's Raft transport (port 0: any free port)")
 	auth := fs.String("auth", "trust", "client authentication: trust or password (SCRAM-SHA-256)")
@@ -67,6 +73,9 @@ func serve(args []string) error {
 	maxMsg := fs.Int("max-message-size", 64<<20, "largest frontend message accepted, in bytes")
 	debugPanic := fs.String("debug-panic-query", "", "testing only: a query text that panics inside the session")
 	cpuProfile := fs.String("cpu-profile", "", "write a CPU profile to this file until shutdown")
+	retention := fs.Duration("retention", 7*24*time.Hour, "how long replaced table versions stay readable (time travel)")
+	maintEvery := fs.Duration("maintenance-interval", time.Minute, "how often small table files are compacted and old versions expired")
+	gcGrace := fs.Duration("gc-grace", time.Hour, "how old an unreferenced block must be before it is deleted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +108,7 @@ func serve(args []string) error {
 	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
+		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace,
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
 			log.Error("catalog halted", "err", err)
@@ -119,12 +129,35 @@ func serve(args []string) error {
 	}
 	srv := wire.NewServer(wire.Config{TLS: tlsConf, Auth: *auth, MaxMessageSize: *maxMsg,
 		ShutdownGrace: *grace, DebugPanicQuery: *debugPanic, Logger: log}, eng)
+	errc := make(chan error, 2)
+	var httpSrv *http.Server
+	if *httpListen != "" {
+		h, err := webhdfs.New(webhdfs.Config{FS: eng.FS(), Auth: *auth, DefaultUser: eng.Superuser(), User: eng.User,
+			VerifyPassword: wire.VerifyPassword, Project: eng.Catalog().Project, Logger: log})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		hln, err := net.Listen("tcp", *httpListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--http-listen: %w", err)
+		}
+		httpSrv = webhdfs.NewServer(h, log)
+		// Printed before "listening on", which tells waiting scripts that
+		// everything is up.
+		fmt.Fprintf(os.Stderr, "hopsql: webhdfs on http://%s\n", hln.Addr())
+		go func() {
+			if err := httpSrv.Serve(hln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("webhdfs: %w", err)
+			}
+		}()
+	}
 	// Tests and scripts wait for this line to learn the (possibly random) port.
 	fmt.Fprintf(os.Stderr, "hopsql: listening on %s (data %s, auth %s)\n", ln.Addr(), *data, *auth)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -134,9 +167,24 @@ func serve(args []string) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, *grace+20*time.Second)
 	defer cancel()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if httpSrv == nil {
+			return
+		}
+		// HTTP requests in flight get the same grace as statements; then
+		// their connections close, which cancels their contexts.
+		hctx, hcancel := context.WithTimeout(ctx, *grace)
+		defer hcancel()
+		if err := httpSrv.Shutdown(hctx); err != nil {
+			httpSrv.Close()
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
+	<-httpDone
 	return eng.Close()
 }
 

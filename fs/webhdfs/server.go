@@ -14,7 +14,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,7 +336,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := catalog.CleanPath(path.Clean(rest))
+	p, err := catalog.CleanPath(rest)
 	if err != nil {
 		h.fail(w, r, err)
 		return

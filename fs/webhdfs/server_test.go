@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ type env struct {
 	data     string
 	srv      *httptest.Server
 	client   *http.Client
-	inflight sync.WaitGroup
+	inflight atomic.Int64 // requests inside the handler
 	verifies atomic.Int64 // calls of the password checker
 }
 
@@ -79,7 +78,7 @@ func newEnv(t *testing.T, auth string) *env {
 	}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.inflight.Add(1)
-		defer e.inflight.Done()
+		defer e.inflight.Add(-1)
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
@@ -203,7 +202,9 @@ func fileStatusOf(t *testing.T, r response) FileStatus {
 
 func listOf(t *testing.T, r response) []FileStatus {
 	t.Helper()
-	var m struct{ FileStatuses struct{ FileStatus []FileStatus } }
+	var m struct {
+		FileStatuses struct{ FileStatus []FileStatus }
+	}
 	if err := json.Unmarshal(r.body, &m); err != nil {
 		t.Fatalf("not FileStatuses: %v\n%s", err, r.body)
 	}
@@ -640,34 +641,46 @@ func TestUploadCancelled(t *testing.T) {
 		}
 		done <- err
 	}()
-	// More than the inline limit, so the server is writing a block.
-	if _, err := pw.Write(make([]byte, 512<<10)); err != nil {
-		t.Fatal(err)
-	}
+	// More than the inline limit, so the server writes a block; wait until
+	// its temporary file exists, so the disconnect comes mid-write.
+	go pw.Write(make([]byte, 512<<10))
+	blocks := filepath.Join(e.data, "blocks")
+	waitFor(t, "a block being written", func() bool { return len(walkFiles(blocks)) > 0 })
 	cancel()
+	// The transport's writer is blocked reading the pipe; unblock it too.
+	pw.CloseWithError(context.Canceled)
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("client: %v, want context.Canceled", err)
 	}
-	pw.Close()
-	waited := make(chan struct{})
-	go func() { e.inflight.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the server still handles the cancelled upload after 20s")
-	}
+	waitFor(t, "the handler to return", func() bool { return e.inflight.Load() == 0 })
 	if r := e.do("GET", res+"/partial?op=GETFILESTATUS", nil, nil); r.status != 404 {
 		t.Errorf("partial upload is visible: %d %s", r.status, r.body)
 	}
-	var left []string
-	filepath.WalkDir(filepath.Join(e.data, "blocks"), func(p string, d os.DirEntry, err error) error {
+	if left := walkFiles(blocks); len(left) > 0 {
+		t.Errorf("block files left behind: %v", left)
+	}
+}
+
+func walkFiles(dir string) []string {
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			left = append(left, p)
+			out = append(out, p)
 		}
 		return nil
 	})
-	if len(left) > 0 {
-		t.Errorf("block files left behind: %v", left)
+	return out
+}
+
+// waitFor polls cond until it holds, failing the test after 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
