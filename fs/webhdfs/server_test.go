@@ -229,7 +229,7 @@ func wantBool(want bool) func(*testing.T, response) {
 	}
 }
 
-func TestReadOps(t *testing.T) {
+func TestWebHDFSReadOps(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	big := make([]byte, 200<<10) // larger than catalog.InlineMax: a block
 	rand.NewChaCha8([32]byte{1}).Read(big)
@@ -337,7 +337,7 @@ func TestReadOps(t *testing.T) {
 	})
 }
 
-func TestWriteOps(t *testing.T) {
+func TestWebHDFSWriteOps(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	e.put("/Projects/p/Resources/x.txt", []byte("x"))
 	e.put("/Projects/p/Resources/full/f", []byte("f"))
@@ -463,7 +463,7 @@ func TestWriteOps(t *testing.T) {
 	})
 }
 
-func TestRequestErrors(t *testing.T) {
+func TestWebHDFSRequestErrors(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	e.put("/Projects/p/Resources/x", []byte("x"))
 	long := strings.Repeat("n", catalog.MaxNameLen+1)
@@ -527,7 +527,7 @@ func TestRequestErrors(t *testing.T) {
 	}
 }
 
-func TestQuotas(t *testing.T) {
+func TestWebHDFSQuotas(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	const proj = "/webhdfs/v1/Projects/p"
 	e.run([]step{
@@ -560,7 +560,7 @@ func TestQuotas(t *testing.T) {
 	})
 }
 
-func TestPasswordAuth(t *testing.T) {
+func TestWebHDFSPasswordAuth(t *testing.T) {
 	e := newEnv(t, AuthPassword)
 	e.put("/Projects/p/Resources/x", []byte("x"))
 	target := res + "/x?op=OPEN"
@@ -622,9 +622,9 @@ func TestPasswordAuth(t *testing.T) {
 	}
 }
 
-// TestUploadCancelled: a client that disconnects mid-upload leaves no file
+// TestWebHDFSUploadCancelled: a client that disconnects mid-upload leaves no file
 // and no block behind.
-func TestUploadCancelled(t *testing.T) {
+func TestWebHDFSUploadCancelled(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -684,9 +684,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestLargeUploadStreams writes a file of several MiB in one PUT and reads
+// TestWebHDFSLargeUploadStreams writes a file of several MiB in one PUT and reads
 // it back whole and in ranges.
-func TestLargeUploadStreams(t *testing.T) {
+func TestWebHDFSLargeUploadStreams(t *testing.T) {
 	e := newEnv(t, AuthTrust)
 	data := make([]byte, 5<<20+123)
 	rand.NewChaCha8([32]byte{2}).Read(data)
@@ -701,7 +701,7 @@ func TestLargeUploadStreams(t *testing.T) {
 	}
 }
 
-func TestDecodeXattr(t *testing.T) {
+func TestWebHDFSDecodeXattr(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want string
