@@ -143,7 +143,7 @@ const (
 )
 
 func (r *report) write() error {
-	if r.cfg.only["f"] && onlyList(r.cfg.only) == "f" {
+	if r.cfg.only["f"] && len(r.cfg.only) == 1 {
 		if old, err := os.ReadFile(r.cfg.out); err == nil {
 			return r.spliceF(string(old))
 		}
