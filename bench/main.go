@@ -35,7 +35,7 @@ func main() {
 	flag.Int64Var(&cfg.rows, "rows", 10_000_000, "rows for the bulk benchmarks (c), (d), (e)")
 	flag.Int64Var(&cfg.pkRows, "pk-rows", 1_000_000, "rows in the point-lookup table of (b) (capped at -rows)")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each (a) and (b) measurement runs")
-	flag.StringVar(&only, "only", "a,b,c,d,e,f", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
+	flag.StringVar(&only, "only", "a,b,c,d,e,f,g", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
 	flag.Parse()
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
@@ -84,7 +84,7 @@ func run(cfg config) error {
 
 	// (f) compares against targets, not PostgreSQL: run alone, it starts
 	// only hopsql.
-	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"]
+	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"] || cfg.only["g"]
 	var pg *server
 	if needPG {
 		logf("starting PostgreSQL 15 and hopsql in %s", tmp)
@@ -125,7 +125,7 @@ func run(cfg config) error {
 	steps := []struct {
 		key string
 		f   func(context.Context)
-	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}}
+	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}}
 	for _, st := range steps {
 		if !cfg.only[st.key] || ctx.Err() != nil {
 			continue
