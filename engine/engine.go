@@ -50,6 +50,9 @@ type Engine struct {
 	// keys caches each table definition's unique keys, by definition text.
 	keysMu sync.Mutex
 	keys   map[string][]uniqueKey
+	// commitLocks serialise this node's commits per keyed table.
+	commitMu    sync.Mutex
+	commitLocks map[string]*sync.Mutex
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
 	stopGC     context.CancelFunc
@@ -101,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
-		keys: map[string][]uniqueKey{}, compactNow: make(chan string, 16)}
+		keys: map[string][]uniqueKey{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err
@@ -351,6 +354,14 @@ func validDatabaseName(name string) error {
 
 // Close closes every database. Sessions must be closed first.
 func (e *Engine) Close() error {
+	// Background work stops first, and without e.mu: the maintenance loop
+	// takes e.mu to list the databases.
+	if e.stopGC != nil {
+		e.stopGC()
+		<-e.gcDone
+		<-e.maintDone
+		e.stopGC = nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
@@ -359,12 +370,6 @@ func (e *Engine) Close() error {
 			errs = append(errs, fmt.Errorf("close %q: %w", n, err))
 		}
 		delete(e.dbs, n)
-	}
-	if e.stopGC != nil {
-		e.stopGC()
-		<-e.gcDone
-		<-e.maintDone
-		e.stopGC = nil
 	}
 	if e.catalog != nil {
 		if err := e.catalog.Close(); err != nil {

@@ -596,10 +596,12 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			if strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER") {
 				clear(s.rels) // column numbers may have changed
 			}
-			if !p.storageStarted {
+			if !p.storageStarted && st.needsViews() {
 				if err := s.syncViews(ctx); err != nil {
 					return Result{}, err
 				}
+			}
+			if !p.storageStarted {
 				if st.storage != nil {
 					p.storageStarted = true
 					if err := s.beforeStorageWrite(ctx, st, p.args); err != nil {

@@ -50,6 +50,9 @@ type Statement struct {
 	storage *stmtStorage
 	// epoch is the session's view epoch when DuckDB prepared duck.
 	epoch uint64
+	// readsRel: the statement names relations other than its DML target
+	// (or table functions), so it needs the session's table views.
+	readsRel bool
 
 	// Utility statement details.
 	dbName    string
@@ -75,7 +78,7 @@ func (st *Statement) close() {
 }
 
 func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, error) {
-	if st.duck != nil && !st.duckBusy && !st.closed && st.epoch != s.viewEpoch {
+	if st.duck != nil && !st.duckBusy && !st.closed && st.epoch != s.viewEpoch && st.needsViews() {
 		// A table view changed since DuckDB bound this statement; DuckDB
 		// would keep reading the old definition (and plans pruned by the
 		// old statistics), so it is prepared again.
@@ -217,8 +220,10 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		st.returnsRows = c.rows
 	}
 	// The session's table views must be current before DuckDB binds names.
-	if err := s.syncViews(ctx); err != nil {
-		return nil, err
+	if st.needsViews() {
+		if err := s.syncViews(ctx); err != nil {
+			return nil, err
+		}
 	}
 	st.epoch = s.viewEpoch
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -238,6 +239,10 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	}
 	// Reads of managed tables written as public.t or main.t go to the view.
 	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		switch n.Node.(type) {
+		case *pg_query.Node_RangeVar, *pg_query.Node_RangeFunction:
+			st.readsRel = true // DML targets are not Node-wrapped: they do not count
+		}
 		if rv := n.GetRangeVar(); rv != nil && rv.Catalogname == "" && (rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
 			rv.Schemaname = ""
 			changed = true
@@ -953,6 +958,17 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 	if len(c.Drops)+len(c.Renames)+len(c.Puts)+len(writes) == 0 {
 		return nil
 	}
+	// Commits to the same keyed tables from this node take turns for the
+	// key re-check and the proposal (in name order: no deadlock), so they
+	// do not keep invalidating each other's checks.
+	var locked []string
+	for _, w := range writes {
+		if w.unique {
+			locked = append(locked, w.data.Name)
+		}
+	}
+	unlock := s.e.lockTables(s.db.name, locked)
+	defer unlock()
 	for attempt := 0; ; attempt++ {
 		c.Data = c.Data[:0]
 		for i := range writes {
@@ -1110,4 +1126,35 @@ func (s *Session) writeCarrier(ctx context.Context, name string) (*catalog.NewFi
 		return nil, err
 	}
 	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil
+}
+
+// needsViews reports whether a statement reads tables through the
+// session's views (or its plan depends on rows pulled into a carrier).
+// Statements that are not parsed (DuckDB-only syntax) always do.
+func (st *Statement) needsViews() bool {
+	return st.node == nil || st.readsRel || (st.storage != nil && (st.storage.pull || st.storage.op == "ALTER" || st.storage.op == "CREATE AS"))
+}
+
+// lockTables locks the commit locks of a project's tables (names sorted by
+// the caller's order after sorting here) and returns the unlock.
+func (e *Engine) lockTables(project string, names []string) func() {
+	sort.Strings(names)
+	var held []*sync.Mutex
+	for _, n := range names {
+		k := project + "\x00" + n
+		e.commitMu.Lock()
+		m := e.commitLocks[k]
+		if m == nil {
+			m = &sync.Mutex{}
+			e.commitLocks[k] = m
+		}
+		e.commitMu.Unlock()
+		m.Lock()
+		held = append(held, m)
+	}
+	return func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i].Unlock()
+		}
+	}
 }
