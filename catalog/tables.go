@@ -563,3 +563,10 @@ func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (in
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return want, out, nil
 }
+
+// HasTable reports whether a table exists, without copying it.
+func (n *Node) HasTable(project, schema, name string) bool {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	return n.fsm.s.table(project, schema, name) != nil
+}

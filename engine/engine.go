@@ -36,6 +36,9 @@ type Config struct {
 	// travel); MaintenanceInterval how often small files are compacted and
 	// old versions expired; GCGrace how old an unreferenced block must be
 	// before it is deleted. Zero takes the defaults (7 days, 1 minute, 1 hour).
+	// ParquetCompression is the codec of new table files: zstd (default),
+	// snappy, lz4_raw or uncompressed (bench/RESULTS.md shows the trade).
+	ParquetCompression  string
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -82,6 +85,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	switch cfg.ParquetCompression {
+	case "":
+		cfg.ParquetCompression = "zstd"
+	case "zstd", "snappy", "lz4_raw", "uncompressed":
+	default:
+		return nil, fmt.Errorf("parquet compression %q: use zstd, snappy, lz4_raw or uncompressed", cfg.ParquetCompression)
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 7 * 24 * time.Hour

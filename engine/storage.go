@@ -127,8 +127,7 @@ func (s *Session) isManaged(name string) bool {
 			}
 		}
 	}
-	_, ok := s.e.catalog.Table(s.db.name, "main", name)
-	return ok
+	return s.e.catalog.HasTable(s.db.name, "main", name)
 }
 
 // prepareStorage qualifies the targets of writes on managed tables with the
@@ -1104,7 +1103,7 @@ func (s *Session) writeCarrier(ctx context.Context, name string) (*catalog.NewFi
 	}
 	var n int64
 	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storedList(cols)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
-		" (FORMAT parquet, COMPRESSION zstd)", nil)
+		" (FORMAT parquet, COMPRESSION "+s.e.cfg.ParquetCompression+")", nil)
 	if err == nil {
 		vals := make([]driver.Value, 1)
 		if rows.Next(vals) == nil {

@@ -170,7 +170,7 @@ func (e *Engine) compactOne(ctx context.Context, db *database, name string) erro
 		return err
 	}
 	defer c.Close()
-	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention}
+	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
 	_, err = m.Compact(ctx, "main", name, compactFiles)
 	return err
 }
@@ -181,7 +181,7 @@ func (e *Engine) maintain(ctx context.Context, db *database, minFiles int) error
 		return err
 	}
 	defer c.Close()
-	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention}
+	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
 	return m.Round(ctx, minFiles, time.Now())
 }
 
@@ -192,7 +192,7 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 	if s.tx != txIdle {
 		return pgerr.New(pgerr.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
 	}
-	m := &storage.Maintainer{Node: s.e.catalog, FS: s.e.fs, Project: s.db.name, Conn: s.conn, Log: s.e.log, Retention: s.e.cfg.Retention}
+	m := &storage.Maintainer{Node: s.e.catalog, FS: s.e.fs, Project: s.db.name, Conn: s.conn, Log: s.e.log, Retention: s.e.cfg.Retention, Compression: s.e.cfg.ParquetCompression}
 	var names []string
 	for _, r := range st.node.GetVacuumStmt().GetRels() {
 		rv := r.GetVacuumRelation().GetRelation()

@@ -35,6 +35,8 @@ type Maintainer struct {
 	// small files a table needs before background compaction merges them.
 	SmallFile int64
 	MinFiles  int
+	// Compression is the Parquet codec of merged files (default zstd).
+	Compression string
 }
 
 func (m *Maintainer) defaults() {
@@ -46,6 +48,9 @@ func (m *Maintainer) defaults() {
 	}
 	if m.Log == nil {
 		m.Log = slog.Default()
+	}
+	if m.Compression == "" {
+		m.Compression = "zstd"
 	}
 }
 
@@ -88,7 +93,7 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 		names[i] = quoteIdent(c.Name)
 	}
 	q := "COPY (SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(paths, ", ") + "])) TO " +
-		quoteLiteral(local) + " (FORMAT parquet, COMPRESSION zstd)"
+		quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
 	if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
 		os.Remove(local)
 		return false, fmt.Errorf("compact %s: %w", name, err)
