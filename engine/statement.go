@@ -229,6 +229,20 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}
+	if raw == nil && st.duck != nil {
+		// A statement only DuckDB's grammar accepts bypasses the storage
+		// layer, so it may not change tables: its rows would land in a
+		// carrier and its definitions escape the catalog.
+		if t, err := st.duck.StatementType(); err == nil {
+			switch t {
+			case duckdb.STATEMENT_TYPE_INSERT, duckdb.STATEMENT_TYPE_UPDATE, duckdb.STATEMENT_TYPE_DELETE,
+				duckdb.STATEMENT_TYPE_CREATE, duckdb.STATEMENT_TYPE_ALTER, duckdb.STATEMENT_TYPE_DROP:
+				st.close()
+				return nil, pgerr.New(pgerr.FeatureNotSupported, "statements that change tables must be written in PostgreSQL syntax").
+					WithHint("DuckDB-only syntax is accepted for queries; write INSERT, UPDATE, DELETE, CREATE, ALTER and DROP as PostgreSQL does.")
+			}
+		}
+	}
 	return st, nil
 }
 

@@ -839,13 +839,13 @@ func (s *Session) checkUnique(ctx context.Context, name string, onlyFiles []cata
 func (s *Session) commitTx(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
 	stx := s.stx
-	s.stx = nil
 	if stx == nil {
 		err := s.exec(ctx, "COMMIT")
 		s.viewsInTx, s.viewsStale = nil, true
 		return err
 	}
-	err := s.commitStorage(ctx, stx)
+	err := s.commitStorage(ctx, stx) // reads s.stx (keys of altered tables)
+	s.stx = nil
 	if err != nil {
 		s.exec(ctx, "ROLLBACK")
 		s.viewsRolledBack()
@@ -924,7 +924,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		}
 		sort.Strings(d.Remove)
 		if p.dirty {
-			f, err := s.writeCarrier(ctx, name)
+			f, err := s.writeCarrier(ctx, name, stx.altered[name])
 			if err != nil {
 				return err
 			}
@@ -1087,12 +1087,14 @@ func (s *Session) tableDefinition(ctx context.Context, name string) (catalog.Put
 
 // writeCarrier writes a carrier's rows to a new Parquet block; nil when it
 // has none.
-func (s *Session) writeCarrier(ctx context.Context, name string) (*catalog.NewFile, error) {
+func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (*catalog.NewFile, error) {
 	dir := s.e.fs.TempDir()
 	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
 	local := filepath.Join(dir, file)
 	var cols []catalog.Column
-	if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok && (s.stx == nil || !s.stx.altered[name]) {
+	// The catalog's columns are current unless this transaction defined or
+	// altered the table (it is committing them now).
+	if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok && !defined {
 		cols = t.Columns
 	} else {
 		def, err := s.tableDefinition(ctx, name)

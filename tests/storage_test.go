@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -244,5 +247,107 @@ func TestStorageTransactions(t *testing.T) {
 	a.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n)
 	if n != 100 {
 		t.Fatalf("%d events, want 100", n)
+	}
+	// Writes in DuckDB-only syntax would bypass the storage layer: refused,
+	// and nothing changes. Queries in DuckDB syntax still run.
+	if _, err := a.Exec(ctx, "INSERT INTO events BY NAME SELECT 9 AS writer, 9 AS seq"); err == nil {
+		t.Error("an INSERT in DuckDB-only syntax succeeded")
+	}
+	if _, err := a.Exec(ctx, "CREATE TABLE copied AS FROM events"); sqlstate(err) != "0A000" {
+		t.Errorf("CREATE TABLE … AS FROM: %v, want 0A000", err)
+	}
+	if err := a.QueryRow(ctx, "FROM events SELECT count(*)").Scan(&n); err != nil || n != 100 {
+		t.Fatalf("a DuckDB-syntax query: %d, %v", n, err)
+	}
+}
+
+// TestStorageSchemaChangesAndExpiry: ALTER TABLE keeps older versions
+// readable with their own columns; with a short retention, VACUUM forgets
+// replaced versions and their files' blocks are collected; a table with many
+// small files is compacted in the background without a VACUUM.
+func TestStorageSchemaChangesAndExpiry(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServerIn(t, dir, nil, "--retention", "1ms", "--gc-grace", "1s", "--maintenance-interval", "200ms")
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE sc (id int, name text)")
+	mustExec(t, c, "INSERT INTO sc VALUES (1, 'one'), (2, 'two')") // v1
+	mustExec(t, c, "ALTER TABLE sc ADD COLUMN score double precision DEFAULT 0.5") // v2
+	mustExec(t, c, "ALTER TABLE sc RENAME COLUMN name TO label")       // v3
+	mustExec(t, c, "ALTER TABLE sc DROP COLUMN score")                 // v4
+	for _, tc := range []struct {
+		v    int
+		cols string
+	}{{1, "id,name"}, {2, "id,name,score"}, {3, "id,label,score"}, {4, "id,label"}} {
+		rows, err := c.Query(ctx, fmt.Sprintf("SELECT * FROM sc AT (VERSION => %d) ORDER BY id", tc.v))
+		if err != nil {
+			t.Fatalf("version %d: %v", tc.v, err)
+		}
+		var names []string
+		for _, f := range rows.FieldDescriptions() {
+			names = append(names, f.Name)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if strings.Join(names, ",") != tc.cols || n != 2 {
+			t.Errorf("version %d: columns %v, %d rows; want %s, 2 rows", tc.v, names, n, tc.cols)
+		}
+	}
+	var score float64
+	if err := c.QueryRow(ctx, "SELECT score FROM sc AT (VERSION => 2) WHERE id = 1").Scan(&score); err != nil || score != 0.5 {
+		t.Fatalf("the default of an added column in the version that added it: %v %v", score, err)
+	}
+
+	blocks := func() int {
+		n := 0
+		filepath.WalkDir(filepath.Join(dir, "blocks"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	before := blocks()
+	time.Sleep(1100 * time.Millisecond) // past the retention and the block grace period
+	mustExec(t, c, "VACUUM sc")
+	var versions int
+	c.QueryRow(ctx, "SELECT count(*) FROM hopsql.table_history WHERE table_name = 'sc'").Scan(&versions)
+	if versions != 1 {
+		t.Fatalf("%d versions kept after VACUUM with a 1 ms retention, want 1", versions)
+	}
+	if _, err := c.Exec(ctx, "SELECT * FROM sc AT (VERSION => 1)"); sqlstate(err) != "22023" {
+		t.Fatalf("an expired version: %v", err)
+	}
+	if after := blocks(); after >= before {
+		t.Fatalf("%d blocks before expiry, %d after: replaced files were not collected", before, after)
+	}
+	if got := tableRows(t, c, "SELECT id, label FROM sc"); strings.Join(got, ",") != "1:one,2:two" {
+		t.Fatalf("current rows after expiry: %v", got)
+	}
+
+	// Many small commits: the table is compacted in the background.
+	mustExec(t, c, "CREATE TABLE many (id int)")
+	for i := 0; i < 20; i++ {
+		mustExec(t, c, fmt.Sprintf("INSERT INTO many VALUES (%d)", i))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var files, n int64
+		c.QueryRow(ctx, "SELECT files FROM hopsql.tables WHERE table_name = 'many'").Scan(&files)
+		c.QueryRow(ctx, "SELECT count(*) FROM many").Scan(&n)
+		if n != 20 {
+			t.Fatalf("%d rows in many, want 20", n)
+		}
+		if files < 16 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d files after 20 s: no background compaction", files)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
