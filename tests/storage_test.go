@@ -271,10 +271,10 @@ func TestStorageSchemaChangesAndExpiry(t *testing.T) {
 	ctx := context.Background()
 	c := srv.connect(t)
 	mustExec(t, c, "CREATE TABLE sc (id int, name text)")
-	mustExec(t, c, "INSERT INTO sc VALUES (1, 'one'), (2, 'two')") // v1
+	mustExec(t, c, "INSERT INTO sc VALUES (1, 'one'), (2, 'two')")                 // v1
 	mustExec(t, c, "ALTER TABLE sc ADD COLUMN score double precision DEFAULT 0.5") // v2
-	mustExec(t, c, "ALTER TABLE sc RENAME COLUMN name TO label")       // v3
-	mustExec(t, c, "ALTER TABLE sc DROP COLUMN score")                 // v4
+	mustExec(t, c, "ALTER TABLE sc RENAME COLUMN name TO label")                   // v3
+	mustExec(t, c, "ALTER TABLE sc DROP COLUMN score")                             // v4
 	for _, tc := range []struct {
 		v    int
 		cols string
