@@ -346,10 +346,7 @@ func (e *Engine) tablesRows(project string) []map[string]any {
 // fsListFunc is hopsql_fs_list(path): a directory's entries as a list of structs.
 type fsListFunc struct{ fs *fs.FS }
 
-var fsListColumns = []struct {
-	name string
-	t    duckdb.Type
-}{
+var fsListColumns = []column{
 	{"path", duckdb.TYPE_VARCHAR}, {"name", duckdb.TYPE_VARCHAR}, {"type", duckdb.TYPE_VARCHAR},
 	{"size", duckdb.TYPE_BIGINT}, {"owner", duckdb.TYPE_VARCHAR}, {"permission", duckdb.TYPE_VARCHAR},
 	{"modified", duckdb.TYPE_TIMESTAMP_TZ}, {"project", duckdb.TYPE_VARCHAR},
@@ -357,15 +354,7 @@ var fsListColumns = []struct {
 
 func (fsListFunc) Config() duckdb.ScalarFuncConfig {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	var entries []duckdb.StructEntry
-	for _, c := range fsListColumns {
-		ti, _ := duckdb.NewTypeInfo(c.t)
-		se, _ := duckdb.NewStructEntry(ti, c.name)
-		entries = append(entries, se)
-	}
-	st, _ := duckdb.NewStructInfo(entries[0], entries[1:]...)
-	list, _ := duckdb.NewListInfo(st)
-	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: list, Volatile: true}
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: structListType(fsListColumns), Volatile: true}
 }
 
 func (f fsListFunc) Executor() duckdb.ScalarFuncExecutor {

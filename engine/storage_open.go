@@ -164,25 +164,30 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 	}
 }
 
-func (e *Engine) compactOne(ctx context.Context, db *database, name string) error {
+// withMaintainer runs f with a maintainer on a connection of its own.
+func (e *Engine) withMaintainer(ctx context.Context, db *database, f func(*storage.Maintainer) error) error {
 	c, err := db.connector.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
-	_, err = m.Compact(ctx, "main", name, compactFiles)
-	return err
+	return f(e.maintainer(db.name, c.(*duckdb.Conn)))
+}
+
+func (e *Engine) maintainer(project string, conn storage.Conn) *storage.Maintainer {
+	return &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: project, Conn: conn, Log: e.log,
+		Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
+}
+
+func (e *Engine) compactOne(ctx context.Context, db *database, name string) error {
+	return e.withMaintainer(ctx, db, func(m *storage.Maintainer) error {
+		_, err := m.Compact(ctx, "main", name, compactFiles)
+		return err
+	})
 }
 
 func (e *Engine) maintain(ctx context.Context, db *database, minFiles int) error {
-	c, err := db.connector.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	m := &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: db.name, Conn: c.(*duckdb.Conn), Log: e.log, Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
-	return m.Round(ctx, minFiles, time.Now())
+	return e.withMaintainer(ctx, db, func(m *storage.Maintainer) error { return m.Round(ctx, minFiles, time.Now()) })
 }
 
 // execVacuum compacts the named tables (all when none are named) down to
@@ -192,7 +197,7 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 	if s.tx != txIdle {
 		return pgerr.New(pgerr.ActiveSQLTransaction, "VACUUM cannot run inside a transaction block")
 	}
-	m := &storage.Maintainer{Node: s.e.catalog, FS: s.e.fs, Project: s.db.name, Conn: s.conn, Log: s.e.log, Retention: s.e.cfg.Retention, Compression: s.e.cfg.ParquetCompression}
+	m := s.e.maintainer(s.db.name, s.conn)
 	var names []string
 	for _, r := range st.node.GetVacuumStmt().GetRels() {
 		rv := r.GetVacuumRelation().GetRelation()

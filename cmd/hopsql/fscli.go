@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hopsql/hopsql/fs/webhdfs"
 	"io"
 	"net"
 	"net/http"
@@ -350,20 +351,8 @@ func (c *fsClient) callJSON(ctx context.Context, method, p, op string, q url.Val
 	return nil
 }
 
-type fileStatus struct {
-	AccessTime       int64  `json:"accessTime"`
-	BlockSize        int64  `json:"blockSize"`
-	ChildrenNum      int    `json:"childrenNum"`
-	FileID           uint64 `json:"fileId"`
-	Group            string `json:"group"`
-	Length           int64  `json:"length"`
-	ModificationTime int64  `json:"modificationTime"`
-	Owner            string `json:"owner"`
-	PathSuffix       string `json:"pathSuffix"`
-	Permission       string `json:"permission"`
-	Replication      int    `json:"replication"`
-	Type             string `json:"type"`
-}
+// fileStatus is the server's FileStatus JSON object.
+type fileStatus = webhdfs.FileStatus
 
 func (c *fsClient) statOf(ctx context.Context, p string) (fileStatus, error) {
 	var m struct{ FileStatus fileStatus }
