@@ -36,7 +36,7 @@ func Open(node *catalog.Node, dataDir string, log *slog.Logger) (*FS, error) {
 		log = slog.Default()
 	}
 	f := &FS{node: node, blocks: filepath.Join(dataDir, "blocks"), cache: filepath.Join(dataDir, "fs-cache"), log: log}
-	for _, d := range []string{f.blocks, f.cache} {
+	for _, d := range []string{f.blocks, f.cache, f.TempDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("create %s: %w", d, err)
 		}
