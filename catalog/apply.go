@@ -26,7 +26,11 @@ func (s *state) apply(e *envelope) (uint64, error) {
 			s.NextID = id + 1
 		}
 	}
-	s.LastTime = max(s.LastTime, e.Time)
+	// Commit times strictly increase in log order. The leader picks them,
+	// but concurrent proposals may enter the log in another order than they
+	// were stamped; the correction depends only on the state and the entry.
+	e.Time = max(e.Time, s.LastTime+1)
+	s.LastTime = e.Time
 	ids := &idSource{ids: e.IDs}
 	switch e.Type {
 	case CmdPutUser:

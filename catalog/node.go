@@ -52,7 +52,7 @@ type Node struct {
 	store *raftboltdb.BoltStore
 	trans *raft.NetworkTransport
 
-	propMu sync.Mutex // orders id/time allocation with log order
+	propMu sync.Mutex // guards id/time allocation
 	nextID uint64
 	lastTS int64
 }
@@ -218,20 +218,21 @@ func (n *Node) ProposeRequest(ctx context.Context, req string, t CmdType, payloa
 		return 0, fmt.Errorf("catalog: encode %s: %w", t, err)
 	}
 	env := envelope{Type: t, Version: v, Request: req, Payload: p}
-	n.propMu.Lock()
 	if n.raft.State() != raft.Leader {
-		n.propMu.Unlock()
 		addr, _ := n.raft.LeaderWithID()
 		return 0, errorf(CodeNotLeader, "this catalog node is not the leader (leader: %q)", addr)
 	}
+	n.propMu.Lock()
 	env.Time, env.IDs = n.allocLocked(idsNeeded(t, payload))
+	n.propMu.Unlock()
 	data, err := json.Marshal(env)
 	if err != nil {
-		n.propMu.Unlock()
 		return 0, fmt.Errorf("catalog: encode entry: %w", err)
 	}
+	// Not under propMu: raft hands entries to its leader loop one at a
+	// time, and proposals queued behind each other are what lets it write
+	// them to the log in one batch (one fsync).
 	f := n.raft.Apply(data, 0)
-	n.propMu.Unlock()
 
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
