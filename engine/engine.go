@@ -50,6 +50,9 @@ type Engine struct {
 	log     *slog.Logger
 	catalog *catalog.Node
 	fs      *fs.FS
+	// ddlGen counts DDL statements: unique indexes are not part of a table's
+	// definition text, so the key cache is also keyed by it.
+	ddlGen atomic.Uint64
 	// keys caches each table definition's unique keys, by definition text.
 	keysMu sync.Mutex
 	keys   map[string][]uniqueKey

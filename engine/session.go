@@ -611,6 +611,9 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			}
 		}
 		res, err := s.executeDuck(ctx, p, maxRows, sink)
+		if err == nil && (strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER")) {
+			s.e.ddlGen.Add(1)
+		}
 		if err == nil && !res.Suspended && p.storageStarted && !p.storageFinished {
 			p.storageFinished = true
 			err = s.afterStorageWrite(ctx, st)

@@ -236,6 +236,25 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 			}
 		}
 	}
+	// Every other statement naming a managed table as its target (CREATE
+	// INDEX, ALTER TABLE … ADD CONSTRAINT, …) addresses the carrier, not the
+	// session's view of the same name.
+	pgcatalog.WalkTargets(stmt, func(rv *pg_query.RangeVar) { carrier(rv) })
+	if ix := stmt.GetIndexStmt(); ix != nil && changed && ix.AccessMethod == "btree" {
+		ix.AccessMethod = "" // deparsed as USING btree otherwise, which DuckDB does not know
+	}
+	if c := stmt.GetCommentStmt(); c != nil && (c.Objtype == pg_query.ObjectType_OBJECT_TABLE || c.Objtype == pg_query.ObjectType_OBJECT_COLUMN) {
+		if items := c.Object.GetList().GetItems(); len(items) >= 1 {
+			first := 0
+			if schema := items[0].GetString_().GetSval(); len(items) >= 2+boolInt(c.Objtype == pg_query.ObjectType_OBJECT_COLUMN)-1 && storageManaged(schema) && (schema == "public" || schema == "main") {
+				first = 1
+			}
+			if name := items[first].GetString_().GetSval(); (first == 1 || len(items) == 1+boolInt(c.Objtype == pg_query.ObjectType_OBJECT_COLUMN)) && s.isManaged(name) {
+				c.Object.GetList().Items = append([]*pg_query.Node{pg_query.MakeStrNode(s.db.name), pg_query.MakeStrNode("main")}, items[first:]...)
+				changed = true
+			}
+		}
+	}
 	// Reads of managed tables written as public.t or main.t go to the view.
 	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
 		switch n.Node.(type) {
@@ -679,7 +698,7 @@ func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, err
 	var cacheKey string
 	if s.stx == nil || !s.stx.altered[name] {
 		if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok {
-			cacheKey = s.db.name + "\x00" + t.SQL
+			cacheKey = fmt.Sprintf("%s\x00%d\x00%s", s.db.name, s.e.ddlGen.Load(), t.SQL)
 			s.e.keysMu.Lock()
 			keys, hit := s.e.keys[cacheKey]
 			s.e.keysMu.Unlock()
@@ -718,6 +737,30 @@ func (s *Session) queryUniqueKeys(ctx context.Context, name string) ([]uniqueKey
 					k.cols = append(k.cols, cs)
 				}
 			}
+		}
+		if len(k.cols) > 0 {
+			out = append(out, k)
+		}
+	}
+	rows.Close()
+	// Unique indexes on plain columns are unique keys too.
+	rows, err = s.conn.QueryContext(ctx, "SELECT index_name, CAST(expressions AS VARCHAR[]) FROM duckdb_indexes() "+
+		"WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2 AND is_unique ORDER BY index_name",
+		[]driver.NamedValue{{Ordinal: 1, Value: s.db.name}, {Ordinal: 2, Value: name}})
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next(vals) == nil {
+		k := uniqueKey{index: fmt.Sprint(vals[0])}
+		list, _ := vals[1].([]any)
+		for _, c := range list {
+			cs, _ := c.(string)
+			cs = strings.Trim(cs, `"`)
+			if cs == "" || strings.ContainsAny(cs, "()+-*/ ") {
+				k.cols = nil // an expression index: not checked across files
+				break
+			}
+			k.cols = append(k.cols, cs)
 		}
 		if len(k.cols) > 0 {
 			out = append(out, k)
@@ -787,6 +830,7 @@ func (s *Session) findDuplicate(ctx context.Context, name string, k uniqueKey, f
 }
 
 type uniqueKey struct {
+	index   string // a unique index's name; "" for a constraint
 	primary bool
 	cols    []string
 }
@@ -817,7 +861,10 @@ func (s *Session) checkUnique(ctx context.Context, name string, onlyFiles []cata
 			continue
 		}
 		cname := name + "_pkey"
-		if !k.primary {
+		switch {
+		case k.index != "":
+			cname = k.index
+		case !k.primary:
 			cname = name + "_" + strings.Join(k.cols, "_") + "_key"
 		}
 		var shown []string
@@ -1158,4 +1205,11 @@ func (e *Engine) lockTables(project string, names []string) func() {
 			held[i].Unlock()
 		}
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

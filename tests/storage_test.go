@@ -259,6 +259,21 @@ func TestStorageTransactions(t *testing.T) {
 	if err := a.QueryRow(ctx, "FROM events SELECT count(*)").Scan(&n); err != nil || n != 100 {
 		t.Fatalf("a DuckDB-syntax query: %d, %v", n, err)
 	}
+	// DDL naming a table (not its view): indexes, comments; a unique index
+	// holds across the table's files.
+	mustExec(t, a, "CREATE INDEX events_seq ON events (seq)")
+	mustExec(t, a, "CREATE TABLE uq (k int, v int)")
+	mustExec(t, a, "INSERT INTO uq VALUES (1, 1), (2, 2)")
+	mustExec(t, a, "CREATE UNIQUE INDEX uq_v ON public.uq (v)")
+	mustExec(t, a, "COMMENT ON TABLE events IS 'who wrote what'")
+	mustExec(t, a, "COMMENT ON COLUMN public.events.seq IS 'per writer'")
+	var comment string
+	if err := a.QueryRow(ctx, "SELECT obj_description('events'::regclass)").Scan(&comment); err != nil || comment != "who wrote what" {
+		t.Fatalf("table comment: %q %v", comment, err)
+	}
+	if _, err := a.Exec(ctx, "INSERT INTO uq VALUES (3, 2)"); sqlstate(err) != "23505" || !strings.Contains(err.Error(), "uq_v") {
+		t.Fatalf("a unique index across files: %v", err)
+	}
 }
 
 // TestStorageSchemaChangesAndExpiry: ALTER TABLE keeps older versions

@@ -44,3 +44,13 @@ func WalkStmt(stmt *pg_query.RawStmt, fn func(*pg_query.Node) bool) {
 	}
 	Walk(stmt.Stmt, fn)
 }
+
+// WalkTargets calls fn for every RangeVar held directly in a statement's
+// fields rather than wrapped in a Node: the relations a statement writes or
+// defines (INSERT/UPDATE/DELETE/COPY targets, CREATE INDEX, ALTER TABLE …).
+func WalkTargets(n *pg_query.Node, fn func(*pg_query.RangeVar)) {
+	// A Node-wrapped RangeVar (a relation read in FROM) is not descended
+	// into, so fn sees only the ones held directly in fields.
+	w := walker{node: func(n *pg_query.Node) bool { return n.GetRangeVar() == nil }, rangeVar: fn}
+	w.walk(n)
+}
