@@ -239,7 +239,9 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	// Every other statement naming a managed table as its target (CREATE
 	// INDEX, ALTER TABLE … ADD CONSTRAINT, …) addresses the carrier, not the
 	// session's view of the same name.
-	pgcatalog.WalkTargets(stmt, func(rv *pg_query.RangeVar) { carrier(rv) })
+	if c := stmt.GetCopyStmt(); c == nil || c.IsFrom { // COPY t TO reads t: its view
+		pgcatalog.WalkTargets(stmt, func(rv *pg_query.RangeVar) { carrier(rv) })
+	}
 	if ix := stmt.GetIndexStmt(); ix != nil && changed && ix.AccessMethod == "btree" {
 		ix.AccessMethod = "" // deparsed as USING btree otherwise, which DuckDB does not know
 	}
