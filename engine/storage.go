@@ -481,9 +481,26 @@ func (s *Session) carrierName(name string) string {
 func castList(cols []catalog.Column) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
-		parts[i] = "CAST(" + quoteIdent(c.Name) + " AS " + c.Type + ") AS " + quoteIdent(c.Name)
+		if parquetExact(c.Type) {
+			// A bare column keeps filters pushed down into the Parquet scan
+			// (row groups skipped by their statistics).
+			parts[i] = quoteIdent(c.Name)
+		} else {
+			parts[i] = "CAST(" + quoteIdent(c.Name) + " AS " + c.Type + ") AS " + quoteIdent(c.Name)
+		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// parquetExact reports whether DuckDB reads a type back from Parquet as
+// exactly that type.
+func parquetExact(t string) bool {
+	switch t {
+	case "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+		"FLOAT", "DOUBLE", "VARCHAR", "BLOB", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "UUID":
+		return true
+	}
+	return strings.HasPrefix(t, "DECIMAL(") && !strings.ContainsAny(t, "[]")
 }
 
 // storedList projects a carrier's columns as they are stored in Parquet:
