@@ -511,11 +511,10 @@ func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (in
 	case version > 0:
 		want = version
 	case asOf > 0:
+		// Commit times increase with versions: the last one at or before asOf.
 		want = -1
-		for _, sn := range t.Snapshots {
-			if sn.Time <= asOf {
-				want = sn.Version
-			}
+		if i := sort.Search(len(t.Snapshots), func(i int) bool { return t.Snapshots[i].Time > asOf }); i > 0 {
+			want = t.Snapshots[i-1].Version
 		}
 		if want < 0 {
 			if minV != 0 || t.Created > asOf {
@@ -569,4 +568,42 @@ func (n *Node) HasTable(project, schema, name string) bool {
 	n.fsm.mu.RLock()
 	defer n.fsm.mu.RUnlock()
 	return n.fsm.s.table(project, schema, name) != nil
+}
+
+// TableHead is what sessions need of a table on every statement: cheap to
+// copy, whatever the table's history.
+type TableHead struct {
+	Schema, Name string
+	SQL          string
+	Columns      []Column
+	Version      int64
+	Files        int
+}
+
+func head(t *Table) TableHead {
+	return TableHead{Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
+}
+
+// TableHead returns a table's head.
+func (n *Node) TableHead(project, schema, name string) (TableHead, bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	t := n.fsm.s.table(project, schema, name)
+	if t == nil {
+		return TableHead{}, false
+	}
+	return head(t), true
+}
+
+// TableHeads returns the heads of a project's tables.
+func (n *Node) TableHeads(project string) []TableHead {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	var out []TableHead
+	for _, t := range n.fsm.s.Tables {
+		if t.Project == project {
+			out = append(out, head(t))
+		}
+	}
+	return out
 }

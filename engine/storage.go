@@ -393,7 +393,7 @@ func (s *Session) syncViews(ctx context.Context) error {
 		s.views = map[string]string{}
 	}
 	seen := map[string]bool{}
-	for _, t := range s.e.catalog.Tables(s.db.name) {
+	for _, t := range s.e.catalog.TableHeads(s.db.name) {
 		if t.Schema != "main" {
 			continue
 		}
@@ -577,7 +577,7 @@ func (s *Session) pull(ctx context.Context, name string, p *pendingTable, where 
 	if err != nil || len(files) == 0 {
 		return err
 	}
-	t, ok := s.e.catalog.Table(s.db.name, "main", name)
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
 	if !ok {
 		return nil
 	}
@@ -654,7 +654,7 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 	ss := st.storage
 	switch ss.op {
 	case "CREATE", "CREATE AS":
-		if _, exists := s.e.catalog.Table(s.db.name, "main", ss.table); exists && !s.stx.dropped[ss.table] {
+		if s.e.catalog.HasTable(s.db.name, "main", ss.table) && !s.stx.dropped[ss.table] {
 			return nil // CREATE TABLE IF NOT EXISTS on an existing table
 		}
 		s.stx.created[ss.table] = true
@@ -716,7 +716,7 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
 	var cacheKey string
 	if s.stx == nil || !s.stx.altered[name] {
-		if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok {
+		if t, ok := s.e.catalog.TableHead(s.db.name, "main", name); ok {
 			cacheKey = fmt.Sprintf("%s\x00%d\x00%s", s.db.name, s.e.ddlGen.Load(), t.SQL)
 			s.e.keysMu.Lock()
 			keys, hit := s.e.keys[cacheKey]
@@ -1079,7 +1079,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if err == nil {
 			adopted = nil // referenced now
 			for _, w := range writes {
-				if t, ok := s.e.catalog.Table(s.db.name, "main", w.data.Name); ok && len(t.Files) >= compactFiles {
+				if t, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok && t.Files >= compactFiles {
 					select {
 					case s.e.compactNow <- s.db.name + "\x00" + w.data.Name:
 					default:
@@ -1160,7 +1160,7 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	var cols []catalog.Column
 	// The catalog's columns are current unless this transaction defined or
 	// altered the table (it is committing them now).
-	if t, ok := s.e.catalog.Table(s.db.name, "main", name); ok && !defined {
+	if t, ok := s.e.catalog.TableHead(s.db.name, "main", name); ok && !defined {
 		cols = t.Columns
 	} else {
 		def, err := s.tableDefinition(ctx, name)
