@@ -487,6 +487,8 @@ func (b *bench) benchE(ctx context.Context) {
 			errs[2] = b.failure(nil, "(e) embedded DuckDB: aggregate", err)
 		} else {
 			secs[2] = d.Seconds()
+			logf("(e) embedded DuckDB: the aggregate over Parquet files, by codec")
+			sec.notes = append(sec.notes, b.codecNote(ctx, n))
 		}
 	}
 	for i := range names {

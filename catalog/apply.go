@@ -131,17 +131,6 @@ func (s *state) apply(e *envelope) (uint64, error) {
 			return 0, err
 		}
 		return 0, s.applyExpire(p)
-	case CmdSetTimes:
-		var p SetTimes
-		if err := decode(e, &p); err != nil {
-			return 0, err
-		}
-		in, err := s.resolve(p.Path)
-		if err != nil {
-			return 0, err
-		}
-		in.Mtime = p.Mtime
-		return 0, nil
 	}
 	// The FSM checks types before apply; reaching here is a programming error.
 	return 0, errorf(CodeInvalid, "unknown catalog command %s", e.Type)

@@ -22,7 +22,7 @@ const (
 	CmdSetXattr
 	CmdRemoveXattr
 	CmdSetQuota
-	CmdSetTimes
+	_ // reserved (was SetTimes, never proposed): numbers are part of the log format
 	CmdCommit
 	CmdExpireSnapshots
 )
@@ -43,7 +43,6 @@ var cmdVersions = map[CmdType]uint16{
 	CmdSetXattr:        1,
 	CmdRemoveXattr:     1,
 	CmdSetQuota:        1,
-	CmdSetTimes:        1,
 	CmdCommit:          1,
 	CmdExpireSnapshots: 1,
 }
@@ -72,8 +71,6 @@ func (t CmdType) String() string {
 		return "RemoveXattr"
 	case CmdSetQuota:
 		return "SetQuota"
-	case CmdSetTimes:
-		return "SetTimes"
 	case CmdCommit:
 		return "Commit"
 	case CmdExpireSnapshots:
@@ -181,12 +178,6 @@ type SetQuota struct {
 	Project string `json:"project"`
 	Bytes   int64  `json:"bytes"`
 	Inodes  int64  `json:"inodes"`
-}
-
-// SetTimes sets a file's modification time (Unix nanoseconds).
-type SetTimes struct {
-	Path  string `json:"path"`
-	Mtime int64  `json:"mtime"`
 }
 
 // idsNeeded is how many fresh ids the leader allocates for a command: an

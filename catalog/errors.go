@@ -38,17 +38,12 @@ func (e *Error) Is(target error) bool {
 	return errors.As(target, &t) && t.Msg == "" && t.Code == e.Code
 }
 
-// Sentinels for errors.Is.
+// Sentinels for errors.Is (any code works the same way: &Error{Code: c}).
 var (
-	ErrNotFound  = &Error{Code: CodeNotFound}
-	ErrExists    = &Error{Code: CodeExists}
-	ErrNotDir    = &Error{Code: CodeNotDir}
-	ErrIsDir     = &Error{Code: CodeIsDir}
-	ErrNotEmpty  = &Error{Code: CodeNotEmpty}
-	ErrInvalid   = &Error{Code: CodeInvalid}
-	ErrQuota     = &Error{Code: CodeQuota}
-	ErrNotLeader = &Error{Code: CodeNotLeader}
-	ErrConflict  = &Error{Code: CodeConflict}
+	ErrNotFound = &Error{Code: CodeNotFound}
+	ErrExists   = &Error{Code: CodeExists}
+	ErrQuota    = &Error{Code: CodeQuota}
+	ErrConflict = &Error{Code: CodeConflict}
 )
 
 func errorf(code Code, format string, args ...any) *Error {

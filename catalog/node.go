@@ -193,9 +193,6 @@ func (n *Node) waitLeader(ctx context.Context, limit time.Duration) error {
 // ID is this node's Raft server id.
 func (n *Node) ID() string { return n.id }
 
-// RaftAddr is the address of this node's Raft transport.
-func (n *Node) RaftAddr() string { return string(n.trans.LocalAddr()) }
-
 // IsLeader reports whether this node leads the Raft group.
 func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
 
@@ -294,9 +291,6 @@ func (n *Node) Snapshot() error {
 	}
 	return nil
 }
-
-// Stats is a few Raft figures for tests and monitoring.
-func (n *Node) Stats() map[string]string { return n.raft.Stats() }
 
 // Close stops Raft and closes the log.
 func (n *Node) Close() error {

@@ -305,9 +305,6 @@ func simpleWhere(w *pg_query.Node) bool {
 	return ok
 }
 
-// touchesStorage reports whether a statement needs the storage transaction.
-func (st *Statement) touchesStorage() bool { return st.storage != nil }
-
 // ensureStorageTx makes sure a DuckDB transaction and a storage transaction
 // are open before a statement that changes managed tables.
 func (s *Session) ensureStorageTx(ctx context.Context) error {
