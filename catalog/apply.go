@@ -238,6 +238,7 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 	for id, t := range s.Tables {
 		if t.Project == p.Name {
 			delete(s.tableIdx, tableKey(t.Project, t.Schema, t.Name))
+			delete(s.tableDirs, t.Dir)
 			delete(s.Tables, id)
 		}
 	}

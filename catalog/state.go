@@ -91,9 +91,10 @@ type state struct {
 	Tables   map[uint64]*Table   `json:"tables"`
 	Dedup    []dedupEntry        `json:"dedup"` // oldest first, at most dedupWindow
 
-	children map[uint64]map[string]uint64 // derived from Inodes
-	dedup    map[string]int               // request id → index in Dedup
-	tableIdx map[string]uint64            // tableKey → table id
+	children  map[uint64]map[string]uint64 // derived from Inodes
+	dedup     map[string]int               // request id → index in Dedup
+	tableIdx  map[string]uint64            // tableKey → table id
+	tableDirs map[uint64]bool              // inodes that are tables' directories
 }
 
 func newState() *state {
@@ -127,8 +128,10 @@ func (s *state) rebuild() {
 		s.dedup[d.Request] = i
 	}
 	s.tableIdx = make(map[string]uint64, len(s.Tables))
+	s.tableDirs = make(map[uint64]bool, len(s.Tables))
 	for id, t := range s.Tables {
 		s.tableIdx[tableKey(t.Project, t.Schema, t.Name)] = id
+		s.tableDirs[t.Dir] = true
 	}
 }
 
@@ -248,14 +251,7 @@ func (s *state) protected(in *Inode) bool {
 
 // tableDir reports whether id is a table's directory: its files belong to
 // the table's snapshots and change only through table commits.
-func (s *state) tableDir(id uint64) bool {
-	for _, t := range s.Tables {
-		if t.Dir == id {
-			return true
-		}
-	}
-	return false
-}
+func (s *state) tableDir(id uint64) bool { return s.tableDirs[id] }
 
 // subtree returns in and all its descendants: inode count and bytes.
 func (s *state) subtree(in *Inode, visit func(*Inode)) (inodes, bytes int64) {

@@ -281,6 +281,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			pr.UsedBytes -= bytes
 		}
 		delete(s.tableIdx, tableKey(c.Project, d.Schema, d.Name))
+		delete(s.tableDirs, t.Dir)
 		delete(s.Tables, t.ID)
 	}
 	for _, r := range c.Renames {
@@ -327,6 +328,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			Dir: dirID, Created: now, Schemas: []SchemaVersion{{From: 0, Columns: p.Columns}}}
 		s.Tables[id] = t
 		s.tableIdx[tableKey(c.Project, p.Schema, p.Name)] = id
+		s.tableDirs[dirID] = true
 	}
 	for _, d := range c.Data {
 		t := s.table(c.Project, d.Schema, d.Name)

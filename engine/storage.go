@@ -246,15 +246,24 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		ix.AccessMethod = "" // deparsed as USING btree otherwise, which DuckDB does not know
 	}
 	if c := stmt.GetCommentStmt(); c != nil && (c.Objtype == pg_query.ObjectType_OBJECT_TABLE || c.Objtype == pg_query.ObjectType_OBJECT_COLUMN) {
-		if items := c.Object.GetList().GetItems(); len(items) >= 1 {
-			first := 0
-			if schema := items[0].GetString_().GetSval(); len(items) >= 2+boolInt(c.Objtype == pg_query.ObjectType_OBJECT_COLUMN)-1 && storageManaged(schema) && (schema == "public" || schema == "main") {
+		// The object is [schema.]table, or [schema.]table.column.
+		items := c.Object.GetList().GetItems()
+		rest := 1
+		if c.Objtype == pg_query.ObjectType_OBJECT_COLUMN {
+			rest = 2
+		}
+		first := -1
+		switch {
+		case len(items) == rest:
+			first = 0
+		case len(items) == rest+1:
+			if schema := items[0].GetString_().GetSval(); schema == "public" || schema == "main" {
 				first = 1
 			}
-			if name := items[first].GetString_().GetSval(); (first == 1 || len(items) == 1+boolInt(c.Objtype == pg_query.ObjectType_OBJECT_COLUMN)) && s.isManaged(name) {
-				c.Object.GetList().Items = append([]*pg_query.Node{pg_query.MakeStrNode(s.db.name), pg_query.MakeStrNode("main")}, items[first:]...)
-				changed = true
-			}
+		}
+		if first >= 0 && s.isManaged(items[first].GetString_().GetSval()) {
+			c.Object.GetList().Items = append([]*pg_query.Node{pg_query.MakeStrNode(s.db.name), pg_query.MakeStrNode("main")}, items[first:]...)
+			changed = true
 		}
 	}
 	// Reads of managed tables written as public.t or main.t go to the view.
@@ -1199,8 +1208,8 @@ func (st *Statement) needsViews() bool {
 	return st.node == nil || st.readsRel || (st.storage != nil && (st.storage.pull || st.storage.op == "ALTER" || st.storage.op == "CREATE AS"))
 }
 
-// lockTables locks the commit locks of a project's tables (names sorted by
-// the caller's order after sorting here) and returns the unlock.
+// lockTables takes the commit locks of a project's tables, in name order so
+// that two commits cannot deadlock, and returns the unlock.
 func (e *Engine) lockTables(project string, names []string) func() {
 	sort.Strings(names)
 	var held []*sync.Mutex
@@ -1221,11 +1230,4 @@ func (e *Engine) lockTables(project string, names []string) func() {
 			held[i].Unlock()
 		}
 	}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

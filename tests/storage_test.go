@@ -267,6 +267,11 @@ func TestStorageTransactions(t *testing.T) {
 	mustExec(t, a, "CREATE UNIQUE INDEX uq_v ON public.uq (v)")
 	mustExec(t, a, "COMMENT ON TABLE events IS 'who wrote what'")
 	mustExec(t, a, "COMMENT ON COLUMN public.events.seq IS 'per writer'")
+	mustExec(t, a, "COMMENT ON COLUMN events.writer IS 'who'")
+	// A table named like a schema is just a name (and this one does not exist).
+	if _, err := a.Exec(ctx, "COMMENT ON TABLE main IS 'x'"); err == nil || sqlstate(err) == "XX000" {
+		t.Fatalf("COMMENT ON TABLE main: %v, want a plain error", err)
+	}
 	var comment string
 	if err := a.QueryRow(ctx, "SELECT obj_description('events'::regclass)").Scan(&comment); err != nil || comment != "who wrote what" {
 		t.Fatalf("table comment: %q %v", comment, err)
