@@ -131,6 +131,12 @@ func (s *state) apply(e *envelope) (uint64, error) {
 			return 0, err
 		}
 		return 0, s.applyExpire(p)
+	case CmdSpill:
+		var p Spill
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return 0, s.applySpill(p)
 	}
 	// The FSM checks types before apply; reaching here is a programming error.
 	return 0, errorf(CodeInvalid, "unknown catalog command %s", e.Type)

@@ -25,6 +25,7 @@ const (
 	_ // reserved (was SetTimes, never proposed): numbers are part of the log format
 	CmdCommit
 	CmdExpireSnapshots
+	CmdSpill
 )
 
 // cmdVersions is the newest payload version this binary applies for each
@@ -45,6 +46,7 @@ var cmdVersions = map[CmdType]uint16{
 	CmdSetQuota:        1,
 	CmdCommit:          1,
 	CmdExpireSnapshots: 1,
+	CmdSpill:           1,
 }
 
 func (t CmdType) String() string {
@@ -75,6 +77,8 @@ func (t CmdType) String() string {
 		return "Commit"
 	case CmdExpireSnapshots:
 		return "ExpireSnapshots"
+	case CmdSpill:
+		return "Spill"
 	}
 	return fmt.Sprintf("CmdType(%d)", uint16(t))
 }

@@ -109,6 +109,19 @@ type NewFile struct {
 	Name  string `json:"name"`
 	Block Block  `json:"block"`
 	Rows  int64  `json:"rows"`
+	// Inline holds a small file's bytes in the entry itself (no block):
+	// the small-write path (storage/DESIGN.md). Block is then empty.
+	Inline []byte `json:"inline,omitempty"`
+}
+
+// IsInline reports whether the file's bytes travel in the entry.
+func (f NewFile) IsInline() bool { return len(f.Inline) > 0 }
+
+func (f NewFile) size() int64 {
+	if len(f.Inline) > 0 {
+		return int64(len(f.Inline))
+	}
+	return f.Block.Size
 }
 
 // TableData changes a table's files: the new version is the current files
@@ -233,7 +246,10 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			if f.Name == "" || strings.ContainsAny(f.Name, "/\x00") {
 				return errorf(CodeInvalid, "invalid data file name %q", f.Name)
 			}
-			addBytes += f.Block.Size
+			if len(f.Inline) > InlineMax || (len(f.Inline) > 0 && f.Block.ID != "") {
+				return errorf(CodeInvalid, "data file %q: inline content must be at most %d bytes and without a block", f.Name, InlineMax)
+			}
+			addBytes += f.size()
 			addFiles++
 		}
 	}
@@ -348,11 +364,17 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		}
 		for _, f := range d.Add {
 			id, _ := ids.next()
-			b := f.Block
-			s.addInode(&Inode{ID: id, Parent: dir.ID, Name: f.Name, Owner: c.User, Mode: 0o640, Size: b.Size, Mtime: now, Block: &b})
+			in := &Inode{ID: id, Parent: dir.ID, Name: f.Name, Owner: c.User, Mode: 0o640, Size: f.size(), Mtime: now}
+			if len(f.Inline) > 0 {
+				in.Inline = f.Inline
+			} else {
+				b := f.Block
+				in.Block = &b
+			}
+			s.addInode(in)
 			pr.UsedInodes++
-			pr.UsedBytes += b.Size
-			df := DataFile{Name: f.Name, Rows: f.Rows, Bytes: b.Size}
+			pr.UsedBytes += in.Size
+			df := DataFile{Name: f.Name, Rows: f.Rows, Bytes: in.Size}
 			keep = append(keep, df)
 			snap.Added = append(snap.Added, df)
 		}
@@ -485,8 +507,12 @@ func (n *Node) Tables(project string) []TableInfo {
 type FileRef struct {
 	DataFile
 	Path  string // in the namespace
-	Block Block
+	Inode uint64
+	Block Block // empty for a file whose bytes are inline in the catalog
 }
+
+// IsInline reports whether the file's bytes live in the catalog.
+func (f FileRef) IsInline() bool { return f.Block.ID == "" }
 
 // TableFiles returns the files of a table's version: the current one when
 // version is 0 and asOf is 0, the given version, or the version current at
@@ -553,6 +579,7 @@ func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (in
 			if id, ok := s.children[dir.ID][f.Name]; ok {
 				in := s.Inodes[id]
 				ref.Path = s.pathOf(in)
+				ref.Inode = in.ID
 				if in.Block != nil {
 					ref.Block = *in.Block
 				}
@@ -575,6 +602,7 @@ func (n *Node) HasTable(project, schema, name string) bool {
 // TableHead is what sessions need of a table on every statement: cheap to
 // copy, whatever the table's history.
 type TableHead struct {
+	ID           uint64 // a table dropped and created again gets a new id
 	Schema, Name string
 	SQL          string
 	Columns      []Column
@@ -583,7 +611,7 @@ type TableHead struct {
 }
 
 func head(t *Table) TableHead {
-	return TableHead{Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
+	return TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
 }
 
 // TableHead returns a table's head.
@@ -608,4 +636,111 @@ func (n *Node) TableHeads(project string) []TableHead {
 		}
 	}
 	return out
+}
+
+// Spill moves inline files' bytes into blocks already written and synced:
+// the same content, held on disk instead of in the catalog's memory.
+type Spill struct {
+	Files []SpillFile `json:"files"`
+}
+
+// SpillFile names an inline file and the block now holding its bytes.
+type SpillFile struct {
+	Inode uint64 `json:"inode"`
+	Block Block  `json:"block"`
+}
+
+func (s *state) applySpill(p Spill) error {
+	for _, f := range p.Files {
+		in := s.Inodes[f.Inode]
+		if in == nil || in.Block != nil {
+			continue // expired or spilled meanwhile: its block is garbage
+		}
+		if in.Dir || int64(len(in.Inline)) != f.Block.Size || f.Block.ID == "" {
+			return errorf(CodeInvalid, "inode %d cannot be spilled to block %q of %d bytes", f.Inode, f.Block.ID, f.Block.Size)
+		}
+	}
+	for _, f := range p.Files {
+		if in := s.Inodes[f.Inode]; in != nil && in.Block == nil {
+			b := f.Block
+			in.Block, in.Inline = &b, nil
+		}
+	}
+	return nil
+}
+
+// InlineFile is an inline file's bytes with where it is.
+type InlineFile struct {
+	Inode uint64
+	Path  string
+	Data  []byte
+}
+
+// StaleInline returns up to limit inline data files of tables that no
+// current version uses any more (only retained history does): they are
+// worth moving out of the catalog's memory into blocks.
+func (n *Node) StaleInline(limit int) []InlineFile {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	s := n.fsm.s
+	var out []InlineFile
+	ids := make([]uint64, 0, len(s.Tables))
+	for id := range s.Tables {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		t := s.Tables[id]
+		dir := s.Inodes[t.Dir]
+		if dir == nil {
+			continue
+		}
+		current := make(map[string]bool, len(t.Files))
+		for _, f := range t.Files {
+			current[f.Name] = true
+		}
+		names := make([]string, 0, len(s.children[dir.ID]))
+		for name := range s.children[dir.ID] {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			in := s.Inodes[s.children[dir.ID][name]]
+			if in == nil || in.Dir || in.Block != nil || current[name] {
+				continue
+			}
+			out = append(out, InlineFile{Inode: in.ID, Path: s.pathOf(in), Data: append([]byte(nil), in.Inline...)})
+			if len(out) >= limit {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// TableChanges returns the versions of a table after since, for readers
+// that follow a table incrementally. ok is false when since is no longer
+// retained (or the table is gone): the reader starts over from the files.
+func (n *Node) TableChanges(project, schema, name string, since int64) (id uint64, version int64, changes []TableSnapshot, ok bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	t := n.fsm.s.table(project, schema, name)
+	if t == nil {
+		return 0, 0, nil, false
+	}
+	switch {
+	case since == t.Version:
+		return t.ID, t.Version, nil, true
+	case since > t.Version || len(t.Snapshots) == 0:
+		return t.ID, t.Version, nil, false
+	case since < t.Snapshots[0].Version && !(since == 0 && t.Snapshots[0].Version == 1):
+		return t.ID, t.Version, nil, false
+	}
+	i := sort.Search(len(t.Snapshots), func(i int) bool { return t.Snapshots[i].Version > since })
+	for _, sn := range t.Snapshots[i:] {
+		sn.Added = append([]DataFile(nil), sn.Added...)
+		sn.Removed = append([]DataFile(nil), sn.Removed...)
+		changes = append(changes, sn)
+	}
+	return t.ID, t.Version, changes, true
 }

@@ -38,7 +38,12 @@ type Config struct {
 	// before it is deleted. Zero takes the defaults (7 days, 1 minute, 1 hour).
 	// ParquetCompression is the codec of new table files: zstd (default),
 	// snappy, lz4_raw or uncompressed (bench/RESULTS.md shows the trade).
-	ParquetCompression  string
+	ParquetCompression string
+	// SmallCommitRows: a commit adding at most this many rows to a table
+	// (of types with an exact text form) writes them as a JSON-lines file
+	// inline in its catalog entry instead of a Parquet block
+	// (storage/DESIGN.md). 0 takes the default (256); negative disables.
+	SmallCommitRows     int
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -95,6 +100,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	case "zstd", "snappy", "lz4_raw", "uncompressed":
 	default:
 		return nil, fmt.Errorf("parquet compression %q: use zstd, snappy, lz4_raw or uncompressed", cfg.ParquetCompression)
+	}
+	if cfg.SmallCommitRows == 0 {
+		cfg.SmallCommitRows = 256
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 7 * 24 * time.Hour

@@ -350,6 +350,7 @@ var fsListColumns = []column{
 	{"path", duckdb.TYPE_VARCHAR}, {"name", duckdb.TYPE_VARCHAR}, {"type", duckdb.TYPE_VARCHAR},
 	{"size", duckdb.TYPE_BIGINT}, {"owner", duckdb.TYPE_VARCHAR}, {"permission", duckdb.TYPE_VARCHAR},
 	{"modified", duckdb.TYPE_TIMESTAMP_TZ}, {"project", duckdb.TYPE_VARCHAR},
+	{"stored", duckdb.TYPE_VARCHAR}, // where a file's bytes are: inline (in the catalog) or block
 }
 
 func (fsListFunc) Config() duckdb.ScalarFuncConfig {
@@ -369,13 +370,16 @@ func (f fsListFunc) Executor() duckdb.ScalarFuncExecutor {
 		}
 		out := make([]any, len(list))
 		for i, fi := range list {
-			typ := "FILE"
-			if fi.Dir {
-				typ = "DIRECTORY"
+			typ, stored := "FILE", any("inline")
+			switch {
+			case fi.Dir:
+				typ, stored = "DIRECTORY", nil
+			case fi.Block != nil:
+				stored = "block"
 			}
 			out[i] = map[string]any{"path": fi.Path, "name": fi.Name, "type": typ, "size": fi.Size,
 				"owner": fi.Owner, "permission": fmt.Sprintf("%04o", fi.Mode),
-				"modified": time.Unix(0, fi.Mtime).UTC(), "project": fi.Project}
+				"modified": time.Unix(0, fi.Mtime).UTC(), "project": fi.Project, "stored": stored}
 		}
 		return out, nil
 	}}

@@ -86,6 +86,8 @@ type Session struct {
 	viewsStale bool
 	viewEpoch  uint64 // counts changes to the views and carriers' contents
 	viewsInTx  map[string]bool
+	// internal holds the engine's own prepared queries (smallwrite.go).
+	internal map[string]*internalStmt
 
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc
@@ -167,6 +169,7 @@ func (s *Session) Close() error {
 		st.cached = false
 		st.close()
 	}
+	s.closeInternal()
 	s.db.sessions.Add(-1)
 	return s.conn.Close() // DuckDB rolls back an open transaction
 }

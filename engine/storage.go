@@ -17,6 +17,7 @@ import (
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/storage"
 )
 
 // Tables live as Parquet snapshots in the catalog (docs/storage.md). In
@@ -468,8 +469,11 @@ func (s *Session) syncView(ctx context.Context, name string, cols []catalog.Colu
 		s.views[name] = key
 		return nil
 	}
-	sql := "CREATE OR REPLACE TEMP VIEW " + quoteIdent(name) + " AS SELECT * FROM " + s.carrierName(name) +
-		" UNION ALL SELECT " + castList(cols) + " FROM read_parquet(" + s.fileList(files) + ")"
+	read, err := s.readSQL(cols, files, storage.ReadOptions{})
+	if err != nil {
+		return fmt.Errorf("view of table %q: %w", name, err)
+	}
+	sql := "CREATE OR REPLACE TEMP VIEW " + quoteIdent(name) + " AS SELECT * FROM " + s.carrierName(name) + " UNION ALL " + read
 	if err := s.exec(ctx, sql); err != nil {
 		return fmt.Errorf("view of table %q: %w", name, err)
 	}
@@ -482,54 +486,9 @@ func (s *Session) carrierName(name string) string {
 	return quoteIdent(s.db.name) + ".main." + quoteIdent(name)
 }
 
-// castList projects a file's columns to the table's declared types: the
-// Parquet round trip may widen some (ENUM comes back as VARCHAR).
-func castList(cols []catalog.Column) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		if parquetExact(c.Type) {
-			// A bare column keeps filters pushed down into the Parquet scan
-			// (row groups skipped by their statistics).
-			parts[i] = quoteIdent(c.Name)
-		} else {
-			parts[i] = "CAST(" + quoteIdent(c.Name) + " AS " + c.Type + ") AS " + quoteIdent(c.Name)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-// parquetExact reports whether DuckDB reads a type back from Parquet as
-// exactly that type.
-func parquetExact(t string) bool {
-	switch t {
-	case "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-		"FLOAT", "DOUBLE", "VARCHAR", "BLOB", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "UUID":
-		return true
-	}
-	return strings.HasPrefix(t, "DECIMAL(") && !strings.ContainsAny(t, "[]")
-}
-
-// storedList projects a carrier's columns as they are stored in Parquet:
-// as they are, except that intervals (which Parquet cannot hold when
-// negative) are kept as their text, which castList turns back losslessly.
-func storedList(cols []catalog.Column) string {
-	parts := make([]string, len(cols))
-	for i, c := range cols {
-		if strings.Contains(c.Type, "INTERVAL") {
-			parts[i] = "CAST(" + quoteIdent(c.Name) + " AS VARCHAR) AS " + quoteIdent(c.Name)
-		} else {
-			parts[i] = quoteIdent(c.Name)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (s *Session) fileList(files []catalog.FileRef) string {
-	parts := make([]string, len(files))
-	for i, f := range files {
-		parts[i] = quoteLiteral(s.e.fs.BlockPath(f.Block.ID))
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
+// readSQL is a SELECT over a table's files (storage.ReadSQL).
+func (s *Session) readSQL(cols []catalog.Column, files []catalog.FileRef, opt storage.ReadOptions) (string, error) {
+	return storage.ReadSQL(cols, files, s.e.fs.DataFilePath, opt)
 }
 
 // beforeStorageWrite runs before a statement that changes managed tables:
@@ -591,12 +550,18 @@ func (s *Session) pull(ctx context.Context, name string, p *pendingTable, where 
 	if where != nil && !all {
 		if sel, err := s.touchedFiles(ctx, files, t.Columns, where, alias, args); err == nil {
 			touched = sel
-		} // on any doubt, every file
+		} else { // on any doubt, every file
+			s.e.log.Debug("files an UPDATE or DELETE touches: reading all", "table", name, "err", err)
+		}
 	}
 	if len(touched) == 0 {
 		return nil
 	}
-	sql := "INSERT INTO " + s.carrierName(name) + " SELECT " + castList(t.Columns) + " FROM read_parquet(" + s.fileList(touched) + ")"
+	read, err := s.readSQL(t.Columns, touched, storage.ReadOptions{})
+	if err != nil {
+		return fmt.Errorf("read files of %q: %w", name, err)
+	}
+	sql := "INSERT INTO " + s.carrierName(name) + " " + read
 	if err := s.exec(ctx, sql); err != nil {
 		return fmt.Errorf("read files of %q: %w", name, err)
 	}
@@ -620,8 +585,11 @@ func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, col
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT DISTINCT filename FROM (SELECT " + castList(cols) + ", filename FROM read_parquet(" + s.fileList(files) +
-		", filename = true)) AS " + quoteIdent(alias) + " WHERE " + cond
+	read, err := s.readSQL(cols, files, storage.ReadOptions{Filename: true})
+	if err != nil {
+		return nil, err
+	}
+	sql := "SELECT DISTINCT filename FROM (" + read + ") AS " + quoteIdent(alias) + " WHERE " + cond
 	rows, err := s.conn.QueryContext(ctx, sql, args)
 	if err != nil {
 		return nil, err
@@ -636,7 +604,7 @@ func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, col
 	}
 	var out []catalog.FileRef
 	for _, f := range files {
-		if hit[s.e.fs.BlockPath(f.Block.ID)] {
+		if p, err := s.e.fs.DataFilePath(f); err == nil && hit[p] {
 			out = append(out, f)
 		}
 	}
@@ -646,7 +614,7 @@ func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, col
 // deparseExpr renders one expression by deparsing a SELECT around it.
 func deparseExpr(n *pg_query.Node) (string, error) {
 	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Val: n}}}}}
-	tree := &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}}
+	tree := &pg_query.ParseResult{Version: parseVersion, Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}}
 	out, err := pg_query.Deparse(tree)
 	if err != nil {
 		return "", err
@@ -820,6 +788,14 @@ func (s *Session) findDuplicate(ctx context.Context, name string, k uniqueKey, f
 	if len(keys) == 0 {
 		return nil, false, nil
 	}
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil, false, nil
+	}
+	read, err := s.readSQL(t.Columns, files, storage.ReadOptions{})
+	if err != nil {
+		return nil, false, err
+	}
 	var sel []string
 	for _, c := range k.cols {
 		sel = append(sel, "CAST(f."+quoteIdent(c)+" AS VARCHAR)")
@@ -836,13 +812,13 @@ func (s *Session) findDuplicate(ctx context.Context, name string, k uniqueKey, f
 			}
 			ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 		}
-		q = "SELECT " + strings.Join(sel, ", ") + " FROM read_parquet(" + s.fileList(files) + ") AS f WHERE " + strings.Join(ors, " OR ") + " LIMIT 1"
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM (" + read + ") AS f WHERE " + strings.Join(ors, " OR ") + " LIMIT 1"
 	} else {
 		var cond []string
 		for _, c := range k.cols {
 			cond = append(cond, "f."+quoteIdent(c)+" = c."+quoteIdent(c))
 		}
-		q = "SELECT " + strings.Join(sel, ", ") + " FROM read_parquet(" + s.fileList(files) + ") AS f WHERE EXISTS (SELECT 1 FROM " +
+		q = "SELECT " + strings.Join(sel, ", ") + " FROM (" + read + ") AS f WHERE EXISTS (SELECT 1 FROM " +
 			s.carrierName(name) + " AS c WHERE " + strings.Join(cond, " AND ") + ") LIMIT 1"
 	}
 	rows, err = s.conn.QueryContext(ctx, q, args)
@@ -995,16 +971,21 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			d.Remove = append(d.Remove, f)
 		}
 		sort.Strings(d.Remove)
+		var rows [][]*string // TODO(keyindex)
 		if p.dirty {
-			f, err := s.writeCarrier(ctx, name, stx.altered[name])
+			f, r, err := s.writeCarrier(ctx, name, stx.altered[name])
 			if err != nil {
 				return err
 			}
 			if f != nil {
-				adopted = append(adopted, f.Block.ID)
+				if !f.IsInline() {
+					adopted = append(adopted, f.Block.ID)
+				}
 				d.Add = append(d.Add, *f)
+				rows = r
 			}
 		}
+		_ = rows
 		if len(d.Add) == 0 && len(d.Remove) == 0 && !d.Replace {
 			continue
 		}
@@ -1157,12 +1138,10 @@ func (s *Session) tableDefinition(ctx context.Context, name string) (catalog.Put
 	return put, nil
 }
 
-// writeCarrier writes a carrier's rows to a new Parquet block; nil when it
-// has none.
-func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (*catalog.NewFile, error) {
-	dir := s.e.fs.TempDir()
-	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
-	local := filepath.Join(dir, file)
+// writeCarrier writes a carrier's rows to a new data file: inline JSON
+// lines when they are few (smallwrite.go, which also returns them as
+// text), a Parquet block otherwise; nil when it has none.
+func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (*catalog.NewFile, [][]*string, error) {
 	var cols []catalog.Column
 	// The catalog's columns are current unless this transaction defined or
 	// altered the table (it is committing them now).
@@ -1171,12 +1150,17 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	} else {
 		def, err := s.tableDefinition(ctx, name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cols = def.Columns
 	}
+	if f, rows, done, err := s.writeSmall(ctx, name, cols); err != nil || done {
+		return f, rows, err
+	}
+	file := fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.ParquetExt)
+	local := filepath.Join(s.e.fs.TempDir(), file)
 	var n int64
-	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storedList(cols)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
+	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storage.StoredList(cols)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
 		" (FORMAT parquet, COMPRESSION "+s.e.cfg.ParquetCompression+")", nil)
 	if err == nil {
 		vals := make([]driver.Value, 1)
@@ -1187,18 +1171,18 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	}
 	if err != nil {
 		os.Remove(local)
-		return nil, fmt.Errorf("write %q: %w", name, err)
+		return nil, nil, fmt.Errorf("write %q: %w", name, err)
 	}
 	if n == 0 {
 		os.Remove(local)
-		return nil, nil
+		return nil, nil, nil
 	}
-	b, err := s.e.fs.AdoptBlock(ctx, local, ".parquet")
+	b, err := s.e.fs.AdoptBlock(ctx, local, storage.ParquetExt)
 	if err != nil {
 		os.Remove(local)
-		return nil, err
+		return nil, nil, err
 	}
-	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil
+	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil, nil
 }
 
 // needsViews reports whether a statement reads tables through the

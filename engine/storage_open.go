@@ -98,12 +98,13 @@ func (e *Engine) reconcileTables(ctx context.Context, db *database) error {
 // migrateTable moves a native DuckDB table's rows into its first snapshot.
 func (e *Engine) migrateTable(ctx context.Context, conn *duckdb.Conn, db *database, name string) error {
 	s := &Session{e: e, db: db, conn: conn, user: e.cfg.Superuser}
+	defer s.closeInternal()
 	put, err := s.tableDefinition(ctx, name)
 	if err != nil {
 		return err
 	}
 	c := catalog.Commit{Project: db.name, User: e.cfg.Superuser, Puts: []catalog.PutTable{put}}
-	f, err := s.writeCarrier(ctx, name, true)
+	f, _, err := s.writeCarrier(ctx, name, true)
 	if err != nil {
 		return err
 	}
@@ -111,7 +112,7 @@ func (e *Engine) migrateTable(ctx context.Context, conn *duckdb.Conn, db *databa
 		c.Data = []catalog.TableData{{Schema: "main", Name: name, Op: "MIGRATE", Expect: -1, Add: []catalog.NewFile{*f}}}
 	}
 	if _, err := e.catalog.Propose(ctx, catalog.CmdCommit, c); err != nil {
-		if f != nil {
+		if f != nil && !f.IsInline() {
 			os.Remove(e.fs.BlockPath(f.Block.ID))
 		}
 		if errors.Is(err, catalog.ErrExists) {

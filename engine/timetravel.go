@@ -11,6 +11,7 @@ import (
 
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/storage"
 )
 
 // Time travel: `FROM t AT (VERSION => 3)` and `FROM t AT (TIMESTAMP => '…')`
@@ -156,7 +157,9 @@ func (s *Session) versionView(ctx context.Context, name, kind, expr string) (str
 		}
 		sql = "SELECT " + strings.Join(parts, ", ") + " WHERE false"
 	} else {
-		sql = "SELECT " + castList(cols) + " FROM read_parquet(" + s.fileList(files) + ")"
+		if sql, err = s.readSQL(cols, files, storage.ReadOptions{}); err != nil {
+			return "", fmt.Errorf("view of %s: %w", view, err)
+		}
 	}
 	if err := s.exec(ctx, "CREATE OR REPLACE TEMP VIEW "+quoteIdent(view)+" AS "+sql); err != nil {
 		return "", fmt.Errorf("view of %s: %w", view, err)

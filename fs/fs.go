@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -292,6 +293,45 @@ func (f *FS) LocalPath(ctx context.Context, p string) (string, error) {
 	return local, nil
 }
 
+// DataFilePath returns a local path holding a table data file's bytes:
+// its block, or a copy of its inline bytes (made once; table files never
+// change).
+func (f *FS) DataFilePath(ref catalog.FileRef) (string, error) {
+	if !ref.IsInline() {
+		return f.blockPath(ref.Block.ID), nil
+	}
+	local := filepath.Join(f.cache, fmt.Sprintf("%d-t%s", ref.Inode, path.Ext(ref.Name)))
+	if _, err := os.Stat(local); err == nil {
+		return local, nil
+	}
+	_, data, err := f.node.ReadInline(ref.Path)
+	if err != nil {
+		return "", err
+	}
+	if err := writeCache(local, data); err != nil {
+		return "", fmt.Errorf("materialise %s: %w", ref.Path, err)
+	}
+	return local, nil
+}
+
+// writeCache writes a cache file atomically but without fsync: after a
+// crash it is made again from the catalog.
+func writeCache(local string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(local), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), local)
+}
+
 // Glob returns the files matching a pattern whose components may hold
 // path.Match wildcards ("/Projects/p/Warehouse/t/*.parquet"), in path order.
 func (f *FS) Glob(ctx context.Context, pattern string) ([]FileInfo, error) {
@@ -409,6 +449,13 @@ func (f *FS) CollectGarbage(ctx context.Context, minAge time.Duration) (int, err
 	}
 	ents, _ := os.ReadDir(f.cache)
 	for _, e := range ents {
+		// Copies of inline files that still exist stay: views made earlier
+		// name them.
+		if id, rest, ok := strings.Cut(e.Name(), "-"); ok && strings.HasPrefix(rest, "t.") {
+			if n, err := strconv.ParseUint(id, 10, 64); err == nil && f.node.InodeInline(n) {
+				continue
+			}
+		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
 			if os.Remove(filepath.Join(f.cache, e.Name())) == nil {
 				removed++

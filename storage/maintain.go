@@ -79,21 +79,15 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 	if len(small) < max(minFiles, 2) {
 		return false, nil
 	}
-	paths := make([]string, len(small))
-	for i, f := range small {
-		paths[i] = quoteLiteral(m.FS.BlockPath(f.Block.ID))
-	}
 	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
 	local := filepath.Join(m.FS.TempDir(), file)
 	// Files hold the stored form of the columns (see engine/storage.go), so
 	// they are copied as they are.
-	cols := t.ColumnsAt(v)
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = quoteIdent(c.Name)
+	read, err := ReadSQL(t.ColumnsAt(v), small, m.FS.DataFilePath, ReadOptions{Stored: true})
+	if err != nil {
+		return false, fmt.Errorf("compact %s: %w", name, err)
 	}
-	q := "COPY (SELECT " + strings.Join(names, ", ") + " FROM read_parquet([" + strings.Join(paths, ", ") + "])) TO " +
-		quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
+	q := "COPY (" + read + ") TO " + quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
 	if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
 		os.Remove(local)
 		return false, fmt.Errorf("compact %s: %w", name, err)

@@ -287,7 +287,9 @@ func TestStorageTransactions(t *testing.T) {
 // small files is compacted in the background without a VACUUM.
 func TestStorageSchemaChangesAndExpiry(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServerIn(t, dir, nil, "--retention", "1ms", "--gc-grace", "1s", "--maintenance-interval", "200ms")
+	// First with the default retention, so no version expires while the
+	// versions are read; then again with a 1 ms one.
+	srv := startServerIn(t, dir, nil, "--gc-grace", "1s", "--maintenance-interval", "200ms")
 	ctx := context.Background()
 	c := srv.connect(t)
 	mustExec(t, c, "CREATE TABLE sc (id int, name text)")
@@ -321,6 +323,21 @@ func TestStorageSchemaChangesAndExpiry(t *testing.T) {
 		t.Fatalf("the default of an added column in the version that added it: %v %v", score, err)
 	}
 
+	c.Close(ctx)
+	srv.Stop()
+	srv = startServerIn(t, dir, nil, "--retention", "1ms", "--gc-grace", "1s", "--maintenance-interval", "200ms")
+	c = srv.connect(t)
+	// Files of the table: small commits keep theirs inline in the catalog,
+	// larger ones in blocks; expiry must let go of both.
+	mustExec(t, c, "INSERT INTO sc SELECT i, 'big' || i FROM range(100000, 120000) AS r(i)") // v5, a block
+	mustExec(t, c, "DELETE FROM sc WHERE id >= 100000")                                     // v6
+	listed := func() int {
+		var n int
+		if err := c.QueryRow(ctx, "SELECT count(*) FROM fs_ls('/Projects/hopsql/Warehouse/sc')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	blocks := func() int {
 		n := 0
 		filepath.WalkDir(filepath.Join(dir, "blocks"), func(p string, d os.DirEntry, err error) error {
@@ -344,6 +361,10 @@ func TestStorageSchemaChangesAndExpiry(t *testing.T) {
 	}
 	if after := blocks(); after >= before {
 		t.Fatalf("%d blocks before expiry, %d after: replaced files were not collected", before, after)
+	}
+	// Six versions wrote files (most of them inline): one is left.
+	if after := listed(); after != 1 {
+		t.Fatalf("%d files in the table's directory after expiry, want 1", after)
 	}
 	if got := tableRows(t, c, "SELECT id, label FROM sc"); strings.Join(got, ",") != "1:one,2:two" {
 		t.Fatalf("current rows after expiry: %v", got)

@@ -77,6 +77,7 @@ func serve(args []string) error {
 	maintEvery := fs.Duration("maintenance-interval", time.Minute, "how often small table files are compacted and old versions expired")
 	gcGrace := fs.Duration("gc-grace", time.Hour, "how old an unreferenced block must be before it is deleted")
 	compression := fs.String("parquet-compression", "zstd", "codec of new table files: zstd, snappy, lz4_raw or uncompressed")
+	smallRows := fs.Int("small-commit-rows", 256, "commits adding at most this many rows to a table write them inline in the catalog entry (JSON lines) instead of a Parquet block; negative: never")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func serve(args []string) error {
 	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
-		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression,
+		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows,
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
 			log.Error("catalog halted", "err", err)
