@@ -89,7 +89,7 @@ type state struct {
 	Users    map[string]*User    `json:"users"`
 	Projects map[string]*Project `json:"projects"`
 	Tables   map[uint64]*Table   `json:"tables"`
-	Dedup    []dedupEntry        `json:"dedup"` // oldest first, at most dedupWindow
+	Dedup    []dedupEntry        `json:"dedup"` // oldest first, at most 2×dedupWindow
 
 	children  map[uint64]map[string]uint64 // derived from Inodes
 	dedup     map[string]int               // request id → index in Dedup
@@ -164,7 +164,10 @@ func (s *state) remember(d dedupEntry) {
 		return
 	}
 	s.Dedup = append(s.Dedup, d)
-	if len(s.Dedup) > dedupWindow {
+	// Trimmed in steps of a whole window, not one entry at a time: the
+	// map is rebuilt once per dedupWindow entries instead of on every one.
+	// At least the last dedupWindow outcomes are always kept.
+	if len(s.Dedup) > 2*dedupWindow {
 		drop := len(s.Dedup) - dedupWindow
 		s.Dedup = append([]dedupEntry(nil), s.Dedup[drop:]...)
 		s.dedup = make(map[string]int, len(s.Dedup))

@@ -17,6 +17,9 @@ type DataFile struct {
 	Name  string `json:"name"`
 	Rows  int64  `json:"rows"`
 	Bytes int64  `json:"bytes"`
+	// Inline: committed with its bytes in the entry (a small commit's file).
+	// It stays true in history after the bytes were spilled to a block.
+	Inline bool `json:"inline,omitempty"`
 }
 
 // TableSnapshot is one committed version of a table, stored as the change
@@ -374,7 +377,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			s.addInode(in)
 			pr.UsedInodes++
 			pr.UsedBytes += in.Size
-			df := DataFile{Name: f.Name, Rows: f.Rows, Bytes: in.Size}
+			df := DataFile{Name: f.Name, Rows: f.Rows, Bytes: in.Size, Inline: f.IsInline()}
 			keep = append(keep, df)
 			snap.Added = append(snap.Added, df)
 		}
@@ -608,10 +611,21 @@ type TableHead struct {
 	Columns      []Column
 	Version      int64
 	Files        int
+	// InlineFiles are the current files committed inline (small commits),
+	// holding InlineRows rows.
+	InlineFiles int
+	InlineRows  int64
 }
 
 func head(t *Table) TableHead {
-	return TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
+	h := TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
+	for _, f := range t.Files {
+		if f.Inline {
+			h.InlineFiles++
+			h.InlineRows += f.Rows
+		}
+	}
+	return h
 }
 
 // TableHead returns a table's head.
@@ -743,4 +757,35 @@ func (n *Node) TableChanges(project, schema, name string, since int64) (id uint6
 		changes = append(changes, sn)
 	}
 	return t.ID, t.Version, changes, true
+}
+
+// TableFile returns one current file of a table.
+func (n *Node) TableFile(project, schema, name, file string) (FileRef, bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	s := n.fsm.s
+	t := s.table(project, schema, name)
+	if t == nil {
+		return FileRef{}, false
+	}
+	for _, f := range t.Files {
+		if f.Name != file {
+			continue
+		}
+		dir := s.Inodes[t.Dir]
+		if dir == nil {
+			return FileRef{}, false
+		}
+		id, ok := s.children[dir.ID][f.Name]
+		if !ok {
+			return FileRef{}, false
+		}
+		in := s.Inodes[id]
+		ref := FileRef{DataFile: f, Path: s.pathOf(in), Inode: in.ID}
+		if in.Block != nil {
+			ref.Block = *in.Block
+		}
+		return ref, true
+	}
+	return FileRef{}, false
 }

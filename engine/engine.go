@@ -61,6 +61,9 @@ type Engine struct {
 	// keys caches each table definition's unique keys, by definition text.
 	keysMu sync.Mutex
 	keys   map[string][]uniqueKey
+	// keyIdx holds the key hashes of keyed tables (keyindex.go).
+	keyIdxMu sync.Mutex
+	keyIdx   map[string]*keyIndex
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
 	commitLocks map[string]*sync.Mutex
@@ -125,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
-		keys: map[string][]uniqueKey{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

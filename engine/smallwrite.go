@@ -31,6 +31,24 @@ type internalStmt struct {
 // statement kept on the session (DuckDB spends most of a small query's
 // time binding it).
 func (s *Session) queryInternal(ctx context.Context, sql string) (driver.Rows, error) {
+	is, err := s.internalStmt(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	return is.stmt.QueryContext(ctx, nil)
+}
+
+// execInternal is queryInternal for statements without results.
+func (s *Session) execInternal(ctx context.Context, sql string) error {
+	is, err := s.internalStmt(ctx, sql)
+	if err != nil {
+		return err
+	}
+	_, err = is.stmt.ExecContext(ctx, nil)
+	return err
+}
+
+func (s *Session) internalStmt(ctx context.Context, sql string) (*internalStmt, error) {
 	gen := s.e.ddlGen.Load()
 	is := s.internal[sql]
 	if is == nil || is.gen != gen {
@@ -51,7 +69,7 @@ func (s *Session) queryInternal(ctx context.Context, sql string) (driver.Rows, e
 		}
 		s.internal[sql] = is
 	}
-	return is.stmt.QueryContext(ctx, nil)
+	return is, nil
 }
 
 func (s *Session) closeInternal() {
@@ -68,7 +86,8 @@ func (s *Session) carrierText(ctx context.Context, name string, cols []catalog.C
 	for i, c := range cols {
 		sel[i] = storage.TextExpr(c, quoteIdent(c.Name))
 	}
-	r, err := s.queryInternal(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.carrierName(name)+" LIMIT "+fmt.Sprint(limit+1))
+	// No LIMIT: it costs DuckDB a millisecond here; reading stops early.
+	r, err := s.queryInternal(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.carrierName(name))
 	if err != nil {
 		return nil, false, fmt.Errorf("read new rows of %q: %w", name, err)
 	}
@@ -106,26 +125,26 @@ func smallCommitOK(cols []catalog.Column) bool {
 
 // writeSmall writes a carrier's rows as an inline JSON-lines file when they
 // are few and small enough. done is false when the Parquet path must run;
-// f is nil (done) when the carrier is empty. rows are the written rows.
-func (s *Session) writeSmall(ctx context.Context, name string, cols []catalog.Column) (f *catalog.NewFile, rows [][]*string, done bool, err error) {
+// f is nil (done) when the carrier is empty.
+func (s *Session) writeSmall(ctx context.Context, name string, cols []catalog.Column) (f *catalog.NewFile, done bool, err error) {
 	limit := s.e.cfg.SmallCommitRows
 	if limit <= 0 || !smallCommitOK(cols) {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 	rows, more, err := s.carrierText(ctx, name, cols, limit)
 	if err != nil || more {
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	if len(rows) == 0 {
-		return nil, nil, true, nil
+		return nil, true, nil
 	}
 	var buf []byte
 	for _, r := range rows {
 		buf = storage.EncodeJSONRow(buf, cols, r)
 		if len(buf) > catalog.InlineMax {
-			return nil, nil, false, nil
+			return nil, false, nil
 		}
 	}
 	file := fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.JSONExt)
-	return &catalog.NewFile{Name: file, Rows: int64(len(rows)), Inline: buf}, rows, true, nil
+	return &catalog.NewFile{Name: file, Rows: int64(len(rows)), Inline: buf}, true, nil
 }

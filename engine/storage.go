@@ -52,6 +52,9 @@ type pendingTable struct {
 	replace bool              // every file of base goes (TRUNCATE, ALTER)
 	dirty   bool              // the carrier may hold rows
 	op      string
+	// keyHashes caches the carrier's key hashes per unique key (keyindex.go)
+	// until the next write statement on the table.
+	keyHashes map[string][]uint64
 }
 
 func newStorageTx(asOf int64) *storageTx {
@@ -66,6 +69,7 @@ func (t *storageTx) clone() *storageTx {
 	c := newStorageTx(t.asOf)
 	for k, v := range t.tables {
 		p := *v
+		p.keyHashes = nil // the carrier may differ when this copy is restored
 		p.pulled = map[string]bool{}
 		for f := range v.pulled {
 			p.pulled[f] = true
@@ -99,7 +103,7 @@ type stmtStorage struct {
 	names  []string
 }
 
-// compactFiles is how many files make a table worth compacting right away.
+// compactFiles is how many small files the maintenance round merges.
 const compactFiles = 16
 
 // storageManaged reports whether tables of this schema are kept as Parquet
@@ -319,7 +323,7 @@ func simpleWhere(w *pg_query.Node) bool {
 // are open before a statement that changes managed tables.
 func (s *Session) ensureStorageTx(ctx context.Context) error {
 	if s.tx == txIdle {
-		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		if err := s.execInternal(ctx, "BEGIN TRANSACTION"); err != nil {
 			return err
 		}
 		s.tx = txImplicit
@@ -488,7 +492,7 @@ func (s *Session) carrierName(name string) string {
 
 // readSQL is a SELECT over a table's files (storage.ReadSQL).
 func (s *Session) readSQL(cols []catalog.Column, files []catalog.FileRef, opt storage.ReadOptions) (string, error) {
-	return storage.ReadSQL(cols, files, s.e.fs.DataFilePath, opt)
+	return storage.ReadSQL(cols, files, s.e.fs, opt)
 }
 
 // beforeStorageWrite runs before a statement that changes managed tables:
@@ -524,7 +528,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 	if p.op == "" || p.op == "INSERT" || p.op == "COPY" {
 		p.op = ss.op
 	}
-	p.dirty = true
+	p.dirty, p.keyHashes = true, nil
 	if ss.op == "ALTER" {
 		s.stx.ddl = true
 		s.stx.altered[ss.table] = true
@@ -604,7 +608,11 @@ func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, col
 	}
 	var out []catalog.FileRef
 	for _, f := range files {
-		if p, err := s.e.fs.DataFilePath(f); err == nil && hit[p] {
+		local := ""
+		if !f.IsInline() {
+			local = s.e.fs.BlockPath(f.Block.ID)
+		}
+		if hit[storage.ReadFilename(f, local)] {
 			out = append(out, f)
 		}
 	}
@@ -854,7 +862,18 @@ func (s *Session) checkUnique(ctx context.Context, name string, onlyFiles []cata
 		return err
 	}
 	for _, k := range keys {
-		vals, found, err := s.findDuplicate(ctx, name, k, files)
+		in := files
+		cand, indexed, err := s.indexedCandidates(ctx, name, k, files)
+		if err != nil {
+			return fmt.Errorf("check unique key of %q: %w", name, err)
+		}
+		if indexed {
+			if len(cand) == 0 {
+				continue
+			}
+			in = cand
+		}
+		vals, found, err := s.findDuplicate(ctx, name, k, in)
 		if err != nil {
 			return fmt.Errorf("check unique key of %q: %w", name, err)
 		}
@@ -901,7 +920,7 @@ func (s *Session) commitTx(ctx context.Context) error {
 	}
 	if !stx.ddl {
 		s.viewsRolledBack()
-		return s.exec(ctx, "ROLLBACK")
+		return s.execInternal(ctx, "ROLLBACK")
 	}
 	s.viewsInTx, s.viewsStale = nil, true
 	for name, p := range stx.tables {
@@ -971,9 +990,8 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			d.Remove = append(d.Remove, f)
 		}
 		sort.Strings(d.Remove)
-		var rows [][]*string // TODO(keyindex)
 		if p.dirty {
-			f, r, err := s.writeCarrier(ctx, name, stx.altered[name])
+			f, err := s.writeCarrier(ctx, name, stx.altered[name])
 			if err != nil {
 				return err
 			}
@@ -982,10 +1000,8 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 					adopted = append(adopted, f.Block.ID)
 				}
 				d.Add = append(d.Add, *f)
-				rows = r
 			}
 		}
-		_ = rows
 		if len(d.Add) == 0 && len(d.Remove) == 0 && !d.Replace {
 			continue
 		}
@@ -1066,7 +1082,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if err == nil {
 			adopted = nil // referenced now
 			for _, w := range writes {
-				if t, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok && t.Files >= compactFiles {
+				if t, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok && storage.CompactionDue(t) {
 					select {
 					case s.e.compactNow <- s.db.name + "\x00" + w.data.Name:
 					default:
@@ -1139,9 +1155,9 @@ func (s *Session) tableDefinition(ctx context.Context, name string) (catalog.Put
 }
 
 // writeCarrier writes a carrier's rows to a new data file: inline JSON
-// lines when they are few (smallwrite.go, which also returns them as
-// text), a Parquet block otherwise; nil when it has none.
-func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (*catalog.NewFile, [][]*string, error) {
+// lines when they are few (smallwrite.go), a Parquet block otherwise; nil
+// when it has none.
+func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (*catalog.NewFile, error) {
 	var cols []catalog.Column
 	// The catalog's columns are current unless this transaction defined or
 	// altered the table (it is committing them now).
@@ -1150,12 +1166,12 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	} else {
 		def, err := s.tableDefinition(ctx, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		cols = def.Columns
 	}
-	if f, rows, done, err := s.writeSmall(ctx, name, cols); err != nil || done {
-		return f, rows, err
+	if f, done, err := s.writeSmall(ctx, name, cols); err != nil || done {
+		return f, err
 	}
 	file := fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.ParquetExt)
 	local := filepath.Join(s.e.fs.TempDir(), file)
@@ -1171,18 +1187,18 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	}
 	if err != nil {
 		os.Remove(local)
-		return nil, nil, fmt.Errorf("write %q: %w", name, err)
+		return nil, fmt.Errorf("write %q: %w", name, err)
 	}
 	if n == 0 {
 		os.Remove(local)
-		return nil, nil, nil
+		return nil, nil
 	}
 	b, err := s.e.fs.AdoptBlock(ctx, local, storage.ParquetExt)
 	if err != nil {
 		os.Remove(local)
-		return nil, nil, err
+		return nil, err
 	}
-	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil, nil
+	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil
 }
 
 // needsViews reports whether a statement reads tables through the

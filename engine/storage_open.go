@@ -104,7 +104,7 @@ func (e *Engine) migrateTable(ctx context.Context, conn *duckdb.Conn, db *databa
 		return err
 	}
 	c := catalog.Commit{Project: db.name, User: e.cfg.Superuser, Puts: []catalog.PutTable{put}}
-	f, _, err := s.writeCarrier(ctx, name, true)
+	f, err := s.writeCarrier(ctx, name, true)
 	if err != nil {
 		return err
 	}

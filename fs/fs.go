@@ -314,6 +314,12 @@ func (f *FS) DataFilePath(ref catalog.FileRef) (string, error) {
 	return local, nil
 }
 
+// InlineData returns the bytes of an inline table data file.
+func (f *FS) InlineData(ref catalog.FileRef) ([]byte, error) {
+	_, data, err := f.node.ReadInline(ref.Path)
+	return data, err
+}
+
 // writeCache writes a cache file atomically but without fsync: after a
 // crash it is made again from the catalog.
 func writeCache(local string, data []byte) error {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/fs"
 )
 
 // A table's data files come in two formats, told apart by extension:
@@ -148,16 +149,34 @@ type ReadOptions struct {
 	// Stored yields the stored form of the columns (StoredList: what a
 	// Parquet file holds) instead of the declared types.
 	Stored bool
-	// Filename adds a "filename" column: the local path each row came from.
+	// Filename adds a "filename" column: ReadFilename of the file each row
+	// came from.
 	Filename bool
 }
 
+// ReadFilename is what ReadSQL's filename column holds for a file read
+// from local: the local path, or the namespace path of an inline file.
+func ReadFilename(f catalog.FileRef, local string) string {
+	if f.IsInline() {
+		return f.Path
+	}
+	return local
+}
+
 // ReadSQL returns a SELECT that reads files as rows of cols (the columns of
-// the version they belong to). local gives the path DuckDB opens for a file.
-func ReadSQL(cols []catalog.Column, files []catalog.FileRef, local func(catalog.FileRef) (string, error), opt ReadOptions) (string, error) {
+// the version they belong to). Parquet files are read with read_parquet,
+// JSON-lines files in blocks with read_json; the rows of inline JSON-lines
+// files (a few each) are written into the statement as VALUES, so reading
+// them touches no file at all.
+func ReadSQL(cols []catalog.Column, files []catalog.FileRef, fsys *fs.FS, opt ReadOptions) (string, error) {
 	var pq, js []string
+	var inline []catalog.FileRef
 	for _, f := range files {
-		p, err := local(f)
+		if IsJSON(f.Name) && f.IsInline() {
+			inline = append(inline, f)
+			continue
+		}
+		p, err := fsys.DataFilePath(f)
 		if err != nil {
 			return "", err
 		}
@@ -180,24 +199,37 @@ func ReadSQL(cols []catalog.Column, files []catalog.FileRef, local func(catalog.
 		}
 		parts = append(parts, "SELECT "+sel+" FROM read_parquet(["+strings.Join(pq, ", ")+"]"+fn+")")
 	}
-	if len(js) > 0 {
-		sel := make([]string, len(cols))
-		spec := make([]string, len(cols))
-		for i, c := range cols {
-			spec[i] = quoteLiteral(c.Name) + ": 'VARCHAR'"
-			if opt.Stored && strings.Contains(c.Type, "INTERVAL") {
-				sel[i] = quoteIdent(c.Name)
-			} else {
-				sel[i] = FromText(c, quoteIdent(c.Name)) + " AS " + quoteIdent(c.Name)
-			}
-		}
-		fn := ""
+	if len(js) > 0 || len(inline) > 0 {
+		sel := fromTextList(cols, opt)
 		if opt.Filename {
 			sel = append(sel, "filename")
-			fn = ", filename = true"
 		}
-		parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_json(["+strings.Join(js, ", ")+
-			"], format = 'newline_delimited', columns = {"+strings.Join(spec, ", ")+"}"+fn+")")
+		if len(js) > 0 {
+			spec := make([]string, len(cols))
+			for i, c := range cols {
+				spec[i] = quoteLiteral(c.Name) + ": 'VARCHAR'"
+			}
+			fn := ""
+			if opt.Filename {
+				fn = ", filename = true"
+			}
+			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_json(["+strings.Join(js, ", ")+
+				"], format = 'newline_delimited', columns = {"+strings.Join(spec, ", ")+"}"+fn+")")
+		}
+		if len(inline) > 0 {
+			values, err := inlineValues(cols, inline, fsys, opt.Filename)
+			if err != nil {
+				return "", err
+			}
+			names := make([]string, len(cols), len(cols)+1)
+			for i, c := range cols {
+				names[i] = quoteIdent(c.Name)
+			}
+			if opt.Filename {
+				names = append(names, "filename")
+			}
+			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM (VALUES "+values+") AS v("+strings.Join(names, ", ")+")")
+		}
 	}
 	if len(parts) == 0 {
 		return "", fmt.Errorf("read: no files")
@@ -205,6 +237,59 @@ func ReadSQL(cols []catalog.Column, files []catalog.FileRef, local func(catalog.
 	return strings.Join(parts, " UNION ALL "), nil
 }
 
+func fromTextList(cols []catalog.Column, opt ReadOptions) []string {
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		if opt.Stored && strings.Contains(c.Type, "INTERVAL") {
+			sel[i] = quoteIdent(c.Name)
+		} else {
+			sel[i] = FromText(c, quoteIdent(c.Name)) + " AS " + quoteIdent(c.Name)
+		}
+	}
+	return sel
+}
+
+// inlineValues renders the rows of inline JSON-lines files as the rows of
+// a VALUES list of text (every value typed VARCHAR, so that a column of
+// NULLs keeps its type).
+func inlineValues(cols []catalog.Column, files []catalog.FileRef, fsys *fs.FS, filename bool) (string, error) {
+	var b strings.Builder
+	for _, f := range files {
+		data, err := fsys.InlineData(f)
+		if err != nil {
+			return "", err
+		}
+		rows, err := DecodeJSONRows(data, cols)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", f.Path, err)
+		}
+		for _, r := range rows {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for i, v := range r {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if v == nil {
+					b.WriteString("CAST(NULL AS VARCHAR)")
+				} else {
+					b.WriteString("CAST(" + quoteLiteral(*v) + " AS VARCHAR)")
+				}
+			}
+			if filename {
+				b.WriteString(", " + quoteLiteral(f.Path))
+			}
+			b.WriteByte(')')
+		}
+	}
+	if b.Len() == 0 {
+		// Inline files always hold rows; an empty list would not parse.
+		return "", fmt.Errorf("read: inline files without rows")
+	}
+	return b.String(), nil
+}
 func quotedNames(cols []catalog.Column) string {
 	names := make([]string, len(cols))
 	for i, c := range cols {

@@ -56,7 +56,7 @@ func (m *Maintainer) defaults() {
 
 // Compact merges a table's small files into one new file and commits it as
 // a new version with identical content. minFiles is the least number of
-// small files worth merging. It reports whether it committed; a concurrent
+// small Parquet files worth merging. It reports whether it committed; a concurrent
 // write makes it give up quietly (the next round tries again).
 func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles int) (bool, error) {
 	m.defaults()
@@ -68,22 +68,35 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 	if err != nil {
 		return false, err
 	}
-	var small []catalog.FileRef
-	var rows int64
+	// Small commits' inline files are merged on their own (into one
+	// Parquet file) as soon as there are two; the small Parquet files,
+	// whose merging rewrites more, once there are minFiles of them.
+	// minFiles ≤ 2 (VACUUM) merges every small file into one.
+	var small, inline []catalog.FileRef
 	for _, f := range files {
 		if f.Bytes < m.SmallFile {
 			small = append(small, f)
-			rows += f.Rows
+			if f.Inline {
+				inline = append(inline, f)
+			}
 		}
 	}
-	if len(small) < max(minFiles, 2) {
+	switch {
+	case len(small)-len(inline) >= max(minFiles, 2) || (minFiles <= 2 && len(small) >= 2):
+	case len(inline) >= 2:
+		small = inline
+	default:
 		return false, nil
+	}
+	var rows int64
+	for _, f := range small {
+		rows += f.Rows
 	}
 	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
 	local := filepath.Join(m.FS.TempDir(), file)
 	// Files hold the stored form of the columns (see engine/storage.go), so
 	// they are copied as they are.
-	read, err := ReadSQL(t.ColumnsAt(v), small, m.FS.DataFilePath, ReadOptions{Stored: true})
+	read, err := ReadSQL(t.ColumnsAt(v), small, m.FS, ReadOptions{Stored: true})
 	if err != nil {
 		return false, fmt.Errorf("compact %s: %w", name, err)
 	}
@@ -148,6 +161,14 @@ func (m *Maintainer) Round(ctx context.Context, minFiles int, now time.Time) err
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CompactionDue reports whether a table's files are worth compacting now,
+// rather than at the next maintenance round: many large files slow every
+// scan; small commits' files are cheap to read (inline ones cost no file
+// at all) but each adds to every reader's statement, so more of them wait.
+func CompactionDue(h catalog.TableHead) bool {
+	return h.Files-h.InlineFiles >= 16 || h.InlineFiles >= 64 || h.InlineRows >= 1024
 }
 
 // needsExpiry: some version other than the current was replaced before cutoff.

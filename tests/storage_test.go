@@ -330,7 +330,7 @@ func TestStorageSchemaChangesAndExpiry(t *testing.T) {
 	// Files of the table: small commits keep theirs inline in the catalog,
 	// larger ones in blocks; expiry must let go of both.
 	mustExec(t, c, "INSERT INTO sc SELECT i, 'big' || i FROM range(100000, 120000) AS r(i)") // v5, a block
-	mustExec(t, c, "DELETE FROM sc WHERE id >= 100000")                                     // v6
+	mustExec(t, c, "DELETE FROM sc WHERE id >= 100000")                                      // v6
 	listed := func() int {
 		var n int
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM fs_ls('/Projects/hopsql/Warehouse/sc')").Scan(&n); err != nil {
