@@ -162,6 +162,9 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				e.log.Warn("table maintenance", "database", db.name, "err", err)
 			}
 		}
+		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
+			e.log.Warn("moving inline history into blocks", "err", err)
+		}
 	}
 }
 
@@ -226,6 +229,13 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 			return err
 		}
 	}
+	if _, err := s.e.fs.SpillInline(ctx, spillBatch); err != nil {
+		return err
+	}
 	_, err := s.e.fs.CollectGarbage(ctx, s.e.cfg.GCGrace)
 	return err
 }
+
+// spillBatch is how many inline files of history one maintenance round
+// moves into blocks.
+const spillBatch = 4096

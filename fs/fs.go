@@ -314,6 +314,30 @@ func (f *FS) DataFilePath(ref catalog.FileRef) (string, error) {
 	return local, nil
 }
 
+// SpillInline moves up to limit inline table files that only retained
+// history still uses into blocks, keeping the catalog's memory for the
+// current versions' small files (storage/DESIGN.md). It returns how many
+// it moved; their blocks are written and synced before the one entry that
+// repoints them.
+func (f *FS) SpillInline(ctx context.Context, limit int) (int, error) {
+	stale := f.node.StaleInline(limit)
+	if len(stale) == 0 {
+		return 0, nil
+	}
+	var sp catalog.Spill
+	for _, in := range stale {
+		b, err := f.writeBlock(ctx, bytes.NewReader(in.Data), path.Ext(in.Path))
+		if err != nil {
+			return 0, fmt.Errorf("spill %s: %w", in.Path, err)
+		}
+		sp.Files = append(sp.Files, catalog.SpillFile{Inode: in.Inode, Block: *b})
+	}
+	if _, err := f.node.Propose(ctx, catalog.CmdSpill, sp); err != nil {
+		return 0, fmt.Errorf("spill: %w", err) // the blocks are orphans: collected later
+	}
+	return len(sp.Files), nil
+}
+
 // InlineData returns the bytes of an inline table data file.
 func (f *FS) InlineData(ref catalog.FileRef) ([]byte, error) {
 	_, data, err := f.node.ReadInline(ref.Path)
