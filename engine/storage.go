@@ -247,8 +247,24 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	if c := stmt.GetCopyStmt(); c == nil || c.IsFrom { // COPY t TO reads t: its view
 		pgcatalog.WalkTargets(stmt, func(rv *pg_query.RangeVar) { carrier(rv) })
 	}
-	if ix := stmt.GetIndexStmt(); ix != nil && changed && ix.AccessMethod == "btree" {
-		ix.AccessMethod = "" // deparsed as USING btree otherwise, which DuckDB does not know
+	if ix := stmt.GetIndexStmt(); ix != nil && changed {
+		if ix.AccessMethod == "btree" {
+			ix.AccessMethod = "" // deparsed as USING btree otherwise, which DuckDB does not know
+		}
+		if ix.Unique && ix.Relation != nil {
+			// DuckDB checks the carrier's (no) rows; the files are checked
+			// after it ran.
+			ss.table, ss.op = ix.Relation.Relname, "INDEX"
+			for _, p := range ix.IndexParams {
+				if el := p.GetIndexElem(); el != nil && el.Name != "" {
+					ss.names = append(ss.names, el.Name)
+				} else {
+					ss.names = nil // an expression: not checked across files
+					break
+				}
+			}
+			ss.alias = ix.Idxname
+		}
 	}
 	if c := stmt.GetCommentStmt(); c != nil && (c.Objtype == pg_query.ObjectType_OBJECT_TABLE || c.Objtype == pg_query.ObjectType_OBJECT_COLUMN) {
 		// The object is [schema.]table, or [schema.]table.column.
@@ -504,7 +520,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 		return err
 	}
 	switch ss.op {
-	case "CREATE", "CREATE AS":
+	case "CREATE", "CREATE AS", "INDEX":
 		s.stx.ddl = true
 		return nil
 	case "DROP", "RENAME":
@@ -687,11 +703,59 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		delete(s.views, ss.table)
 		s.viewsStale = true
 		return nil
+	case "INDEX":
+		return s.checkNewUniqueIndex(ctx, ss)
 	}
 	if ss.unique {
 		return s.checkUnique(ctx, ss.table, nil)
 	}
 	return nil
+}
+
+// checkNewUniqueIndex fails CREATE UNIQUE INDEX when the table's files
+// already hold a key twice (PostgreSQL: 23505, "could not create unique
+// index").
+func (s *Session) checkNewUniqueIndex(ctx context.Context, ss *stmtStorage) error {
+	if len(ss.names) == 0 {
+		return nil
+	}
+	files, _, err := s.visibleFiles(ss.table)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", ss.table)
+	if !ok {
+		return nil
+	}
+	read, err := s.readSQL(t.Columns, files, storage.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	cols := make([]string, len(ss.names))
+	text := make([]string, len(ss.names))
+	for i, n := range ss.names {
+		cols[i] = quoteIdent(n)
+		text[i] = "CAST(" + quoteIdent(n) + " AS VARCHAR)"
+	}
+	q := "SELECT " + strings.Join(text, ", ") + " FROM (SELECT * FROM " + s.carrierName(ss.table) + " UNION ALL " + read + ") AS f WHERE " +
+		strings.Join(cols, " IS NOT NULL AND ") + " IS NOT NULL GROUP BY " + strings.Join(cols, ", ") + " HAVING count(*) > 1 LIMIT 1"
+	rows, err := s.conn.QueryContext(ctx, q, nil)
+	if err != nil {
+		return fmt.Errorf("check unique index on %q: %w", ss.table, err)
+	}
+	defer rows.Close()
+	vals := make([]driver.Value, len(cols))
+	if rows.Next(vals) != nil {
+		return nil
+	}
+	shown := make([]string, len(vals))
+	for i, v := range vals {
+		shown[i] = fmt.Sprint(v)
+	}
+	e := pgerr.New(pgerr.UniqueViolation, "could not create unique index %q", ss.alias).
+		WithDetail(fmt.Sprintf("Key (%s)=(%s) is duplicated.", strings.Join(ss.names, ", "), strings.Join(shown, ", ")))
+	e.SchemaName, e.TableName, e.ConstraintName = "public", ss.table, ss.alias
+	return e
 }
 
 // uniqueKeys lists a carrier's PRIMARY KEY and UNIQUE column sets.

@@ -2,12 +2,14 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // textRows reads every row of a query as text (simple protocol), one
@@ -203,5 +205,41 @@ func TestUpdateRewritesOnlyTouchedFiles(t *testing.T) {
 	var n int
 	if err := c.QueryRow(ctx, "SELECT count(*) FROM cow AT (VERSION => 4)").Scan(&n); err != nil || n != 4 {
 		t.Fatalf("version 4: %d rows, %v", n, err)
+	}
+}
+
+// TestCreateUniqueIndexChecksFiles: CREATE UNIQUE INDEX fails (23505, as
+// PostgreSQL's "could not create unique index") when committed rows already
+// repeat a key, and once created it is enforced across files.
+func TestCreateUniqueIndexChecksFiles(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE ui (id int, a int, b text)")
+	mustExec(t, c, "INSERT INTO ui VALUES (1, 1, 'x')")
+	mustExec(t, c, "INSERT INTO ui VALUES (2, 1, 'x')")
+	mustExec(t, c, "INSERT INTO ui VALUES (3, 2, NULL), (4, 2, NULL)")
+	for _, tc := range []struct{ sql, detail string }{
+		{"CREATE UNIQUE INDEX ui_ab ON ui (a, b)", "Key (a, b)=(1, x) is duplicated."},
+		{"CREATE UNIQUE INDEX ui_id_a ON ui USING btree (a)", "is duplicated."},
+	} {
+		_, err := c.Exec(ctx, tc.sql)
+		if sqlstate(err) != "23505" || !strings.Contains(err.Error(), "could not create unique index") {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Detail, tc.detail) {
+			t.Fatalf("%s: detail %q, want %q", tc.sql, pe.Detail, tc.detail)
+		}
+	}
+	mustExec(t, c, "DELETE FROM ui WHERE id = 2")
+	mustExec(t, c, "CREATE UNIQUE INDEX ui_b ON ui (b)") // NULLs do not repeat
+	mustExec(t, c, "CREATE UNIQUE INDEX ui_id ON ui (id)")
+	if _, err := c.Exec(ctx, "INSERT INTO ui VALUES (1, 9, 'y')"); sqlstate(err) != "23505" || !strings.Contains(err.Error(), `"ui_id"`) {
+		t.Fatalf("a key the new index holds: %v", err)
+	}
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM pg_indexes WHERE tablename = 'ui'").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("indexes of ui: %d (%v), want ui_b and ui_id only", n, err)
 	}
 }
