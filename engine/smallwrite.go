@@ -82,12 +82,26 @@ func (s *Session) closeInternal() {
 // carrierText reads up to limit rows of a carrier as the text form of
 // cols (nil for NULL). more reports that there were more rows than limit.
 func (s *Session) carrierText(ctx context.Context, name string, cols []catalog.Column, limit int) (rows [][]*string, more bool, err error) {
+	// Counted first: DuckDB materialises a prepared statement's whole
+	// result, and a LIMIT costs it a millisecond here.
+	r, err := s.queryInternal(ctx, "SELECT count(*) FROM "+s.carrierName(name))
+	if err != nil {
+		return nil, false, fmt.Errorf("count new rows of %q: %w", name, err)
+	}
+	n := make([]driver.Value, 1)
+	err = r.Next(n)
+	r.Close()
+	if err != nil {
+		return nil, false, fmt.Errorf("count new rows of %q: %w", name, err)
+	}
+	if c, _ := n[0].(int64); c > int64(limit) {
+		return nil, true, nil
+	}
 	sel := make([]string, len(cols))
 	for i, c := range cols {
 		sel[i] = storage.TextExpr(c, quoteIdent(c.Name))
 	}
-	// No LIMIT: it costs DuckDB a millisecond here; reading stops early.
-	r, err := s.queryInternal(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.carrierName(name))
+	r, err = s.queryInternal(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.carrierName(name))
 	if err != nil {
 		return nil, false, fmt.Errorf("read new rows of %q: %w", name, err)
 	}
