@@ -55,6 +55,29 @@ type Table struct {
 	// Schemas records each definition's columns from the version it took
 	// effect, so that time travel reads old files with their own columns.
 	Schemas []SchemaVersion `json:"schemas,omitempty"`
+	// Feature is set when the table is a feature group.
+	Feature *FeatureGroup `json:"feature,omitempty"`
+}
+
+// FeatureGroup is what makes a table a feature group: rows are identified
+// by their primary key and event time (a row written again with the same
+// ones replaces the old one).
+type FeatureGroup struct {
+	Keys        []string `json:"keys"`
+	EventTime   string   `json:"event_time,omitempty"`
+	Online      bool     `json:"online,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Version     int      `json:"version"`
+}
+
+// RowKey is the columns identifying a feature group's row: the primary key,
+// then the event time when there is one.
+func (f *FeatureGroup) RowKey() []string {
+	k := append([]string(nil), f.Keys...)
+	if f.EventTime != "" {
+		k = append(k, f.EventTime)
+	}
+	return k
 }
 
 // SchemaVersion is the column list of versions From and later.
@@ -98,6 +121,8 @@ type PutTable struct {
 	Name    string   `json:"name"`
 	SQL     string   `json:"sql"`
 	Columns []Column `json:"columns"`
+	// Feature makes the table a feature group; nil keeps what it was.
+	Feature *FeatureGroup `json:"feature,omitempty"`
 }
 
 // RenameTable renames a table (and its directory).
@@ -239,6 +264,16 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			newTables++
 			exists[k] = true
 		}
+		if f := p.Feature; f != nil {
+			if len(f.Keys) == 0 {
+				return errorf(CodeInvalid, "feature group %s needs a primary key", p.Name)
+			}
+			for _, col := range f.RowKey() {
+				if !hasColumn(p.Columns, col) {
+					return errorf(CodeInvalid, "feature group %s has no column %q", p.Name, col)
+				}
+			}
+		}
 	}
 	var addBytes, addFiles int64
 	for _, d := range c.Data {
@@ -328,6 +363,9 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 	for _, p := range c.Puts {
 		if t := s.table(c.Project, p.Schema, p.Name); t != nil {
 			t.SQL, t.Columns = p.SQL, p.Columns
+			if p.Feature != nil {
+				t.Feature = p.Feature
+			}
 			from := t.Version
 			if hasData(p.Schema, p.Name) {
 				from++
@@ -344,7 +382,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		s.addInode(&Inode{ID: dirID, Parent: wh.ID, Name: name, Dir: true, Owner: c.User, Mode: 0o750, Mtime: now})
 		pr.UsedInodes++
 		t := &Table{ID: id, Project: c.Project, Schema: p.Schema, Name: p.Name, SQL: p.SQL, Columns: p.Columns,
-			Dir: dirID, Created: now, Schemas: []SchemaVersion{{From: 0, Columns: p.Columns}}}
+			Dir: dirID, Created: now, Schemas: []SchemaVersion{{From: 0, Columns: p.Columns}}, Feature: p.Feature}
 		s.Tables[id] = t
 		s.tableIdx[tableKey(c.Project, p.Schema, p.Name)] = id
 		s.tableDirs[dirID] = true
@@ -615,10 +653,11 @@ type TableHead struct {
 	// holding InlineRows rows.
 	InlineFiles int
 	InlineRows  int64
+	Feature     *FeatureGroup // shared with the catalog: read only
 }
 
 func head(t *Table) TableHead {
-	h := TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files)}
+	h := TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files), Feature: t.Feature}
 	for _, f := range t.Files {
 		if f.Inline {
 			h.InlineFiles++
@@ -788,4 +827,13 @@ func (n *Node) TableFile(project, schema, name, file string) (FileRef, bool) {
 		return ref, true
 	}
 	return FileRef{}, false
+}
+
+func hasColumn(cols []Column, name string) bool {
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, name) {
+			return true
+		}
+	}
+	return false
 }

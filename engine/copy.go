@@ -226,14 +226,15 @@ func (s *Session) CopyOut(ctx context.Context, st *Statement, sink RowSink) (int
 // Write (text and CSV) or WriteRow (binary, decoded by the wire layer), then
 // call Finish, or Abort if the client gave up.
 type CopyIn struct {
-	s     *Session
-	st    *Statement
-	plan  *CopyPlan
-	fifo  string
-	conv  *textToCSV
-	ownTx bool
-	count int64
-	row   []byte
+	s      *Session
+	st     *Statement
+	plan   *CopyPlan
+	fifo   string
+	conv   *textToCSV
+	csvEnd *csvEnd // CSV data: stops at the end-of-data marker
+	ownTx  bool
+	count  int64
+	row    []byte
 
 	// The FIFO's write end opens only once DuckDB has opened the read end
 	// (a blocking open), so no data can be written into a pipe nobody will
@@ -295,6 +296,9 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	c := &CopyIn{s: s, st: st, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
 	if plan.Format == CopyText {
 		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header, fields: plan.Fields}
+	}
+	if plan.Format == CopyCSV {
+		c.csvEnd = newCSVEnd(plan.Quote, plan.Escape)
 	}
 	if s.tx == txIdle {
 		// COPY must be all or nothing even if the client aborts midway.
@@ -386,9 +390,12 @@ func (c *CopyIn) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	var err error
-	if c.conv != nil {
+	switch {
+	case c.conv != nil:
 		err = c.conv.convert(c.bw, p)
-	} else {
+	case c.csvEnd != nil:
+		err = c.csvEnd.write(c.bw, p)
+	default:
 		_, err = c.bw.Write(p)
 	}
 	if err != nil {
@@ -450,6 +457,9 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 	if c.writer() {
 		if c.conv != nil {
 			werr = c.conv.flush(c.bw)
+		}
+		if c.csvEnd != nil {
+			werr = c.csvEnd.flush(c.bw)
 		}
 		if err := c.bw.Flush(); err != nil && werr == nil {
 			werr = nil // DuckDB closed the pipe; its own error explains why

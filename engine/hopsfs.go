@@ -242,12 +242,18 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	}}); err != nil {
 		return fmt.Errorf("register hopsql_tables: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_groups", listFunc{cols: featureGroupsColumns, rows: func() []map[string]any {
+		return e.featureGroupsRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_feature_groups: %w", err)
+	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
 	for _, q := range []string{
 		"CREATE SCHEMA IF NOT EXISTS " + sys,
 		"CREATE OR REPLACE VIEW " + sys + ".table_history AS SELECT unnest(hopsql_table_history(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".tables AS SELECT unnest(hopsql_tables(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".feature_groups AS SELECT unnest(hopsql_feature_groups(), recursive := true)",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
@@ -259,6 +265,7 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 type column struct {
 	name string
 	t    duckdb.Type
+	list bool // a list of t
 }
 
 // listFunc is a scalar function without arguments returning a list of
@@ -273,6 +280,9 @@ func structListType(cols []column) duckdb.TypeInfo {
 	var entries []duckdb.StructEntry
 	for _, c := range cols {
 		ti, _ := duckdb.NewTypeInfo(c.t)
+		if c.list {
+			ti, _ = duckdb.NewListInfo(ti)
+		}
 		se, _ := duckdb.NewStructEntry(ti, c.name)
 		entries = append(entries, se)
 	}
@@ -297,10 +307,10 @@ func (f listFunc) Executor() duckdb.ScalarFuncExecutor {
 }
 
 var tableHistoryColumns = []column{
-	{"table_name", duckdb.TYPE_VARCHAR}, {"version", duckdb.TYPE_BIGINT}, {"committed_at", duckdb.TYPE_TIMESTAMP_TZ},
-	{"committed_by", duckdb.TYPE_VARCHAR}, {"operation", duckdb.TYPE_VARCHAR}, {"files_added", duckdb.TYPE_BIGINT},
-	{"files_removed", duckdb.TYPE_BIGINT}, {"rows_added", duckdb.TYPE_BIGINT}, {"rows_removed", duckdb.TYPE_BIGINT},
-	{"total_rows", duckdb.TYPE_BIGINT},
+	{name: "table_name", t: duckdb.TYPE_VARCHAR}, {name: "version", t: duckdb.TYPE_BIGINT}, {name: "committed_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+	{name: "committed_by", t: duckdb.TYPE_VARCHAR}, {name: "operation", t: duckdb.TYPE_VARCHAR}, {name: "files_added", t: duckdb.TYPE_BIGINT},
+	{name: "files_removed", t: duckdb.TYPE_BIGINT}, {name: "rows_added", t: duckdb.TYPE_BIGINT}, {name: "rows_removed", t: duckdb.TYPE_BIGINT},
+	{name: "total_rows", t: duckdb.TYPE_BIGINT},
 }
 
 func (e *Engine) tableHistoryRows(project string) []map[string]any {
@@ -324,9 +334,9 @@ func (e *Engine) tableHistoryRows(project string) []map[string]any {
 }
 
 var tablesColumns = []column{
-	{"table_name", duckdb.TYPE_VARCHAR}, {"table_oid", duckdb.TYPE_BIGINT}, {"version", duckdb.TYPE_BIGINT},
-	{"rows", duckdb.TYPE_BIGINT}, {"files", duckdb.TYPE_BIGINT}, {"bytes", duckdb.TYPE_BIGINT},
-	{"created_at", duckdb.TYPE_TIMESTAMP_TZ}, {"path", duckdb.TYPE_VARCHAR},
+	{name: "table_name", t: duckdb.TYPE_VARCHAR}, {name: "table_oid", t: duckdb.TYPE_BIGINT}, {name: "version", t: duckdb.TYPE_BIGINT},
+	{name: "rows", t: duckdb.TYPE_BIGINT}, {name: "files", t: duckdb.TYPE_BIGINT}, {name: "bytes", t: duckdb.TYPE_BIGINT},
+	{name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ}, {name: "path", t: duckdb.TYPE_VARCHAR},
 }
 
 func (e *Engine) tablesRows(project string) []map[string]any {
@@ -347,10 +357,10 @@ func (e *Engine) tablesRows(project string) []map[string]any {
 type fsListFunc struct{ fs *fs.FS }
 
 var fsListColumns = []column{
-	{"path", duckdb.TYPE_VARCHAR}, {"name", duckdb.TYPE_VARCHAR}, {"type", duckdb.TYPE_VARCHAR},
-	{"size", duckdb.TYPE_BIGINT}, {"owner", duckdb.TYPE_VARCHAR}, {"permission", duckdb.TYPE_VARCHAR},
-	{"modified", duckdb.TYPE_TIMESTAMP_TZ}, {"project", duckdb.TYPE_VARCHAR},
-	{"stored", duckdb.TYPE_VARCHAR}, // where a file's bytes are: inline (in the catalog) or block
+	{name: "path", t: duckdb.TYPE_VARCHAR}, {name: "name", t: duckdb.TYPE_VARCHAR}, {name: "type", t: duckdb.TYPE_VARCHAR},
+	{name: "size", t: duckdb.TYPE_BIGINT}, {name: "owner", t: duckdb.TYPE_VARCHAR}, {name: "permission", t: duckdb.TYPE_VARCHAR},
+	{name: "modified", t: duckdb.TYPE_TIMESTAMP_TZ}, {name: "project", t: duckdb.TYPE_VARCHAR},
+	{name: "stored", t: duckdb.TYPE_VARCHAR}, // where a file's bytes are: inline (in the catalog) or block
 }
 
 func (fsListFunc) Config() duckdb.ScalarFuncConfig {
@@ -383,4 +393,41 @@ func (f fsListFunc) Executor() duckdb.ScalarFuncExecutor {
 		}
 		return out, nil
 	}}
+}
+
+var featureGroupsColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "version", t: duckdb.TYPE_BIGINT},
+	{name: "primary_key", t: duckdb.TYPE_VARCHAR, list: true}, {name: "event_time", t: duckdb.TYPE_VARCHAR},
+	{name: "online", t: duckdb.TYPE_BOOLEAN}, {name: "description", t: duckdb.TYPE_VARCHAR},
+	{name: "features", t: duckdb.TYPE_VARCHAR, list: true}, {name: "rows", t: duckdb.TYPE_BIGINT},
+	{name: "snapshot", t: duckdb.TYPE_BIGINT}, {name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+}
+
+func (e *Engine) featureGroupsRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, t := range e.catalog.Tables(project) {
+		f := t.Feature
+		if f == nil {
+			continue
+		}
+		keys := make([]any, len(f.Keys))
+		for i, k := range f.Keys {
+			keys[i] = k
+		}
+		var feats []any
+		for _, c := range t.Columns {
+			feats = append(feats, c.Name)
+		}
+		var et, desc any
+		if f.EventTime != "" {
+			et = f.EventTime
+		}
+		if f.Description != "" {
+			desc = f.Description
+		}
+		out = append(out, map[string]any{"name": t.Name, "version": int64(f.Version), "primary_key": keys,
+			"event_time": et, "online": f.Online, "description": desc, "features": feats, "rows": t.Rows,
+			"snapshot": t.Version, "created_at": time.Unix(0, t.Created).UTC()})
+	}
+	return out
 }

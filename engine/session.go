@@ -344,7 +344,7 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 	if st, ok := s.consts[sql]; ok {
 		return []*Piece{{SQL: sql, cached: st}}, nil
 	}
-	sql, err := s.rewriteTimeTravel(ctx, sql)
+	sql, err := s.rewriteExtensions(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +445,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 			return nil, pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", name)
 		}
 	}
-	sql, err := s.rewriteTimeTravel(ctx, sql)
+	sql, err := s.rewriteExtensions(ctx, sql)
 	if err != nil {
 		return nil, err
 	}

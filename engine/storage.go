@@ -42,6 +42,8 @@ type storageTx struct {
 	dropped map[string]bool
 	renames []catalog.RenameTable
 	ddl     bool // DuckDB's transaction holds DDL and must be committed
+	// features are the feature groups this transaction creates.
+	features map[string]*catalog.FeatureGroup
 }
 
 // pendingTable is one table's uncommitted change.
@@ -59,7 +61,7 @@ type pendingTable struct {
 
 func newStorageTx(asOf int64) *storageTx {
 	return &storageTx{asOf: asOf, tables: map[string]*pendingTable{}, created: map[string]bool{},
-		altered: map[string]bool{}, dropped: map[string]bool{}}
+		altered: map[string]bool{}, dropped: map[string]bool{}, features: map[string]*catalog.FeatureGroup{}}
 }
 
 func (t *storageTx) clone() *storageTx {
@@ -87,6 +89,9 @@ func (t *storageTx) clone() *storageTx {
 	}
 	c.renames = append(c.renames, t.renames...)
 	c.ddl = t.ddl
+	for k, v := range t.features {
+		c.features[k] = v
+	}
 	return c
 }
 
@@ -101,6 +106,9 @@ type stmtStorage struct {
 	alias  string
 	unique bool // check unique keys against the files after running
 	names  []string
+	// feature is the definition of the feature group a CREATE makes.
+	feature *catalog.FeatureGroup
+	err     error // a problem found while preparing, reported when run
 }
 
 // compactFiles is how many small files the maintenance round merges.
@@ -229,15 +237,30 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		}
 	case *pg_query.Node_CreateStmt:
 		rv := x.CreateStmt.Relation
+		def, err := takeFeatureOption(&x.CreateStmt.Options)
+		if def != nil || err != nil {
+			changed = true
+		}
+		if err == nil && def != nil {
+			err = prepareFeatureCreate(x.CreateStmt, def)
+		}
 		if rv != nil && rv.Relpersistence != "t" && storageManaged(rv.Schemaname) && rv.Catalogname == "" {
-			ss.table, ss.op = rv.Relname, "CREATE"
+			ss.table, ss.op, ss.feature, ss.err = rv.Relname, "CREATE", def, err
+		} else if def != nil || err != nil {
+			ss.op, ss.err = "CREATE", pgerr.New(pgerr.FeatureNotSupported, "feature groups live in schema public")
 		}
 	case *pg_query.Node_CreateTableAsStmt:
 		c := x.CreateTableAsStmt
 		if c.Objtype == pg_query.ObjectType_OBJECT_TABLE && c.Into != nil && c.Into.Rel != nil {
 			rv := c.Into.Rel
+			def, err := takeFeatureOption(&c.Into.Options)
+			if def != nil || err != nil {
+				changed = true
+			}
 			if rv.Relpersistence != "t" && storageManaged(rv.Schemaname) && rv.Catalogname == "" {
-				ss.table, ss.op = rv.Relname, "CREATE AS"
+				ss.table, ss.op, ss.feature, ss.err = rv.Relname, "CREATE AS", def, err
+			} else if def != nil || err != nil {
+				ss.op, ss.err = "CREATE AS", pgerr.New(pgerr.FeatureNotSupported, "feature groups live in schema public")
 			}
 		}
 	}
@@ -304,6 +327,9 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		}
 		return true
 	})
+	if ss.feature != nil {
+		st.tag = "CREATE FEATURE GROUP"
+	}
 	if ss.op != "" {
 		st.storage = ss
 	}
@@ -516,6 +542,9 @@ func (s *Session) readSQL(cols []catalog.Column, files []catalog.FileRef, opt st
 // touch into the carrier.
 func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []driver.NamedValue) error {
 	ss := st.storage
+	if ss.err != nil {
+		return ss.err
+	}
 	if err := s.ensureStorageTx(ctx); err != nil {
 		return err
 	}
@@ -662,6 +691,15 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 			return err
 		}
 		p.op, p.dirty = "CREATE", ss.op == "CREATE AS"
+		if def := ss.feature; def != nil {
+			s.stx.features[ss.table] = def
+			if ss.op == "CREATE AS" {
+				if err := s.finishFeatureCreate(ctx, ss.table, def); err != nil {
+					return err
+				}
+				return s.upsertFeatureRows(ctx, ss.table, def)
+			}
+		}
 		return nil
 	case "DROP":
 		for _, name := range ss.names {
@@ -670,6 +708,7 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 			} else {
 				s.stx.dropped[name] = true
 			}
+			delete(s.stx.features, name)
 			delete(s.stx.tables, name)
 			delete(s.stx.altered, name)
 			s.touchView(name)
@@ -685,6 +724,10 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		if s.stx.created[ss.table] {
 			delete(s.stx.created, ss.table)
 			s.stx.created[newName] = true
+			if def := s.stx.features[ss.table]; def != nil {
+				delete(s.stx.features, ss.table)
+				s.stx.features[newName] = def
+			}
 		} else {
 			s.stx.renames = append(s.stx.renames, catalog.RenameTable{Schema: "main", Name: ss.table, NewName: newName})
 		}
@@ -705,6 +748,10 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		return nil
 	case "INDEX":
 		return s.checkNewUniqueIndex(ctx, ss)
+	case "INSERT", "COPY", "UPDATE", "MERGE":
+		if def := s.featureOf(ss.table); def != nil {
+			return s.upsertFeatureRows(ctx, ss.table, def)
+		}
 	}
 	if ss.unique {
 		return s.checkUnique(ctx, ss.table, nil)
@@ -1025,6 +1072,14 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if err != nil {
 			return err
 		}
+		put.Feature = stx.features[name]
+		if def := s.featureOf(name); def != nil {
+			for _, k := range def.RowKey() {
+				if !hasColumn(put.Columns, k) {
+					return pgerr.New(pgerr.DependentObjectsStillExist, "column %q is part of feature group %s's key", k, name)
+				}
+			}
+		}
 		c.Puts = append(c.Puts, put)
 	}
 	var adopted []string
@@ -1082,7 +1137,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 				if err != nil {
 					return err
 				}
-				w.unique = len(keys) > 0
+				w.unique = len(keys) > 0 || s.featureOf(name) != nil
 			}
 		}
 		writes = append(writes, w)
@@ -1135,6 +1190,18 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 					}
 					if err := s.checkUnique(ctx, w.data.Name, fresh); err != nil {
 						return err
+					}
+					if def := s.featureOf(w.data.Name); def != nil && len(fresh) > 0 {
+						// Rows with the same key and event time committed
+						// meanwhile: replacing them would need a rewrite
+						// this commit did not plan.
+						hits, err := s.filesHoldingKeys(ctx, w.data.Name, def.RowKey(), fresh)
+						if err != nil {
+							return err
+						}
+						if len(hits) > 0 {
+							return pgerr.New(pgerr.SerializationFailure, "could not serialize access due to concurrent update of %s", w.data.Name)
+						}
 					}
 					w.p.base, w.p.files = v, files
 				}

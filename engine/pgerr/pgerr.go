@@ -68,6 +68,7 @@ const (
 	DatatypeMismatch             = "42804"
 	WrongObjectType              = "42809"
 	InvalidColumnReference       = "42P10"
+	InvalidTableDefinition       = "42P16"
 	GroupingError                = "42803"
 	UndefinedSchema              = "3F000"
 	DependentObjectsStillExist   = "2BP01"

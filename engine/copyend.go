@@ -1,0 +1,84 @@
+package engine
+
+import "io"
+
+// csvEnd passes CSV COPY data through until PostgreSQL's end-of-data
+// marker: a line holding only `\.`, outside quotes. psql sends it after
+// inline data (`\copy t FROM stdin`); PostgreSQL stops reading there, and
+// so does this filter (the marker and anything after it are dropped).
+// Quotes are followed so that `\.` inside a quoted value is data.
+type csvEnd struct {
+	quote, escape byte
+	inQuotes      bool
+	escaped       bool // the escape character came last inside quotes
+	lineStart     bool
+	held          []byte // a possible marker split across writes
+	ended         bool
+}
+
+func newCSVEnd(quote, escape string) *csvEnd {
+	e := &csvEnd{quote: '"', escape: '"', lineStart: true}
+	if quote != "" {
+		e.quote = quote[0]
+	}
+	if escape != "" {
+		e.escape = escape[0]
+	} else {
+		e.escape = e.quote
+	}
+	return e
+}
+
+// write passes p's data to w.
+func (e *csvEnd) write(w io.Writer, p []byte) error {
+	if e.ended {
+		return nil
+	}
+	if len(e.held) > 0 {
+		p = append(e.held, p...)
+		e.held = nil
+	}
+	start := 0
+	for i := 0; i < len(p); i++ {
+		b := p[i]
+		if e.lineStart && !e.inQuotes && b == '\\' {
+			// A marker is `\.` then a line end (or the end of data).
+			rest := p[i:]
+			switch {
+			case len(rest) < 2 || (rest[1] == '.' && (len(rest) == 2 || (rest[2] == '\r' && len(rest) == 3))):
+				e.held = append([]byte(nil), rest...)
+				_, err := w.Write(p[start:i])
+				return err
+			case rest[1] == '.' && (rest[2] == '\n' || (rest[2] == '\r' && rest[3] == '\n')):
+				e.ended = true
+				_, err := w.Write(p[start:i])
+				return err
+			}
+		}
+		e.lineStart = false
+		switch {
+		case e.inQuotes && e.escaped:
+			e.escaped = false
+		case e.inQuotes && b == e.escape && e.escape != e.quote:
+			e.escaped = true
+		case b == e.quote:
+			e.inQuotes = !e.inQuotes // a doubled quote toggles twice
+		case b == '\n' && !e.inQuotes:
+			e.lineStart = true
+		}
+	}
+	_, err := w.Write(p[start:])
+	return err
+}
+
+// flush ends the data: a held `\.` (with no line end after it) was the
+// marker; anything else held was data.
+func (e *csvEnd) flush(w io.Writer) error {
+	held := e.held
+	e.held = nil
+	if e.ended || string(held) == `\.` || string(held) == "\\.\r" {
+		return nil
+	}
+	_, err := w.Write(held)
+	return err
+}
