@@ -505,6 +505,9 @@ func (s *Session) syncView(ctx context.Context, name string, cols []catalog.Colu
 	if old, ok := s.views[name]; ok && old == key {
 		return nil
 	}
+	if s.views == nil {
+		s.views = map[string]string{}
+	}
 	s.touchView(name)
 	if len(files) == 0 {
 		// The carrier alone is the table.

@@ -1,0 +1,207 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestFeatureGroupReplacesRows drives a feature group with random writes —
+// single rows (inline files), batches with repeated keys, COPY of hundreds of
+// rows (Parquet files), updates, deletes, compaction — and after each checks
+// the table against a model in which a row is identified by (key, event
+// time) and the one written last wins. Every version read back by time
+// travel must equal the model as it was.
+func TestFeatureGroupReplacesRows(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP fg (k int, ts timestamp, v bigint, note text) PRIMARY KEY (k) EVENT TIME (ts)")
+
+	type key struct{ k, day int }
+	model := map[key]int64{}
+	render := func(m map[key]int64) string {
+		var rows []string
+		for kk, v := range m {
+			rows = append(rows, fmt.Sprintf("%03d|2024-01-%02d 00:00:00|%d", kk.k, kk.day, v))
+		}
+		sort.Strings(rows)
+		return strings.Join(rows, ";")
+	}
+	read := func(q string) string {
+		var rows []string
+		for _, r := range textRows(t, c, q) {
+			f := strings.SplitN(r, "|", 3)
+			var k int
+			fmt.Sscan(f[0], &k)
+			rows = append(rows, fmt.Sprintf("%03d|%s|%s", k, f[1], f[2]))
+		}
+		sort.Strings(rows)
+		return strings.Join(rows, ";")
+	}
+	snapshots := map[int64]string{}
+	next := int64(1)
+	for step := 0; step < 60; step++ {
+		var what string
+		switch op := rng.Intn(10); {
+		case op < 3:
+			kk := key{rng.Intn(20), 1 + rng.Intn(5)}
+			v := next
+			next++
+			what = fmt.Sprintf("INSERT (%d, day %d)", kk.k, kk.day)
+			mustExec(t, c, fmt.Sprintf("INSERT INTO fg VALUES (%d, '2024-01-%02d', %d, 'single')", kk.k, kk.day, v))
+			model[kk] = v
+		case op < 5:
+			var vals []string
+			for n := 1 + rng.Intn(10); n > 0; n-- {
+				kk := key{rng.Intn(20), 1 + rng.Intn(5)}
+				vals = append(vals, fmt.Sprintf("(%d, '2024-01-%02d', %d, 'batch')", kk.k, kk.day, next))
+				model[kk] = next
+				next++
+			}
+			what = "INSERT batch"
+			mustExec(t, c, "INSERT INTO fg VALUES "+strings.Join(vals, ", "))
+		case op < 6:
+			var b strings.Builder
+			for n := 300 + rng.Intn(300); n > 0; n-- {
+				kk := key{rng.Intn(60), 1 + rng.Intn(5)}
+				fmt.Fprintf(&b, "%d,2024-01-%02d,%d,copy\n", kk.k, kk.day, next)
+				model[kk] = next
+				next++
+			}
+			what = "COPY"
+			if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(b.String()), "COPY fg FROM STDIN (FORMAT csv)"); err != nil {
+				t.Fatalf("step %d COPY: %v", step, err)
+			}
+		case op < 8:
+			k := rng.Intn(20)
+			what = fmt.Sprintf("UPDATE k=%d", k)
+			mustExec(t, c, fmt.Sprintf("UPDATE fg SET v = v + 1000000 WHERE k = %d", k))
+			for kk := range model {
+				if kk.k == k {
+					model[kk] += 1000000
+				}
+			}
+		case op < 9:
+			kk := key{rng.Intn(20), 1 + rng.Intn(5)}
+			what = fmt.Sprintf("DELETE (%d, day %d)", kk.k, kk.day)
+			mustExec(t, c, fmt.Sprintf("DELETE FROM fg WHERE k = %d AND ts = '2024-01-%02d'", kk.k, kk.day))
+			delete(model, kk)
+		default:
+			what = "VACUUM"
+			mustExec(t, c, "VACUUM fg")
+		}
+		want := render(model)
+		if got := read("SELECT k, ts, v FROM fg"); got != want {
+			t.Fatalf("step %d (%s, seed %d):\n got %s\nwant %s", step, what, seed, got, want)
+		}
+		var v int64
+		if err := c.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM hopsql.table_history WHERE table_name = 'fg'").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		snapshots[v] = want
+	}
+	for v, want := range snapshots {
+		if got := read(fmt.Sprintf("SELECT k, ts, v FROM fg AT (VERSION => %d)", v)); got != want {
+			t.Fatalf("version %d (seed %d):\n got %s\nwant %s", v, seed, got, want)
+		}
+	}
+	var n, distinct int
+	if err := c.QueryRow(ctx, "SELECT count(*), count(DISTINCT (k, ts)) FROM fg").Scan(&n, &distinct); err != nil || n != distinct {
+		t.Fatalf("rows %d, distinct keys %d (%v)", n, distinct, err)
+	}
+}
+
+// TestFeatureGroupDefinition: the statements' errors, the catalog's record
+// (also after a restart), NOT NULL keys, a key column that cannot go, and
+// concurrent writers of the same key.
+func TestFeatureGroupDefinition(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServerIn(t, dir, nil)
+	ctx := context.Background()
+	c := srv.connect(t)
+	for _, tc := range []struct{ sql, code string }{
+		{"CREATE FEATURE GROUP bad (a int, b int)", "42P16"},
+		{"CREATE FEATURE GROUP bad (a int PRIMARY KEY, b int) PRIMARY KEY (a)", "42P16"},
+		{"CREATE FEATURE GROUP bad (a int, b int, UNIQUE (b)) PRIMARY KEY (a)", "42P16"},
+		{"CREATE FEATURE GROUP bad (a int, b int) PRIMARY KEY (c)", "42703"},
+		{"CREATE FEATURE GROUP bad (a int, b text) PRIMARY KEY (a) EVENT TIME (b)", "42804"},
+		{"CREATE FEATURE GROUP bad (a int) PRIMARY KEY (a) NONSENSE", "42601"},
+		{"CREATE FEATURE GROUP bad PRIMARY KEY (z) AS SELECT 1 AS a", "42703"},
+		{"DROP FEATURE GROUP missing", "42704"},
+	} {
+		if _, err := c.Exec(ctx, tc.sql); sqlstate(err) != tc.code {
+			t.Errorf("%s: %v, want %s", tc.sql, err, tc.code)
+		}
+	}
+	if got := textRows(t, c, "SELECT count(*) FROM hopsql.tables WHERE table_name = 'bad'"); got[0] != "0" {
+		t.Fatalf("a refused CREATE FEATURE GROUP left a table: %v", got)
+	}
+	mustExec(t, c, "CREATE TABLE plain (a int)")
+	if _, err := c.Exec(ctx, "DROP FEATURE GROUP plain"); sqlstate(err) != "42809" {
+		t.Fatalf("DROP FEATURE GROUP of a table: %v", err)
+	}
+	mustExec(t, c, "CREATE FEATURE GROUP users (id int, region text, score double precision, day date) PRIMARY KEY (id, region) EVENT TIME (day) DESCRIPTION 'it''s users'")
+	mustExec(t, c, "CREATE FEATURE GROUP IF NOT EXISTS users (id int) PRIMARY KEY (id)")
+	for _, q := range []string{
+		"INSERT INTO users VALUES (NULL, 'eu', 1, '2024-01-01')",
+		"INSERT INTO users VALUES (1, NULL, 1, '2024-01-01')",
+		"INSERT INTO users VALUES (1, 'eu', 1, NULL)",
+	} {
+		if _, err := c.Exec(ctx, q); sqlstate(err) != "23502" {
+			t.Fatalf("%s: %v, want 23502", q, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "ALTER TABLE users DROP COLUMN region"); sqlstate(err) != "2BP01" {
+		t.Fatalf("dropping a key column: %v", err)
+	}
+	mustExec(t, c, "ALTER TABLE users ADD COLUMN tier int") // other changes are fine
+	mustExec(t, c, "INSERT INTO users VALUES (1, 'eu', 0.5, '2024-01-01', 1), (1, 'us', 0.7, '2024-01-01', 2)")
+
+	// Two sessions writing the same key and event time at once: both rows
+	// never survive; the loser may get 40001.
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			wc := srv.connect(t)
+			defer wc.Close(ctx)
+			for i := 0; i < 20; i++ {
+				_, err := wc.Exec(ctx, "INSERT INTO users VALUES (7, 'eu', $1, '2024-02-01', $2)", float64(i), w)
+				if err != nil && sqlstate(err) != "40001" {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if got := textRows(t, c, "SELECT count(*) FROM users WHERE id = 7"); got[0] != "1" {
+		t.Fatalf("concurrent writers of one key and event time left %s rows", got[0])
+	}
+
+	srv.Stop()
+	srv = startServerIn(t, dir, nil)
+	c = srv.connect(t)
+	want := "users|1|{id,region}|day|f|it's users|{id,region,score,day,tier}|3"
+	if got := textRows(t, c, "SELECT name, version, primary_key, event_time, online, description, features, rows FROM hopsql.feature_groups"); strings.Join(got, ";") != want {
+		t.Fatalf("after a restart: %v, want %s", got, want)
+	}
+	mustExec(t, c, "INSERT INTO users VALUES (1, 'eu', 0.9, '2024-01-01', 3)")
+	if got := textRows(t, c, "SELECT score, tier FROM users WHERE id = 1 AND region = 'eu'"); strings.Join(got, ";") != "0.9|3" {
+		t.Fatalf("replace after a restart: %v", got)
+	}
+	mustExec(t, c, "DROP FEATURE GROUP users")
+	if got := textRows(t, c, "SELECT count(*) FROM hopsql.feature_groups"); got[0] != "0" {
+		t.Fatalf("after DROP: %v", got)
+	}
+}
