@@ -248,6 +248,11 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 			delete(s.Tables, id)
 		}
 	}
+	for k, v := range s.Views {
+		if v.Project == p.Name {
+			delete(s.Views, k)
+		}
+	}
 	delete(s.Projects, p.Name)
 	return uint64(pr.OID), nil
 }

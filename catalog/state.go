@@ -89,6 +89,8 @@ type state struct {
 	Users    map[string]*User    `json:"users"`
 	Projects map[string]*Project `json:"projects"`
 	Tables   map[uint64]*Table   `json:"tables"`
+	// Views are feature views, by tableKey.
+	Views map[string]*FeatureView `json:"views,omitempty"`
 	Dedup    []dedupEntry        `json:"dedup"` // oldest first, at most 2×dedupWindow
 
 	children  map[uint64]map[string]uint64 // derived from Inodes
@@ -104,6 +106,7 @@ func newState() *state {
 		Users:    map[string]*User{},
 		Projects: map[string]*Project{},
 		Tables:   map[uint64]*Table{},
+		Views:    map[string]*FeatureView{},
 	}
 	s.rebuild()
 	return s
@@ -153,6 +156,9 @@ func unmarshalState(b []byte) (*state, error) {
 	}
 	if s.Tables == nil {
 		s.Tables = map[uint64]*Table{}
+	}
+	if s.Views == nil {
+		s.Views = map[string]*FeatureView{}
 	}
 	s.rebuild()
 	return s, nil

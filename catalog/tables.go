@@ -177,6 +177,9 @@ type Commit struct {
 	Renames []RenameTable `json:"renames,omitempty"`
 	Puts    []PutTable    `json:"puts,omitempty"`
 	Data    []TableData   `json:"data,omitempty"`
+	// Feature views dropped, then created, by the same transaction.
+	DropViews []TableRef    `json:"drop_views,omitempty"`
+	PutViews  []FeatureView `json:"put_views,omitempty"`
 }
 
 // ExpireSnapshots forgets the versions of a table that stopped being current
@@ -291,6 +294,29 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 			addFiles++
 		}
 	}
+	views := map[string]bool{}
+	for k, v := range s.Views {
+		if v.Project == c.Project {
+			views[k] = true
+		}
+	}
+	for _, d := range c.DropViews {
+		k := tableKey(c.Project, d.Schema, d.Name)
+		if !views[k] {
+			return errorf(CodeNotFound, "feature view %s.%s does not exist", d.Schema, d.Name)
+		}
+		delete(views, k)
+	}
+	for _, v := range c.PutViews {
+		k := tableKey(c.Project, v.Schema, v.Name)
+		if v.Name == "" || v.SQL == "" {
+			return errorf(CodeInvalid, "feature view %q needs a name and a definition", v.Name)
+		}
+		if views[k] || exists[k] {
+			return errorf(CodeExists, "relation %s.%s already exists", v.Schema, v.Name)
+		}
+		views[k] = true
+	}
 	if pr.QuotaInodes > 0 && pr.UsedInodes+int64(newTables)+addFiles > pr.QuotaInodes {
 		return errorf(CodeQuota, "project %q: inode quota of %d exceeded", pr.Name, pr.QuotaInodes)
 	}
@@ -322,6 +348,14 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 	}
 
 	// Mutation pass: nothing below fails.
+	for _, d := range c.DropViews {
+		delete(s.Views, tableKey(c.Project, d.Schema, d.Name))
+	}
+	for _, v := range c.PutViews {
+		v := v
+		v.Project, v.Created = c.Project, now
+		s.Views[tableKey(c.Project, v.Schema, v.Name)] = &v
+	}
 	for _, d := range c.Drops {
 		t := s.table(c.Project, d.Schema, d.Name)
 		if dir := s.Inodes[t.Dir]; dir != nil {
@@ -836,4 +870,60 @@ func hasColumn(cols []Column, name string) bool {
 		}
 	}
 	return false
+}
+
+// FeatureView is a view joining feature groups point-in-time correctly: its
+// definition for DuckDB and what it was made from (lineage).
+type FeatureView struct {
+	Project string `json:"project"`
+	Schema  string `json:"schema"`
+	Name    string `json:"name"`
+	// SQL is DuckDB's CREATE VIEW statement; Query the SELECT as written.
+	SQL   string `json:"sql"`
+	Query string `json:"query"`
+	// Label is the relation whose rows the view extends; EventTime its
+	// column giving each row's time; PointInTime false for PLAIN JOIN.
+	Label       string        `json:"label"`
+	EventTime   string        `json:"event_time,omitempty"`
+	PointInTime bool          `json:"point_in_time"`
+	Reads       []FeatureRead `json:"reads"`
+	Created     int64         `json:"created"`
+}
+
+// FeatureRead is a feature group a view reads, and the versions current
+// when the view was made.
+type FeatureRead struct {
+	Name     string `json:"name"`
+	Version  int    `json:"version"`  // the feature group's version
+	Snapshot int64  `json:"snapshot"` // the table's version
+	AsOf     bool   `json:"as_of"`    // joined as of the label's event time
+}
+
+// FeatureViews returns a project's feature views ordered by name.
+func (n *Node) FeatureViews(project string) []FeatureView {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	var out []FeatureView
+	for _, v := range n.fsm.s.Views {
+		if v.Project == project {
+			c := *v
+			c.Reads = append([]FeatureRead(nil), v.Reads...)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// FeatureView returns one feature view.
+func (n *Node) FeatureView(project, schema, name string) (FeatureView, bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	v := n.fsm.s.Views[tableKey(project, schema, name)]
+	if v == nil {
+		return FeatureView{}, false
+	}
+	c := *v
+	c.Reads = append([]FeatureRead(nil), v.Reads...)
+	return c, true
 }

@@ -36,8 +36,7 @@ const featureOption = "hopsql_feature_group"
 // rewriteFeatureDDL turns the feature group statements of a query string
 // into PostgreSQL ones.
 func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
-	low := strings.ToLower(sql)
-	if !strings.Contains(low, "feature") || !strings.Contains(low, "group") {
+	if !strings.Contains(strings.ToLower(sql), "feature") {
 		return sql, nil
 	}
 	res, err := pg_query.Scan(sql)
@@ -54,7 +53,7 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
-		if !(word(i) == "create" || word(i) == "drop") || word(i+1) != "feature" || word(i+2) != "group" {
+		if !(word(i) == "create" || word(i) == "drop") || word(i+1) != "feature" || (word(i+2) != "group" && word(i+2) != "view") {
 			continue
 		}
 		if i > 0 && toks[i-1].Token != pg_query.Token_ASCII_59 { // not at a statement's start
@@ -65,10 +64,15 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 			end++
 		}
 		var out string
-		if word(i) == "create" {
+		switch word(i) + " " + word(i+2) {
+		case "create group":
 			out, err = s.createFeatureGroupSQL(sql, toks[i+3:end])
-		} else {
+		case "drop group":
 			out, err = s.dropFeatureGroupSQL(sql, toks[i+3:end])
+		case "create view":
+			out, err = s.createFeatureViewSQL(sql, toks[i+3:end])
+		default:
+			out, err = s.dropFeatureViewSQL(sql, toks[i+3:end])
 		}
 		if err != nil {
 			return "", err

@@ -247,6 +247,11 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	}}); err != nil {
 		return fmt.Errorf("register hopsql_feature_groups: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_views", listFunc{cols: featureViewsColumns, rows: func() []map[string]any {
+		return e.featureViewsRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_feature_views: %w", err)
+	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
 	for _, q := range []string{
@@ -254,6 +259,7 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		"CREATE OR REPLACE VIEW " + sys + ".table_history AS SELECT unnest(hopsql_table_history(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".tables AS SELECT unnest(hopsql_tables(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".feature_groups AS SELECT unnest(hopsql_feature_groups(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".feature_views AS SELECT unnest(hopsql_feature_views(), recursive := true)",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
@@ -428,6 +434,36 @@ func (e *Engine) featureGroupsRows(project string) []map[string]any {
 		out = append(out, map[string]any{"name": t.Name, "version": int64(f.Version), "primary_key": keys,
 			"event_time": et, "online": f.Online, "description": desc, "features": feats, "rows": t.Rows,
 			"snapshot": t.Version, "created_at": time.Unix(0, t.Created).UTC()})
+	}
+	return out
+}
+
+var featureViewsColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "label", t: duckdb.TYPE_VARCHAR}, {name: "event_time", t: duckdb.TYPE_VARCHAR},
+	{name: "point_in_time", t: duckdb.TYPE_BOOLEAN}, {name: "feature_groups", t: duckdb.TYPE_VARCHAR, list: true},
+	{name: "query", t: duckdb.TYPE_VARCHAR}, {name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+}
+
+// featureViewsRows lists feature views; feature_groups names each feature
+// group read as name@snapshot (the table version current at creation),
+// with " as of" when joined as of the label's event time.
+func (e *Engine) featureViewsRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, v := range e.catalog.FeatureViews(project) {
+		var reads []any
+		for _, r := range v.Reads {
+			x := fmt.Sprintf("%s@%d", r.Name, r.Snapshot)
+			if r.AsOf {
+				x += " as of"
+			}
+			reads = append(reads, x)
+		}
+		var et any
+		if v.EventTime != "" {
+			et = v.EventTime
+		}
+		out = append(out, map[string]any{"name": v.Name, "label": v.Label, "event_time": et, "point_in_time": v.PointInTime,
+			"feature_groups": reads, "query": v.Query, "created_at": time.Unix(0, v.Created).UTC()})
 	}
 	return out
 }

@@ -18,6 +18,8 @@ import (
 type Statement struct {
 	Name      string
 	SQL       string
+	// viewFrom replaces fromPlaceholder in a feature view's deparsed text.
+	viewFrom string
 	ParamOIDs []uint32
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field
@@ -214,6 +216,10 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 			out, err := deparse(raw.Stmt)
 			if err != nil {
 				return nil, fmt.Errorf("deparse rewritten statement: %w", err)
+			}
+			if st.viewFrom != "" {
+				// A feature view's joins, in DuckDB's syntax (featureview.go).
+				out = strings.Replace(out, fromPlaceholder, st.viewFrom, 1)
 			}
 			st.duckSQL = out
 		}

@@ -44,6 +44,9 @@ type storageTx struct {
 	ddl     bool // DuckDB's transaction holds DDL and must be committed
 	// features are the feature groups this transaction creates.
 	features map[string]*catalog.FeatureGroup
+	// Feature views it creates and drops.
+	putViews  []catalog.FeatureView
+	dropViews []string
 }
 
 // pendingTable is one table's uncommitted change.
@@ -92,6 +95,8 @@ func (t *storageTx) clone() *storageTx {
 	for k, v := range t.features {
 		c.features[k] = v
 	}
+	c.putViews = append(c.putViews, t.putViews...)
+	c.dropViews = append(c.dropViews, t.dropViews...)
 	return c
 }
 
@@ -106,8 +111,10 @@ type stmtStorage struct {
 	alias  string
 	unique bool // check unique keys against the files after running
 	names  []string
-	// feature is the definition of the feature group a CREATE makes.
+	// feature is the definition of the feature group a CREATE makes; view
+	// the record of the feature view one makes.
 	feature *catalog.FeatureGroup
+	view    *catalog.FeatureView
 	err     error // a problem found while preparing, reported when run
 }
 
@@ -215,7 +222,30 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 				}
 			}
 		}
+	case *pg_query.Node_ViewStmt:
+		def, err := takeFeatureViewOption(&x.ViewStmt.Options)
+		if def != nil || err != nil {
+			changed = true
+			ss.op, ss.err = "FEATURE VIEW", err
+			if err == nil {
+				from, fv, err := s.prepareFeatureView(x.ViewStmt, *def)
+				ss.view, ss.err, st.viewFrom = fv, err, from
+			}
+			st.tag = "CREATE FEATURE VIEW"
+		}
 	case *pg_query.Node_DropStmt:
+		if x.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_VIEW {
+			for _, o := range x.DropStmt.Objects {
+				items := o.GetList().GetItems()
+				if len(items) == 0 || len(items) > 2 {
+					continue
+				}
+				if _, ok := s.e.catalog.FeatureView(s.db.name, "main", items[len(items)-1].GetString_().GetSval()); ok {
+					ss.op = "DROP VIEW"
+					ss.names = append(ss.names, items[len(items)-1].GetString_().GetSval())
+				}
+			}
+		}
 		if x.DropStmt.RemoveType == pg_query.ObjectType_OBJECT_TABLE {
 			for _, o := range x.DropStmt.Objects {
 				items := o.GetList().GetItems()
@@ -552,7 +582,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 		return err
 	}
 	switch ss.op {
-	case "CREATE", "CREATE AS", "INDEX":
+	case "CREATE", "CREATE AS", "INDEX", "FEATURE VIEW", "DROP VIEW":
 		s.stx.ddl = true
 		return nil
 	case "DROP", "RENAME":
@@ -751,6 +781,14 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		return nil
 	case "INDEX":
 		return s.checkNewUniqueIndex(ctx, ss)
+	case "FEATURE VIEW":
+		v := *ss.view
+		v.SQL = st.duckSQL
+		s.stx.putViews = append(s.stx.putViews, v)
+		return nil
+	case "DROP VIEW":
+		s.stx.dropViews = append(s.stx.dropViews, ss.names...)
+		return nil
 	case "INSERT", "COPY", "UPDATE", "MERGE":
 		if def := s.featureOf(ss.table); def != nil {
 			return s.upsertFeatureRows(ctx, ss.table, def)
@@ -1145,7 +1183,11 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		}
 		writes = append(writes, w)
 	}
-	if len(c.Drops)+len(c.Renames)+len(c.Puts)+len(writes) == 0 {
+	for _, name := range stx.dropViews {
+		c.DropViews = append(c.DropViews, catalog.TableRef{Schema: "main", Name: name})
+	}
+	c.PutViews = stx.putViews
+	if len(c.Drops)+len(c.Renames)+len(c.Puts)+len(writes)+len(c.DropViews)+len(c.PutViews) == 0 {
 		return nil
 	}
 	// Commits to the same keyed tables from this node take turns for the

@@ -92,7 +92,7 @@ func (e *Engine) reconcileTables(ctx context.Context, db *database) error {
 			return err
 		}
 	}
-	return nil
+	return e.reconcileFeatureViews(ctx, conn, conn, db.name)
 }
 
 // migrateTable moves a native DuckDB table's rows into its first snapshot.
