@@ -16,10 +16,10 @@ import (
 
 // Statement is a prepared statement.
 type Statement struct {
-	Name      string
-	SQL       string
+	Name string
+	SQL  string
 	// viewFrom replaces fromPlaceholder in a feature view's deparsed text.
-	viewFrom string
+	viewFrom  string
 	ParamOIDs []uint32
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field
