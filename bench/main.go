@@ -25,6 +25,8 @@ type config struct {
 	pkRows   int64
 	duration time.Duration
 	only     map[string]bool
+	// (h): label rows and feature group keys (10 events each).
+	pitLabels, pitKeys int64
 }
 
 func main() {
@@ -35,7 +37,9 @@ func main() {
 	flag.Int64Var(&cfg.rows, "rows", 10_000_000, "rows for the bulk benchmarks (c), (d), (e)")
 	flag.Int64Var(&cfg.pkRows, "pk-rows", 1_000_000, "rows in the point-lookup table of (b) (capped at -rows)")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each (a) and (b) measurement runs")
-	flag.StringVar(&only, "only", "a,b,c,d,e,f,g", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
+	flag.Int64Var(&cfg.pitLabels, "pit-labels", 10_000_000, "label rows of the point-in-time benchmark (h)")
+	flag.Int64Var(&cfg.pitKeys, "pit-keys", 1_000_000, "keys per feature group in (h), 10 events each")
+	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
 	flag.Parse()
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
@@ -84,7 +88,7 @@ func run(cfg config) error {
 
 	// (f) compares against targets, not PostgreSQL: run alone, it starts
 	// only hopsql.
-	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"] || cfg.only["g"]
+	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"] || cfg.only["g"] || cfg.only["h"]
 	var pg *server
 	if needPG {
 		logf("starting PostgreSQL 15 and hopsql in %s", tmp)
@@ -108,7 +112,7 @@ func run(cfg config) error {
 	// Embedded DuckDB, the ceiling for (d) and (e), lives in a file like
 	// hopsql's tables do, not in memory.
 	var duck *sql.DB
-	if cfg.only["a"] || cfg.only["d"] || cfg.only["e"] {
+	if cfg.only["a"] || cfg.only["d"] || cfg.only["e"] || cfg.only["h"] {
 		duck, err = sql.Open("duckdb", filepath.Join(tmp, "embedded.duckdb"))
 		if err != nil {
 			return err
@@ -125,7 +129,7 @@ func run(cfg config) error {
 	steps := []struct {
 		key string
 		f   func(context.Context)
-	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}}
+	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}, {"h", b.benchH}}
 	for _, st := range steps {
 		if !cfg.only[st.key] || ctx.Err() != nil {
 			continue
