@@ -7,6 +7,10 @@
 // session's DuckDB connection and runs it. It knows SQL, not bytes on the
 // wire: package wire turns its results into protocol messages.
 //
+// It also owns the session side of table storage (storage.go, smallwrite.go,
+// keyindex.go) and hopsql's SQL extensions: feature groups and feature views
+// (featuregroup.go, featureview.go), time travel (timetravel.go).
+//
 // A database is a hopsql project; each has its own DuckDB database file under
 // <data>/databases/<name>.duckdb, opened once per process and shared by the
 // sessions connected to it, each with its own DuckDB connection.
