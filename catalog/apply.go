@@ -253,6 +253,13 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 			delete(s.Views, k)
 		}
 	}
+	keep := s.Training[:0]
+	for _, td := range s.Training {
+		if td.Project != p.Name {
+			keep = append(keep, td)
+		}
+	}
+	s.Training = keep
 	delete(s.Projects, p.Name)
 	return uint64(pr.OID), nil
 }

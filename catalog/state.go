@@ -91,7 +91,9 @@ type state struct {
 	Tables   map[uint64]*Table   `json:"tables"`
 	// Views are feature views, by tableKey.
 	Views map[string]*FeatureView `json:"views,omitempty"`
-	Dedup []dedupEntry            `json:"dedup"` // oldest first, at most 2×dedupWindow
+	// Training holds training dataset versions in the order they were made.
+	Training []*TrainingDataset `json:"training,omitempty"`
+	Dedup    []dedupEntry       `json:"dedup"` // oldest first, at most 2×dedupWindow
 
 	children  map[uint64]map[string]uint64 // derived from Inodes
 	dedup     map[string]int               // request id → index in Dedup

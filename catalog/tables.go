@@ -180,6 +180,9 @@ type Commit struct {
 	// Feature views dropped, then created, by the same transaction.
 	DropViews []TableRef    `json:"drop_views,omitempty"`
 	PutViews  []FeatureView `json:"put_views,omitempty"`
+	// Training datasets dropped (every version), then a version added.
+	DropTraining []string          `json:"drop_training,omitempty"`
+	PutTraining  []TrainingDataset `json:"put_training,omitempty"`
 }
 
 // ExpireSnapshots forgets the versions of a table that stopped being current
@@ -307,6 +310,24 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		}
 		delete(views, k)
 	}
+	tds := map[string]int{}
+	for _, td := range s.Training {
+		if td.Project == c.Project && td.Version > tds[td.Name] {
+			tds[td.Name] = td.Version
+		}
+	}
+	for _, n := range c.DropTraining {
+		if tds[n] == 0 {
+			return errorf(CodeNotFound, "training dataset %q does not exist", n)
+		}
+		delete(tds, n)
+	}
+	for _, td := range c.PutTraining {
+		if td.Name == "" || td.Version != tds[td.Name]+1 {
+			return errorf(CodeConflict, "training dataset %q: version %d is not the next one", td.Name, td.Version)
+		}
+		tds[td.Name] = td.Version
+	}
 	for _, v := range c.PutViews {
 		k := tableKey(c.Project, v.Schema, v.Name)
 		if v.Name == "" || v.SQL == "" {
@@ -355,6 +376,24 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		v := v
 		v.Project, v.Created = c.Project, now
 		s.Views[tableKey(c.Project, v.Schema, v.Name)] = &v
+	}
+	if len(c.DropTraining) > 0 {
+		keep := s.Training[:0]
+		for _, td := range s.Training {
+			drop := false
+			for _, n := range c.DropTraining {
+				drop = drop || (td.Project == c.Project && td.Name == n)
+			}
+			if !drop {
+				keep = append(keep, td)
+			}
+		}
+		s.Training = keep
+	}
+	for _, td := range c.PutTraining {
+		td := td
+		td.Project, td.Created = c.Project, now
+		s.Training = append(s.Training, &td)
 	}
 	for _, d := range c.Drops {
 		t := s.table(c.Project, d.Schema, d.Name)
@@ -926,4 +965,50 @@ func (n *Node) FeatureView(project, schema, name string) (FeatureView, bool) {
 	c := *v
 	c.Reads = append([]FeatureRead(nil), v.Reads...)
 	return c, true
+}
+
+// TrainingDataset is one version of a training dataset: immutable files,
+// one per split, made from a feature view as of a catalog time.
+type TrainingDataset struct {
+	Project     string          `json:"project"`
+	Name        string          `json:"name"`
+	Version     int             `json:"version"`
+	FeatureView string          `json:"feature_view"`
+	Split       string          `json:"split,omitempty"` // as written in WITH (split = …)
+	Seed        int64           `json:"seed"`
+	AsOf        int64           `json:"as_of"` // the catalog time the feature groups were read at
+	Reads       []FeatureRead   `json:"reads"`
+	Files       []TrainingSplit `json:"files"`
+	Created     int64           `json:"created"`
+}
+
+// TrainingSplit is one split's file.
+type TrainingSplit struct {
+	Split string `json:"split"`
+	Path  string `json:"path"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// TrainingDatasets returns a project's training datasets, every version,
+// ordered by name and version.
+func (n *Node) TrainingDatasets(project string) []TrainingDataset {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	var out []TrainingDataset
+	for _, td := range n.fsm.s.Training {
+		if td.Project == project {
+			c := *td
+			c.Reads = append([]FeatureRead(nil), td.Reads...)
+			c.Files = append([]TrainingSplit(nil), td.Files...)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Version < out[j].Version
+	})
+	return out
 }

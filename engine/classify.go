@@ -25,6 +25,7 @@ const (
 	kindFetch                  // FETCH / MOVE
 	kindClose                  // CLOSE cursor
 	kindVacuum                 // VACUUM: compaction and expiry of table files
+	kindTraining               // CREATE/DROP TRAINING DATASET (trainingdataset.go)
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -159,6 +160,10 @@ func classify(n *pg_query.Node) classification {
 		}
 	case *pg_query.Node_ExplainStmt:
 		c.tag, c.write, c.rows = "EXPLAIN", false, true
+	case *pg_query.Node_DoStmt:
+		if req, ok := trainingRequestOf(x.DoStmt); ok {
+			c.kind, c.tag, c.write = kindTraining, strings.ToUpper(req.Op)+" TRAINING DATASET", true
+		}
 	case *pg_query.Node_VacuumStmt:
 		c.tag, c.write = "VACUUM", false
 		if !x.VacuumStmt.IsVacuumcmd {

@@ -36,7 +36,7 @@ const featureOption = "hopsql_feature_group"
 // rewriteFeatureDDL turns the feature group statements of a query string
 // into PostgreSQL ones.
 func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
-	if !strings.Contains(strings.ToLower(sql), "feature") {
+	if low := strings.ToLower(sql); !strings.Contains(low, "feature") && !strings.Contains(low, "training") {
 		return sql, nil
 	}
 	res, err := pg_query.Scan(sql)
@@ -53,7 +53,8 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
-		if !(word(i) == "create" || word(i) == "drop") || word(i+1) != "feature" || (word(i+2) != "group" && word(i+2) != "view") {
+		if !(word(i) == "create" || word(i) == "drop") || !(word(i+1) == "feature" && (word(i+2) == "group" || word(i+2) == "view") ||
+			word(i+1) == "training" && word(i+2) == "dataset") {
 			continue
 		}
 		if i > 0 && toks[i-1].Token != pg_query.Token_ASCII_59 { // not at a statement's start
@@ -71,8 +72,10 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 			out, err = s.dropFeatureGroupSQL(sql, toks[i+3:end])
 		case "create view":
 			out, err = s.createFeatureViewSQL(sql, toks[i+3:end])
-		default:
+		case "drop view":
 			out, err = s.dropFeatureViewSQL(sql, toks[i+3:end])
+		default:
+			out, err = trainingSQL(sql, word(i), toks[i+3:end])
 		}
 		if err != nil {
 			return "", err

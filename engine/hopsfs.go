@@ -252,6 +252,11 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	}}); err != nil {
 		return fmt.Errorf("register hopsql_feature_views: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_training_datasets", listFunc{cols: trainingColumns, rows: func() []map[string]any {
+		return e.trainingRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_training_datasets: %w", err)
+	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
 	for _, q := range []string{
@@ -260,6 +265,7 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		"CREATE OR REPLACE VIEW " + sys + ".tables AS SELECT unnest(hopsql_tables(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".feature_groups AS SELECT unnest(hopsql_feature_groups(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".feature_views AS SELECT unnest(hopsql_feature_views(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".training_datasets AS SELECT unnest(hopsql_training_datasets(), recursive := true)",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
@@ -464,6 +470,39 @@ func (e *Engine) featureViewsRows(project string) []map[string]any {
 		}
 		out = append(out, map[string]any{"name": v.Name, "label": v.Label, "event_time": et, "point_in_time": v.PointInTime,
 			"feature_groups": reads, "query": v.Query, "created_at": time.Unix(0, v.Created).UTC()})
+	}
+	return out
+}
+
+var trainingColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "version", t: duckdb.TYPE_BIGINT}, {name: "feature_view", t: duckdb.TYPE_VARCHAR},
+	{name: "split", t: duckdb.TYPE_VARCHAR}, {name: "seed", t: duckdb.TYPE_BIGINT}, {name: "splits", t: duckdb.TYPE_VARCHAR, list: true},
+	{name: "rows", t: duckdb.TYPE_BIGINT}, {name: "feature_groups", t: duckdb.TYPE_VARCHAR, list: true},
+	{name: "as_of", t: duckdb.TYPE_TIMESTAMP_TZ}, {name: "path", t: duckdb.TYPE_VARCHAR}, {name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+}
+
+// trainingRows lists training dataset versions: splits as name:rows, the
+// feature groups read as name@snapshot.
+func (e *Engine) trainingRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, td := range e.catalog.TrainingDatasets(project) {
+		var splits, reads []any
+		var rows int64
+		for _, f := range td.Files {
+			splits = append(splits, fmt.Sprintf("%s:%d", f.Split, f.Rows))
+			rows += f.Rows
+		}
+		for _, r := range td.Reads {
+			reads = append(reads, fmt.Sprintf("%s@%d", r.Name, r.Snapshot))
+		}
+		var split any
+		if td.Split != "" {
+			split = td.Split
+		}
+		out = append(out, map[string]any{"name": td.Name, "version": int64(td.Version), "feature_view": td.FeatureView,
+			"split": split, "seed": td.Seed, "splits": splits, "rows": rows, "feature_groups": reads,
+			"as_of": time.Unix(0, td.AsOf).UTC(), "path": fmt.Sprintf("/Projects/%s/TrainingDatasets/%s_%d", project, td.Name, td.Version),
+			"created_at": time.Unix(0, td.Created).UTC()})
 	}
 	return out
 }

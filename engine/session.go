@@ -666,6 +666,10 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		return Result{}, pgerr.New(pgerr.ProtocolViolation, "COPY must be run through the COPY sub-protocol")
 	case kindVacuum:
 		return Result{Tag: st.tag}, s.execVacuum(ctx, st)
+	case kindTraining:
+		req, _ := trainingRequestOf(st.node.GetDoStmt())
+		tag, err := s.execTraining(ctx, req)
+		return Result{Tag: tag}, err
 	case kindDeclare:
 		return s.execDeclare(st)
 	case kindFetch:

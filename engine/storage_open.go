@@ -92,7 +92,10 @@ func (e *Engine) reconcileTables(ctx context.Context, db *database) error {
 			return err
 		}
 	}
-	return e.reconcileFeatureViews(ctx, conn, conn, db.name)
+	if err := e.reconcileFeatureViews(ctx, conn, conn, db.name); err != nil {
+		return err
+	}
+	return e.reconcileTraining(ctx, conn, db.name)
 }
 
 // migrateTable moves a native DuckDB table's rows into its first snapshot.

@@ -119,6 +119,27 @@ func (f *FS) Import(ctx context.Context, p, local string, opt CreateOptions) (Fi
 	return f.Create(ctx, p, in, opt)
 }
 
+// AdoptFile makes a finished local file the content of a new file at p,
+// always as a block (even when small): readers may then name its block
+// path for as long as the file exists.
+func (f *FS) AdoptFile(ctx context.Context, p, local string, opt CreateOptions) (FileInfo, error) {
+	if _, err := catalog.SplitPath(p); err != nil {
+		return FileInfo{}, err
+	}
+	b, err := f.AdoptBlock(ctx, local, blockExt(p))
+	if err != nil {
+		return FileInfo{}, err
+	}
+	cmd := catalog.CreateFile{Path: p, Owner: opt.Owner, Mode: opt.Mode, Overwrite: opt.Overwrite, Block: b}
+	if _, err := f.node.Propose(ctx, catalog.CmdCreateFile, cmd); err != nil {
+		if catalog.CodeOf(err) != "" {
+			os.Remove(f.blockPath(b.ID))
+		}
+		return FileInfo{}, err
+	}
+	return f.node.Stat(p)
+}
+
 // BlockPath is where a block's bytes are on this node.
 func (f *FS) BlockPath(id string) string { return f.blockPath(id) }
 
