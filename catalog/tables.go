@@ -68,6 +68,17 @@ type FeatureGroup struct {
 	Online      bool     `json:"online,omitempty"`
 	Description string   `json:"description,omitempty"`
 	Version     int      `json:"version"`
+	// Versions are the feature group's versions: each breaking change of
+	// its columns makes the next one, from a table version on.
+	Versions []FeatureGroupVersion `json:"versions,omitempty"`
+}
+
+// FeatureGroupVersion is one version of a feature group: its columns, from
+// table version From on (older versions are read by time travel).
+type FeatureGroupVersion struct {
+	Version int      `json:"version"`
+	From    int64    `json:"from"`
+	Columns []Column `json:"columns"`
 }
 
 // RowKey is the columns identifying a feature group's row: the primary key,

@@ -53,8 +53,8 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
-		if !(word(i) == "create" || word(i) == "drop") || !(word(i+1) == "feature" && (word(i+2) == "group" || word(i+2) == "view") ||
-			word(i+1) == "training" && word(i+2) == "dataset") {
+		if !(word(i) == "create" || word(i) == "drop" || word(i) == "alter") || !(word(i+1) == "feature" && (word(i+2) == "group" || word(i+2) == "view") ||
+			word(i+1) == "training" && word(i+2) == "dataset") || (word(i) == "alter" && word(i+2) != "group") {
 			continue
 		}
 		if i > 0 && toks[i-1].Token != pg_query.Token_ASCII_59 { // not at a statement's start
@@ -74,6 +74,8 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 			out, err = s.createFeatureViewSQL(sql, toks[i+3:end])
 		case "drop view":
 			out, err = s.dropFeatureViewSQL(sql, toks[i+3:end])
+		case "alter group":
+			out, err = s.alterFeatureGroupSQL(sql, toks[i+3:end])
 		default:
 			out, err = trainingSQL(sql, word(i), toks[i+3:end])
 		}
@@ -462,4 +464,62 @@ func (s *Session) rewriteExtensions(ctx context.Context, sql string) (string, er
 		return "", err
 	}
 	return s.rewriteTimeTravel(ctx, sql)
+}
+
+// featureVersion is a feature group's definition after its table was
+// defined or altered: additive changes (new columns; nothing dropped,
+// renamed or retyped) keep its version, others make the next one, which
+// applies from the table version this commit makes.
+func (s *Session) featureVersion(name string, def *catalog.FeatureGroup, cols []catalog.Column, created bool) *catalog.FeatureGroup {
+	nf := *def
+	nf.Versions = append([]catalog.FeatureGroupVersion(nil), def.Versions...)
+	if created {
+		nf.Version = 1
+		nf.Versions = []catalog.FeatureGroupVersion{{Version: 1, From: 0, Columns: cols}}
+		return &nf
+	}
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return &nf
+	}
+	if additive(h.Columns, cols) {
+		if n := len(nf.Versions); n > 0 {
+			nf.Versions[n-1].Columns = cols
+		}
+		return &nf
+	}
+	nf.Version++
+	nf.Versions = append(nf.Versions, catalog.FeatureGroupVersion{Version: nf.Version, From: h.Version + 1, Columns: cols})
+	return &nf
+}
+
+// additive reports whether new only adds columns to old.
+func additive(old, new []catalog.Column) bool {
+	types := map[string]string{}
+	for _, c := range new {
+		types[c.Name] = c.Type
+	}
+	for _, c := range old {
+		if t, ok := types[c.Name]; !ok || t != c.Type {
+			return false
+		}
+	}
+	return true
+}
+
+// alterFeatureGroupSQL rewrites what follows ALTER FEATURE GROUP: it is
+// ALTER TABLE on a feature group (featureVersion decides the version).
+func (s *Session) alterFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) (string, error) {
+	if len(toks) < 2 {
+		return "", pgerr.New(pgerr.SyntaxError, "syntax error in ALTER FEATURE GROUP")
+	}
+	name := identText(sql[toks[0].Start:toks[0].End])
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	switch {
+	case !ok:
+		return "", pgerr.New(pgerr.UndefinedObject, "feature group %q does not exist", name)
+	case h.Feature == nil:
+		return "", pgerr.New(pgerr.WrongObjectType, "%q is not a feature group", name)
+	}
+	return "ALTER TABLE " + sql[toks[0].Start:toks[len(toks)-1].End], nil
 }

@@ -257,6 +257,11 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	}}); err != nil {
 		return fmt.Errorf("register hopsql_training_datasets: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_group_versions", listFunc{cols: featureGroupVersionsColumns, rows: func() []map[string]any {
+		return e.featureGroupVersionsRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_feature_group_versions: %w", err)
+	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
 	for _, q := range []string{
@@ -266,6 +271,7 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		"CREATE OR REPLACE VIEW " + sys + ".feature_groups AS SELECT unnest(hopsql_feature_groups(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".feature_views AS SELECT unnest(hopsql_feature_views(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".training_datasets AS SELECT unnest(hopsql_training_datasets(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".feature_group_versions AS SELECT unnest(hopsql_feature_group_versions(), recursive := true)",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
@@ -503,6 +509,28 @@ func (e *Engine) trainingRows(project string) []map[string]any {
 			"split": split, "seed": td.Seed, "splits": splits, "rows": rows, "feature_groups": reads,
 			"as_of": time.Unix(0, td.AsOf).UTC(), "path": fmt.Sprintf("/Projects/%s/TrainingDatasets/%s_%d", project, td.Name, td.Version),
 			"created_at": time.Unix(0, td.Created).UTC()})
+	}
+	return out
+}
+
+var featureGroupVersionsColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "version", t: duckdb.TYPE_BIGINT},
+	{name: "first_snapshot", t: duckdb.TYPE_BIGINT}, {name: "features", t: duckdb.TYPE_VARCHAR, list: true},
+}
+
+func (e *Engine) featureGroupVersionsRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, t := range e.catalog.Tables(project) {
+		if t.Feature == nil {
+			continue
+		}
+		for _, v := range t.Feature.Versions {
+			var feats []any
+			for _, c := range v.Columns {
+				feats = append(feats, c.Name)
+			}
+			out = append(out, map[string]any{"name": t.Name, "version": int64(v.Version), "first_snapshot": v.From, "features": feats})
+		}
 	}
 	return out
 }

@@ -1113,13 +1113,13 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if err != nil {
 			return err
 		}
-		put.Feature = stx.features[name]
 		if def := s.featureOf(name); def != nil {
 			for _, k := range def.RowKey() {
 				if !hasColumn(put.Columns, k) {
 					return pgerr.New(pgerr.DependentObjectsStillExist, "column %q is part of feature group %s's key", k, name)
 				}
 			}
+			put.Feature = s.featureVersion(name, def, put.Columns, stx.created[name])
 		}
 		c.Puts = append(c.Puts, put)
 	}

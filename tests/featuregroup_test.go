@@ -205,3 +205,51 @@ func TestFeatureGroupDefinition(t *testing.T) {
 		t.Fatalf("after DROP: %v", got)
 	}
 }
+
+// TestFeatureGroupVersions: additive changes keep a feature group's
+// version, breaking ones make the next, and every version stays readable
+// with its own columns.
+func TestFeatureGroupVersions(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP g (k int, ts timestamp, a int, b text) PRIMARY KEY (k) EVENT TIME (ts)") // no data: version 0
+	mustExec(t, c, "INSERT INTO g VALUES (1, '2024-01-01', 10, 'x')")                                             // snapshot 1
+	mustExec(t, c, "ALTER FEATURE GROUP g ADD COLUMN c double precision")                                         // 2, additive
+	mustExec(t, c, "ALTER TABLE g ALTER COLUMN a TYPE bigint")                                                    // 3, breaking
+	mustExec(t, c, "ALTER FEATURE GROUP g RENAME COLUMN b TO label")                                              // 4, breaking
+	mustExec(t, c, "ALTER FEATURE GROUP g ADD COLUMN d int")                                                      // 5, additive
+	want := "1|0|{k,ts,a,b,c};2|3|{k,ts,a,b,c};3|4|{k,ts,a,label,c,d}"
+	if got := strings.Join(textRows(t, c, "SELECT version, first_snapshot, features FROM hopsql.feature_group_versions WHERE name = 'g' ORDER BY version"), ";"); got != want {
+		t.Fatalf("versions: %s, want %s", got, want)
+	}
+	if got := textRows(t, c, "SELECT version FROM hopsql.feature_groups WHERE name = 'g'"); got[0] != "3" {
+		t.Fatalf("current version: %v", got)
+	}
+	// Version 1 as it was, before the first breaking change.
+	rows, err := c.Query(ctx, "SELECT * FROM g AT (VERSION => 2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range rows.FieldDescriptions() {
+		names = append(names, f.Name)
+	}
+	rows.Close()
+	if strings.Join(names, ",") != "k,ts,a,b,c" {
+		t.Fatalf("version 1's columns: %v", names)
+	}
+	for _, tc := range []struct{ sql, code string }{
+		{"ALTER FEATURE GROUP g DROP COLUMN ts", "2BP01"},
+		{"ALTER FEATURE GROUP g RENAME COLUMN k TO key", "2BP01"},
+		{"ALTER FEATURE GROUP nope ADD COLUMN z int", "42704"},
+	} {
+		if _, err := c.Exec(ctx, tc.sql); sqlstate(err) != tc.code {
+			t.Errorf("%s: %v, want %s", tc.sql, err, tc.code)
+		}
+	}
+	mustExec(t, c, "CREATE TABLE plain (a int)")
+	if _, err := c.Exec(ctx, "ALTER FEATURE GROUP plain ADD COLUMN z int"); sqlstate(err) != "42809" {
+		t.Fatalf("ALTER FEATURE GROUP on a table: %v", err)
+	}
+}
