@@ -64,6 +64,9 @@ type Engine struct {
 	// keyIdx holds the key hashes of keyed tables (keyindex.go).
 	keyIdxMu sync.Mutex
 	keyIdx   map[string]*keyIndex
+	// online holds online feature groups' latest rows (online.go).
+	onlineMu sync.Mutex
+	online   map[string]*onlineStore
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
 	commitLocks map[string]*sync.Mutex
@@ -128,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

@@ -262,6 +262,11 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	}}); err != nil {
 		return fmt.Errorf("register hopsql_feature_group_versions: %w", err)
 	}
+	if err := duckdb.RegisterScalarUDF(conn, "hopsql_online_store", listFunc{cols: onlineColumns, rows: func() []map[string]any {
+		return e.onlineRows(project)
+	}}); err != nil {
+		return fmt.Errorf("register hopsql_online_store: %w", err)
+	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
 	for _, q := range []string{
@@ -272,6 +277,7 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		"CREATE OR REPLACE VIEW " + sys + ".feature_views AS SELECT unnest(hopsql_feature_views(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".training_datasets AS SELECT unnest(hopsql_training_datasets(), recursive := true)",
 		"CREATE OR REPLACE VIEW " + sys + ".feature_group_versions AS SELECT unnest(hopsql_feature_group_versions(), recursive := true)",
+		"CREATE OR REPLACE VIEW " + sys + ".online_store AS SELECT unnest(hopsql_online_store(), recursive := true)",
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
@@ -533,4 +539,9 @@ func (e *Engine) featureGroupVersionsRows(project string) []map[string]any {
 		}
 	}
 	return out
+}
+
+var onlineColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "keys", t: duckdb.TYPE_BIGINT}, {name: "snapshot", t: duckdb.TYPE_BIGINT},
+	{name: "loaded", t: duckdb.TYPE_BOOLEAN}, {name: "lookups", t: duckdb.TYPE_BIGINT}, {name: "builds", t: duckdb.TYPE_BIGINT},
 }

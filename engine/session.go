@@ -88,6 +88,8 @@ type Session struct {
 	viewsInTx  map[string]bool
 	// internal holds the engine's own prepared queries (smallwrite.go).
 	internal map[string]*internalStmt
+	// onlineViews: feature group → the body of its online.<g> view.
+	onlineViews map[string]string
 
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc
@@ -611,6 +613,11 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 						return Result{}, err
 					}
 				}
+			}
+		}
+		if st.online != nil && (maxRows <= 0 || len(st.online.keys) <= maxRows) {
+			if res, ok, err := s.execOnline(ctx, p, sink); ok || err != nil {
+				return res, err
 			}
 		}
 		res, err := s.executeDuck(ctx, p, maxRows, sink)

@@ -19,7 +19,9 @@ type Statement struct {
 	Name string
 	SQL  string
 	// viewFrom replaces fromPlaceholder in a feature view's deparsed text.
-	viewFrom  string
+	viewFrom string
+	// online answers a lookup of online.<g> by key from memory (online.go).
+	online *onlinePlan
 	ParamOIDs []uint32
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field

@@ -340,6 +340,15 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 			changed = true
 		}
 	}
+	// online.<g>: a lookup by key is answered from memory; anything else
+	// reads the session's online view.
+	if sel := stmt.GetSelectStmt(); sel != nil && len(sel.FromClause) == 1 {
+		if rv := sel.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname == "online" && rv.Catalogname == "" {
+			if def := s.featureOf(rv.Relname); def != nil && def.Online {
+				st.online = s.planOnline(sel, rv.Relname, def)
+			}
+		}
+	}
 	// Reads of managed tables written as public.t or main.t go to the view.
 	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
 		switch n.Node.(type) {
@@ -348,6 +357,11 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		}
 		if rv := n.GetRangeVar(); rv != nil && rv.Catalogname == "" && (rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
 			rv.Schemaname = ""
+			changed = true
+		} else if rv != nil && rv.Catalogname == "" && rv.Schemaname == "online" && s.featureOf(rv.Relname) != nil {
+			// A feature group that is not ONLINE has no such view: the
+			// relation does not exist, as PostgreSQL would say.
+			rv.Schemaname, rv.Relname = "", onlineView(rv.Relname)
 			changed = true
 		} else if rv != nil && rv.Catalogname == "" && rv.Schemaname == "hopsql" {
 			// hopsql's system tables; qualified because a project may be
@@ -476,7 +490,11 @@ func (s *Session) syncViews(ctx context.Context) error {
 		s.views = map[string]string{}
 	}
 	seen := map[string]bool{}
-	for _, t := range s.e.catalog.TableHeads(s.db.name) {
+	heads := s.e.catalog.TableHeads(s.db.name)
+	if err := s.syncOnlineViews(ctx, heads); err != nil {
+		return err
+	}
+	for _, t := range heads {
 		if t.Schema != "main" {
 			continue
 		}
@@ -518,6 +536,7 @@ func (s *Session) touchView(name string) {
 func (s *Session) viewsRolledBack() {
 	for name := range s.viewsInTx {
 		delete(s.views, name)
+		delete(s.onlineViews, strings.TrimPrefix(name, "online."))
 	}
 	s.viewsInTx, s.viewsStale = nil, true
 	s.viewEpoch++
@@ -1257,6 +1276,9 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		_, err := s.e.catalog.Propose(ctx, catalog.CmdCommit, c)
 		if err == nil {
 			adopted = nil // referenced now
+			for _, w := range writes {
+				s.afterOnlineCommit(ctx, w.data.Name, w.data.Op)
+			}
 			for _, w := range writes {
 				if t, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok && storage.CompactionDue(t) {
 					select {

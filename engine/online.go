@@ -1,0 +1,468 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+// The online store (docs/sql.md): for each ONLINE feature group g,
+// `online.g` is the latest row per primary key. In SQL it is a session view
+// (`SELECT * FROM g QUALIFY row_number() OVER (PARTITION BY key ORDER BY
+// event_time DESC) = 1`), so any query works; a lookup by the whole key
+// (`WHERE k = $1`, `k IN (…)`, an AND of equalities for composite keys) in
+// autocommit is answered from memory instead: each node keeps the latest
+// rows of online feature groups by key, built from that same view on first
+// use (so after a restart too), updated at every commit that only adds or
+// replaces rows, and rebuilt after one that updates or deletes.
+
+// onlineView is the session view's name for online.<g>.
+func onlineView(name string) string { return "online." + name }
+
+// onlineStore is one feature group's latest rows by key.
+type onlineStore struct {
+	mu      sync.Mutex
+	version int64 // the table version the rows are current for; -1: rebuild
+	cols    []string
+	keyIdx  []int
+	rows    map[string][]driver.Value
+	// Counters for hopsql.online_store: keys answered from memory, and
+	// times the rows were read from the table.
+	lookups, builds int64
+}
+
+func (e *Engine) onlineStoreFor(project, name string) *onlineStore {
+	k := project + "\x00" + name
+	e.onlineMu.Lock()
+	defer e.onlineMu.Unlock()
+	st := e.online[k]
+	if st == nil {
+		st = &onlineStore{version: -1}
+		e.online[k] = st
+	}
+	return st
+}
+
+// onlineKey encodes key values so that the same key compares equal
+// whichever Go type a client's parameter or DuckDB's row carries.
+func onlineKey(vals []driver.Value) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		switch x := v.(type) {
+		case nil:
+			b.WriteString("\x01null")
+		case int64:
+			b.WriteString(strconv.FormatInt(x, 10))
+		case int32:
+			b.WriteString(strconv.FormatInt(int64(x), 10))
+		case int16:
+			b.WriteString(strconv.FormatInt(int64(x), 10))
+		case int8:
+			b.WriteString(strconv.FormatInt(int64(x), 10))
+		case int:
+			b.WriteString(strconv.Itoa(x))
+		case uint64:
+			b.WriteString(strconv.FormatUint(x, 10))
+		case uint32:
+			b.WriteString(strconv.FormatUint(uint64(x), 10))
+		case float64:
+			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		case float32:
+			b.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
+		case string:
+			b.WriteString(x)
+		case []byte:
+			b.Write(x)
+		case time.Time:
+			b.WriteString(x.UTC().Format(time.RFC3339Nano))
+		default:
+			fmt.Fprint(&b, x)
+		}
+	}
+	return b.String()
+}
+
+// ensureOnline brings the store to the table's current version, reading
+// the session's online view when it is behind.
+func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string, def *catalog.FeatureGroup) error {
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return pgerr.New(pgerr.UndefinedTable, "relation \"online.%s\" does not exist", name)
+	}
+	if st.version == h.Version && st.rows != nil {
+		return nil
+	}
+	// The session's views must show the current version.
+	if err := s.syncViews(ctx); err != nil {
+		return err
+	}
+	rows, err := s.conn.QueryContext(ctx, "SELECT * FROM "+quoteIdent(onlineView(name)), nil)
+	if err != nil {
+		return pgerr.From(err)
+	}
+	defer rows.Close()
+	st.cols = rows.Columns()
+	st.keyIdx = st.keyIdx[:0]
+	for _, k := range def.Keys {
+		for i, c := range st.cols {
+			if c == k {
+				st.keyIdx = append(st.keyIdx, i)
+			}
+		}
+	}
+	st.rows = map[string][]driver.Value{}
+	for {
+		vals := make([]driver.Value, len(st.cols))
+		if rows.Next(vals) != nil {
+			break
+		}
+		st.rows[onlineKey(pick(vals, st.keyIdx))] = vals
+	}
+	st.version = h.Version
+	st.builds++
+	return nil
+}
+
+func pick(vals []driver.Value, idx []int) []driver.Value {
+	out := make([]driver.Value, len(idx))
+	for i, j := range idx {
+		out[i] = vals[j]
+	}
+	return out
+}
+
+// onlinePlan is a lookup of online.<table> by its whole key.
+type onlinePlan struct {
+	table string
+	cols  []string     // the selected columns; nil: all
+	keys  [][]keyValue // one tuple of key values per looked-up key
+}
+
+// keyValue is a constant or a parameter ($n).
+type keyValue struct {
+	param int // 1-based; 0 for a constant
+	val   driver.Value
+}
+
+// planOnline recognises `SELECT cols FROM online.g WHERE <whole key>` on an
+// ONLINE feature group. rv is already renamed to the session view.
+func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog.FeatureGroup) *onlinePlan {
+	if sel == nil || len(sel.FromClause) != 1 || sel.GroupClause != nil || sel.HavingClause != nil || sel.SortClause != nil ||
+		sel.LimitCount != nil || sel.LimitOffset != nil || sel.DistinctClause != nil || sel.WindowClause != nil || sel.WithClause != nil ||
+		sel.WhereClause == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
+		return nil
+	}
+	p := &onlinePlan{table: name}
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || rt.Name != "" {
+			return nil
+		}
+		cr := rt.Val.GetColumnRef()
+		if cr == nil {
+			return nil
+		}
+		f := cr.Fields[len(cr.Fields)-1]
+		if f.GetAStar() != nil {
+			if len(sel.TargetList) != 1 || len(cr.Fields) != 1 {
+				return nil
+			}
+			break
+		}
+		p.cols = append(p.cols, f.GetString_().GetSval())
+	}
+	// WHERE: k = v, k IN (…), or for a composite key an AND of k_i = v_i.
+	eqs := map[string]keyValue{}
+	var in []keyValue
+	var conds []*pg_query.Node
+	if be := sel.WhereClause.GetBoolExpr(); be != nil {
+		if be.Boolop != pg_query.BoolExprType_AND_EXPR {
+			return nil
+		}
+		conds = be.Args
+	} else {
+		conds = []*pg_query.Node{sel.WhereClause}
+	}
+	for _, c := range conds {
+		ae := c.GetAExpr()
+		if ae == nil || len(ae.Name) != 1 || ae.Name[0].GetString_().GetSval() != "=" {
+			return nil
+		}
+		cr := ae.Lexpr.GetColumnRef()
+		if cr == nil {
+			return nil
+		}
+		col := cr.Fields[len(cr.Fields)-1].GetString_().GetSval()
+		switch ae.Kind {
+		case pg_query.A_Expr_Kind_AEXPR_OP:
+			v, ok := keyValueOf(ae.Rexpr)
+			if !ok {
+				return nil
+			}
+			eqs[col] = v
+		case pg_query.A_Expr_Kind_AEXPR_IN:
+			if len(def.Keys) != 1 || len(conds) != 1 {
+				return nil
+			}
+			for _, item := range ae.Rexpr.GetList().GetItems() {
+				v, ok := keyValueOf(item)
+				if !ok {
+					return nil
+				}
+				in = append(in, v)
+			}
+			eqs[col] = keyValue{}
+		default:
+			return nil
+		}
+	}
+	if len(eqs) != len(def.Keys) {
+		return nil
+	}
+	for _, k := range def.Keys {
+		if _, ok := eqs[k]; !ok {
+			return nil
+		}
+	}
+	if in != nil {
+		for _, v := range in {
+			p.keys = append(p.keys, []keyValue{v})
+		}
+		return p
+	}
+	tuple := make([]keyValue, len(def.Keys))
+	for i, k := range def.Keys {
+		tuple[i] = eqs[k]
+	}
+	p.keys = [][]keyValue{tuple}
+	return p
+}
+
+func keyValueOf(n *pg_query.Node) (keyValue, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg // $1::bigint and '42'::text: the value is what counts
+	}
+	if pr := n.GetParamRef(); pr != nil {
+		return keyValue{param: int(pr.Number)}, true
+	}
+	if c := n.GetAConst(); c != nil && !c.Isnull {
+		switch {
+		case c.GetIval() != nil:
+			return keyValue{val: int64(c.GetIval().Ival)}, true
+		case c.GetSval() != nil:
+			return keyValue{val: c.GetSval().Sval}, true
+		case c.GetFval() != nil:
+			return keyValue{val: c.GetFval().Fval}, true
+		}
+	}
+	return keyValue{}, false
+}
+
+// execOnline answers an online lookup from memory.
+func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Result, bool, error) {
+	plan := p.stmt.online
+	def := s.featureOf(plan.table)
+	if def == nil || !def.Online || s.tx != txIdle {
+		return Result{}, false, nil
+	}
+	st := s.e.onlineStoreFor(s.db.name, plan.table)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := s.ensureOnline(ctx, st, plan.table, def); err != nil {
+		return Result{}, true, err
+	}
+	idx := make([]int, 0, len(st.cols))
+	if plan.cols == nil {
+		for i := range st.cols {
+			idx = append(idx, i)
+		}
+	} else {
+		for _, c := range plan.cols {
+			found := -1
+			for i, sc := range st.cols {
+				if sc == c {
+					found = i
+				}
+			}
+			if found < 0 {
+				return Result{}, false, nil // let DuckDB report it
+			}
+			idx = append(idx, found)
+		}
+	}
+	if len(idx) != len(p.stmt.Fields) {
+		return Result{}, false, nil
+	}
+	n := 0
+	seen := map[string]bool{}
+	out := make([]driver.Value, len(idx))
+	for _, tuple := range plan.keys {
+		kv := make([]driver.Value, len(tuple))
+		for i, v := range tuple {
+			if v.param > 0 {
+				if v.param > len(p.args) {
+					return Result{}, false, nil
+				}
+				kv[i] = p.args[v.param-1].Value
+			} else {
+				kv[i] = v.val
+			}
+		}
+		k := onlineKey(kv)
+		row, ok := st.rows[k]
+		if !ok || seen[k] {
+			continue // IN lists the same key once
+		}
+		seen[k] = true
+		st.lookups++
+		for i, j := range idx {
+			out[i] = row[j]
+		}
+		if err := sink(out); err != nil {
+			return Result{}, true, err
+		}
+		n++
+	}
+	return Result{Tag: fmt.Sprintf("SELECT %d", n)}, true, nil
+}
+
+// afterOnlineCommit updates the online stores of the feature groups a
+// commit changed; the table's commit lock is still held, so commits reach
+// the store in their order.
+func (s *Session) afterOnlineCommit(ctx context.Context, name string, op string) {
+	def := s.featureOf(name)
+	if def == nil || !def.Online {
+		return
+	}
+	st := s.e.onlineStoreFor(s.db.name, name)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok || st.rows == nil || (op != "INSERT" && op != "COPY") || h.Version != st.version+1 {
+		st.version = -1 // rebuilt on the next lookup
+		return
+	}
+	// The carrier still holds this commit's rows: the latest per key among
+	// them replaces what the store has unless that is later.
+	q := "SELECT * FROM " + s.carrierName(name)
+	if def.EventTime != "" {
+		keys := make([]string, len(def.Keys))
+		for i, k := range def.Keys {
+			keys[i] = quoteIdent(k)
+		}
+		q += " QUALIFY row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + quoteIdent(def.EventTime) + " DESC) = 1"
+	}
+	rows, err := s.conn.QueryContext(ctx, q, nil)
+	if err != nil {
+		st.version = -1
+		return
+	}
+	defer rows.Close()
+	if cols := rows.Columns(); strings.Join(cols, "\x00") != strings.Join(st.cols, "\x00") {
+		st.version = -1
+		return
+	}
+	et := -1
+	for i, c := range st.cols {
+		if c == def.EventTime {
+			et = i
+		}
+	}
+	for {
+		vals := make([]driver.Value, len(st.cols))
+		if rows.Next(vals) != nil {
+			break
+		}
+		k := onlineKey(pick(vals, st.keyIdx))
+		if old, ok := st.rows[k]; ok && et >= 0 && later(old[et], vals[et]) {
+			continue
+		}
+		st.rows[k] = vals
+	}
+	st.version = h.Version
+}
+
+// later reports whether event time a is after b.
+func later(a, b driver.Value) bool {
+	switch x := a.(type) {
+	case time.Time:
+		y, ok := b.(time.Time)
+		return ok && x.After(y)
+	case int64:
+		y, ok := b.(int64)
+		return ok && x > y
+	case int32:
+		y, ok := b.(int32)
+		return ok && x > y
+	}
+	return false
+}
+
+// syncOnlineViews keeps a session view online.<g> for every ONLINE feature
+// group; the body names the table, so it follows the table's own view.
+func (s *Session) syncOnlineViews(ctx context.Context, heads []catalog.TableHead) error {
+	want := map[string]string{}
+	for _, h := range heads {
+		if h.Schema != "main" || h.Feature == nil || !h.Feature.Online {
+			continue
+		}
+		q := "SELECT * FROM " + quoteIdent(h.Name)
+		if h.Feature.EventTime != "" {
+			keys := make([]string, len(h.Feature.Keys))
+			for i, k := range h.Feature.Keys {
+				keys[i] = quoteIdent(k)
+			}
+			q += " QUALIFY row_number() OVER (PARTITION BY " + strings.Join(keys, ", ") + " ORDER BY " + quoteIdent(h.Feature.EventTime) + " DESC) = 1"
+		}
+		want[h.Name] = q
+	}
+	for name, q := range want {
+		if s.onlineViews[name] == q {
+			continue
+		}
+		if err := s.exec(ctx, "CREATE OR REPLACE TEMP VIEW "+quoteIdent(onlineView(name))+" AS "+q); err != nil {
+			return fmt.Errorf("online view of %q: %w", name, err)
+		}
+		s.touchView(onlineView(name))
+		if s.onlineViews == nil {
+			s.onlineViews = map[string]string{}
+		}
+		s.onlineViews[name] = q
+	}
+	for name := range s.onlineViews {
+		if _, ok := want[name]; !ok {
+			s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(onlineView(name)))
+			delete(s.onlineViews, name)
+		}
+	}
+	return nil
+}
+
+// onlineRows lists the online stores of a project's feature groups.
+func (e *Engine) onlineRows(project string) []map[string]any {
+	var out []map[string]any
+	for _, t := range e.catalog.TableHeads(project) {
+		if t.Feature == nil || !t.Feature.Online {
+			continue
+		}
+		st := e.onlineStoreFor(project, t.Name)
+		st.mu.Lock()
+		row := map[string]any{"name": t.Name, "keys": int64(len(st.rows)), "snapshot": st.version, "loaded": st.rows != nil,
+			"lookups": st.lookups, "builds": st.builds}
+		st.mu.Unlock()
+		out = append(out, row)
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// onlineRows runs a query and renders its rows as text.
+func onlineRows(t *testing.T, c *pgx.Conn, sql string, args ...any) string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return strings.Join(out, ";")
+}
+
+// TestOnlineStoreMatchesDuckDB: lookups of online.<g> by key are answered
+// from memory and must always equal what DuckDB answers for the same query
+// (made ineligible for the fast path by an ORDER BY) — after random
+// inserts, replaced rows, late rows, updates, deletes and compaction, and
+// after a restart. hopsql.online_store shows the lookups were served from
+// memory.
+func TestOnlineStoreMatchesDuckDB(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	dir := t.TempDir()
+	srv := startServerIn(t, dir, nil)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP g (k bigint, ts timestamp, v bigint, s text) PRIMARY KEY (k) EVENT TIME (ts) ONLINE")
+	mustExec(t, c, "CREATE FEATURE GROUP pair (a int, b text, x double precision) PRIMARY KEY (a, b) ONLINE")
+
+	const keys = 30
+	next := 0
+	compare := func(when string) int {
+		t.Helper()
+		n := 0
+		for i := 0; i < 12; i++ {
+			k := int64(rng.Intn(keys + 5))
+			fast := onlineRows(t, c, "SELECT * FROM online.g WHERE k = $1", k)
+			slow := onlineRows(t, c, "SELECT * FROM online.g WHERE k = $1 ORDER BY k", k)
+			if fast != slow {
+				t.Fatalf("%s (seed %d): key %d: memory %q, DuckDB %q", when, seed, k, fast, slow)
+			}
+			n++
+		}
+		a, b := int64(rng.Intn(keys)), int64(rng.Intn(keys))
+		fast := onlineRows(t, c, fmt.Sprintf("SELECT v, k FROM online.g WHERE k IN (%d, %d, 999)", a, b))
+		slow := onlineRows(t, c, fmt.Sprintf("SELECT v, k FROM online.g WHERE k IN (%d, %d, 999) ORDER BY (k = %d) DESC, k", a, b, a))
+		if fast != slow && a != b {
+			t.Fatalf("%s (seed %d): IN (%d, %d): memory %q, DuckDB %q", when, seed, a, b, fast, slow)
+		}
+		return n + 1
+	}
+	fastQueries := 0
+	for step := 0; step < 40; step++ {
+		switch op := rng.Intn(10); {
+		case op < 4:
+			var vals []string
+			for n := 1 + rng.Intn(6); n > 0; n-- {
+				vals = append(vals, fmt.Sprintf("(%d, TIMESTAMP '2024-01-01' + INTERVAL '%d minutes', %d, 's%d')", rng.Intn(keys), rng.Intn(100), next, next))
+				next++
+			}
+			mustExec(t, c, "INSERT INTO g VALUES "+strings.Join(vals, ", "))
+		case op < 5:
+			var b strings.Builder
+			for n := 300; n > 0; n-- {
+				fmt.Fprintf(&b, "%d,2024-01-01 00:%02d:00,%d,copy\n", rng.Intn(keys), rng.Intn(60), next)
+				next++
+			}
+			if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(b.String()), "COPY g FROM STDIN (FORMAT csv)"); err != nil {
+				t.Fatal(err)
+			}
+		case op < 6:
+			mustExec(t, c, fmt.Sprintf("UPDATE g SET v = v + 1000000 WHERE k = %d", rng.Intn(keys)))
+		case op < 8:
+			mustExec(t, c, fmt.Sprintf("DELETE FROM g WHERE k = %d AND ts >= TIMESTAMP '2024-01-01' + INTERVAL '%d minutes'", rng.Intn(keys), rng.Intn(100)))
+		default:
+			mustExec(t, c, "VACUUM g")
+		}
+		fastQueries += compare(fmt.Sprintf("step %d", step))
+	}
+	var lookups, builds int64
+	if err := c.QueryRow(ctx, "SELECT lookups, builds FROM hopsql.online_store WHERE name = 'g'").Scan(&lookups, &builds); err != nil {
+		t.Fatal(err)
+	}
+	if lookups == 0 || builds > 40 {
+		t.Fatalf("online store: %d keys answered from memory, %d builds", lookups, builds)
+	}
+
+	// A composite key.
+	mustExec(t, c, "INSERT INTO pair VALUES (1, 'a', 0.5), (1, 'b', 1.5), (2, 'a', 2.5)")
+	mustExec(t, c, "INSERT INTO pair VALUES (1, 'b', 9.5)")
+	if got := onlineRows(t, c, "SELECT x FROM online.pair WHERE a = $1 AND b = $2", 1, "b"); got != "[9.5]" {
+		t.Fatalf("composite key: %s", got)
+	}
+	// Inside a transaction block the session's own writes count: DuckDB answers.
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "INSERT INTO g VALUES (777, '2024-01-01', 1, 'tx')")
+	if got := onlineRows(t, c, "SELECT s FROM online.g WHERE k = $1", 777); got != "[tx]" {
+		t.Fatalf("in a transaction: %s", got)
+	}
+	mustExec(t, c, "ROLLBACK")
+	if got := onlineRows(t, c, "SELECT s FROM online.g WHERE k = $1", 777); got != "" {
+		t.Fatalf("after ROLLBACK: %s", got)
+	}
+
+	srv.Stop()
+	srv = startServerIn(t, dir, nil)
+	c = srv.connect(t)
+	compare("after a restart")
+	if got := onlineRows(t, c, "SELECT x FROM online.pair WHERE a = 1 AND b = 'b'"); got != "[9.5]" {
+		t.Fatalf("composite key after a restart: %s", got)
+	}
+	if _, err := c.Exec(ctx, "CREATE FEATURE GROUP offline_only (k int) PRIMARY KEY (k)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT * FROM online.offline_only WHERE k = 1"); sqlstate(err) != "42P01" {
+		t.Fatalf("online lookup of a feature group that is not ONLINE: %v", err)
+	}
+}
