@@ -39,7 +39,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each (a) and (b) measurement runs")
 	flag.Int64Var(&cfg.pitLabels, "pit-labels", 10_000_000, "label rows of the point-in-time benchmark (h)")
 	flag.Int64Var(&cfg.pitKeys, "pit-keys", 1_000_000, "keys per feature group in (h), 10 events each")
-	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
+	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h,i", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
 	flag.Parse()
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
@@ -88,7 +88,7 @@ func run(cfg config) error {
 
 	// (f) compares against targets, not PostgreSQL: run alone, it starts
 	// only hopsql.
-	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"] || cfg.only["g"] || cfg.only["h"]
+	needPG := cfg.only["a"] || cfg.only["b"] || cfg.only["c"] || cfg.only["d"] || cfg.only["e"] || cfg.only["g"] || cfg.only["h"] || cfg.only["i"]
 	var pg *server
 	if needPG {
 		logf("starting PostgreSQL 15 and hopsql in %s", tmp)
@@ -129,7 +129,7 @@ func run(cfg config) error {
 	steps := []struct {
 		key string
 		f   func(context.Context)
-	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}, {"h", b.benchH}}
+	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}, {"h", b.benchH}, {"i", b.benchI}}
 	for _, st := range steps {
 		if !cfg.only[st.key] || ctx.Err() != nil {
 			continue
