@@ -199,11 +199,3 @@ func (n *Node) LastTime() int64 {
 	defer n.fsm.mu.RUnlock()
 	return n.fsm.s.LastTime
 }
-
-// InodeInline reports whether an inode exists and holds its bytes inline.
-func (n *Node) InodeInline(id uint64) bool {
-	n.fsm.mu.RLock()
-	defer n.fsm.mu.RUnlock()
-	in := n.fsm.s.Inodes[id]
-	return in != nil && !in.Dir && in.Block == nil
-}

@@ -632,8 +632,7 @@ func (n *Node) Tables(project string) []TableInfo {
 type FileRef struct {
 	DataFile
 	Path  string // in the namespace
-	Inode uint64
-	Block Block // empty for a file whose bytes are inline in the catalog
+	Block Block  // empty for a file whose bytes are inline in the catalog
 }
 
 // IsInline reports whether the file's bytes live in the catalog.
@@ -704,7 +703,6 @@ func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (in
 			if id, ok := s.children[dir.ID][f.Name]; ok {
 				in := s.Inodes[id]
 				ref.Path = s.pathOf(in)
-				ref.Inode = in.ID
 				if in.Block != nil {
 					ref.Block = *in.Block
 				}
@@ -904,7 +902,7 @@ func (n *Node) TableFile(project, schema, name, file string) (FileRef, bool) {
 			return FileRef{}, false
 		}
 		in := s.Inodes[id]
-		ref := FileRef{DataFile: f, Path: s.pathOf(in), Inode: in.ID}
+		ref := FileRef{DataFile: f, Path: s.pathOf(in)}
 		if in.Block != nil {
 			ref.Block = *in.Block
 		}

@@ -38,7 +38,6 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 		p = append(e.held, p...)
 		e.held = nil
 	}
-	start := 0
 	for i := 0; i < len(p); i++ {
 		b := p[i]
 		if e.lineStart && !e.inQuotes && b == '\\' {
@@ -47,11 +46,11 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 			switch {
 			case len(rest) < 2 || (rest[1] == '.' && (len(rest) == 2 || (rest[2] == '\r' && len(rest) == 3))):
 				e.held = append([]byte(nil), rest...)
-				_, err := w.Write(p[start:i])
+				_, err := w.Write(p[:i])
 				return err
 			case rest[1] == '.' && (rest[2] == '\n' || (rest[2] == '\r' && rest[3] == '\n')):
 				e.ended = true
-				_, err := w.Write(p[start:i])
+				_, err := w.Write(p[:i])
 				return err
 			}
 		}
@@ -67,7 +66,7 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 			e.lineStart = true
 		}
 	}
-	_, err := w.Write(p[start:])
+	_, err := w.Write(p)
 	return err
 }
 

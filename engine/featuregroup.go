@@ -188,6 +188,9 @@ func (s *Session) createFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) 
 			lit := text(toks[i+1])
 			def.Description, i = strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"), i+2
 		case word(i) == "as":
+			if i+1 >= len(toks) {
+				return "", syntax("a query is expected after AS")
+			}
 			as = " AS " + sql[toks[i+1].Start:toks[len(toks)-1].End]
 			i = len(toks)
 		default:
@@ -334,8 +337,12 @@ func (s *Session) finishFeatureCreate(ctx context.Context, name string, def *cat
 		if !found {
 			return pgerr.New(pgerr.UndefinedColumn, "column %q named in the feature group's key does not exist", k)
 		}
-		if err := s.exec(ctx, "ALTER TABLE "+s.carrierName(name)+" ALTER COLUMN "+quoteIdent(k)+" SET NOT NULL"); err != nil {
+		sql := "ALTER TABLE " + s.carrierName(name) + " ALTER COLUMN " + quoteIdent(k) + " SET NOT NULL"
+		if err := s.exec(ctx, sql); err != nil {
 			return pgerr.From(err)
+		}
+		if s.tx == txBlock {
+			s.txLog = append(s.txLog, loggedStmt{sql: sql})
 		}
 	}
 	return nil
@@ -352,9 +359,13 @@ func (s *Session) upsertFeatureRows(ctx context.Context, name string, def *catal
 		q[i] = quoteIdent(k)
 	}
 	carrier := s.carrierName(name)
-	if err := s.exec(ctx, "DELETE FROM "+carrier+" WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY "+
-		strings.Join(q, ", ")+" ORDER BY rowid DESC) AS n FROM "+carrier+") WHERE n > 1)"); err != nil {
+	dedup := "DELETE FROM " + carrier + " WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY " +
+		strings.Join(q, ", ") + " ORDER BY rowid DESC) AS n FROM " + carrier + ") WHERE n > 1)"
+	if err := s.exec(ctx, dedup); err != nil {
 		return fmt.Errorf("replace rows of %q: %w", name, err)
+	}
+	if s.tx == txBlock {
+		s.txLog = append(s.txLog, loggedStmt{sql: dedup}) // replayed by ROLLBACK TO SAVEPOINT
 	}
 	files, _, err := s.visibleFiles(name)
 	if err != nil || len(files) == 0 {

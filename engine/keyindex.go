@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"strings"
 	"sync"
 
@@ -96,10 +98,10 @@ func (x *keyIndex) add(name string, hs []uint64) {
 // ambiguous marks a hash more than one file holds.
 const ambiguous = ^uint32(0)
 
-func (x *keyIndex) remove(name string) []uint64 {
+func (x *keyIndex) remove(name string) {
 	slot, ok := x.bySlot[name]
 	if !ok {
-		return nil
+		return
 	}
 	hs := x.hashes[slot]
 	for _, h := range hs {
@@ -119,7 +121,6 @@ func (x *keyIndex) remove(name string) []uint64 {
 	x.slots[slot] = ""
 	x.free = append(x.free, slot)
 	x.rows -= len(hs)
-	return hs
 }
 
 // candidates returns the files among check that may hold one of keys;
@@ -323,7 +324,10 @@ func scanKeyHashes(rows driver.Rows, x *keyIndex, n int, fn func(uint64)) error 
 	texts := make([]*string, n)
 	for {
 		if err := rows.Next(vals); err != nil {
-			return nil
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read keys: %w", err)
 		}
 		for i, v := range vals {
 			texts[i] = nil
@@ -397,6 +401,12 @@ func (s *Session) indexedCandidates(ctx context.Context, name string, k uniqueKe
 	}
 	check := make(map[string]bool, len(files))
 	for _, f := range files {
+		if _, ok := x.bySlot[f.Name]; !ok {
+			// A file of this transaction's snapshot that the current
+			// version no longer has (compacted, rewritten): the index
+			// cannot speak for it, so every file is checked exactly.
+			return files, true, nil
+		}
 		check[f.Name] = true
 	}
 	hit, exact := x.candidates(hs, check)

@@ -31,7 +31,8 @@ func onlineView(name string) string { return "online." + name }
 // onlineStore is one feature group's latest rows by key.
 type onlineStore struct {
 	mu      sync.Mutex
-	version int64 // the table version the rows are current for; -1: rebuild
+	tableID uint64 // a table dropped and created again is another table
+	version int64  // the table version the rows are current for; -1: rebuild
 	cols    []string
 	keyIdx  []int
 	rows    map[string][]driver.Value
@@ -101,7 +102,7 @@ func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string
 	if !ok {
 		return pgerr.New(pgerr.UndefinedTable, "relation \"online.%s\" does not exist", name)
 	}
-	if st.version == h.Version && st.rows != nil {
+	if st.version == h.Version && st.tableID == h.ID && st.rows != nil {
 		return nil
 	}
 	// The session's views must show the current version.
@@ -130,7 +131,7 @@ func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string
 		}
 		st.rows[onlineKey(pick(vals, st.keyIdx))] = vals
 	}
-	st.version = h.Version
+	st.version, st.tableID = h.Version, h.ID
 	st.builds++
 	return nil
 }
@@ -205,6 +206,9 @@ func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog
 			return nil
 		}
 		col := cr.Fields[len(cr.Fields)-1].GetString_().GetSval()
+		if _, twice := eqs[col]; twice {
+			return nil // k = 1 AND k = 2: DuckDB answers
+		}
 		switch ae.Kind {
 		case pg_query.A_Expr_Kind_AEXPR_OP:
 			v, ok := keyValueOf(ae.Rexpr)
@@ -230,6 +234,23 @@ func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog
 	}
 	if len(eqs) != len(def.Keys) {
 		return nil
+	}
+	// Keys are matched by value text: only integer and text keys, whose
+	// text a client's parameter and DuckDB's value share.
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil
+	}
+	for _, c := range h.Columns {
+		for _, k := range def.Keys {
+			if c.Name == k {
+				switch c.Type {
+				case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "VARCHAR":
+				default:
+					return nil
+				}
+			}
+		}
 	}
 	for _, k := range def.Keys {
 		if _, ok := eqs[k]; !ok {
@@ -277,11 +298,27 @@ func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Resu
 	if def == nil || !def.Online || s.tx != txIdle {
 		return Result{}, false, nil
 	}
+	rows, handled, err := s.onlineLookup(ctx, p, plan, def)
+	if !handled || err != nil {
+		return Result{}, handled, err
+	}
+	// Sent after the store's lock is released: a slow client must not hold
+	// up commits, which update the store.
+	for _, r := range rows {
+		if err := sink(r); err != nil {
+			return Result{}, true, err
+		}
+	}
+	return Result{Tag: fmt.Sprintf("SELECT %d", len(rows))}, true, nil
+}
+
+// onlineLookup finds the rows of a lookup in the store.
+func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan, def *catalog.FeatureGroup) ([][]driver.Value, bool, error) {
 	st := s.e.onlineStoreFor(s.db.name, plan.table)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := s.ensureOnline(ctx, st, plan.table, def); err != nil {
-		return Result{}, true, err
+		return nil, true, err
 	}
 	idx := make([]int, 0, len(st.cols))
 	if plan.cols == nil {
@@ -297,23 +334,22 @@ func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Resu
 				}
 			}
 			if found < 0 {
-				return Result{}, false, nil // let DuckDB report it
+				return nil, false, nil // let DuckDB report it
 			}
 			idx = append(idx, found)
 		}
 	}
 	if len(idx) != len(p.stmt.Fields) {
-		return Result{}, false, nil
+		return nil, false, nil
 	}
-	n := 0
+	var out [][]driver.Value
 	seen := map[string]bool{}
-	out := make([]driver.Value, len(idx))
 	for _, tuple := range plan.keys {
 		kv := make([]driver.Value, len(tuple))
 		for i, v := range tuple {
 			if v.param > 0 {
 				if v.param > len(p.args) {
-					return Result{}, false, nil
+					return nil, false, nil
 				}
 				kv[i] = p.args[v.param-1].Value
 			} else {
@@ -327,15 +363,13 @@ func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Resu
 		}
 		seen[k] = true
 		st.lookups++
+		r := make([]driver.Value, len(idx))
 		for i, j := range idx {
-			out[i] = row[j]
+			r[i] = row[j]
 		}
-		if err := sink(out); err != nil {
-			return Result{}, true, err
-		}
-		n++
+		out = append(out, r)
 	}
-	return Result{Tag: fmt.Sprintf("SELECT %d", n)}, true, nil
+	return out, true, nil
 }
 
 // afterOnlineCommit updates the online stores of the feature groups a
@@ -350,7 +384,7 @@ func (s *Session) afterOnlineCommit(ctx context.Context, name string, op string)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
-	if !ok || st.rows == nil || (op != "INSERT" && op != "COPY") || h.Version != st.version+1 {
+	if !ok || st.rows == nil || (op != "INSERT" && op != "COPY") || h.Version != st.version+1 || h.ID != st.tableID {
 		st.version = -1 // rebuilt on the next lookup
 		return
 	}
@@ -405,6 +439,9 @@ func later(a, b driver.Value) bool {
 		return ok && x > y
 	case int32:
 		y, ok := b.(int32)
+		return ok && x > y
+	case int16:
+		y, ok := b.(int16)
 		return ok && x > y
 	}
 	return false

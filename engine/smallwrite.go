@@ -108,9 +108,6 @@ func (s *Session) carrierText(ctx context.Context, name string, cols []catalog.C
 	defer r.Close()
 	vals := make([]driver.Value, len(cols))
 	for r.Next(vals) == nil {
-		if len(rows) == limit {
-			return rows, true, nil
-		}
 		row := make([]*string, len(cols))
 		for i, v := range vals {
 			if v != nil {

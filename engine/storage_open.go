@@ -241,4 +241,4 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 
 // spillBatch is how many inline files of history one maintenance round
 // moves into blocks.
-const spillBatch = 4096
+const spillBatch = 256

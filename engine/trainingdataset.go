@@ -69,6 +69,9 @@ func trainingSQL(sql, op string, toks []*pg_query.ScanToken) (string, error) {
 		return "", syntax("end of input")
 	}
 	req.Name, i = identText(text(i)), i+1
+	if req.Name == "" || strings.ContainsAny(req.Name, "/\\\x00") {
+		return "", pgerr.New(pgerr.InvalidName, "invalid training dataset name %q", req.Name)
+	}
 	if op == "create" {
 		if word(i) != "from" || i+1 >= len(toks) {
 			return "", syntax(text(i))
@@ -365,8 +368,29 @@ func (s *Session) createTraining(ctx context.Context, req *trainingRequest) (err
 		return pgerr.From(err)
 	}
 	dir := fmt.Sprintf("/Projects/%s/TrainingDatasets/%s_%d", s.db.name, td.Name, td.Version)
+	// The version's directory belongs to whoever creates its marker first
+	// (a file create is exclusive); a failure removes only a directory this
+	// call owns and has not committed. A marker left by a crash is stale
+	// after the block grace period.
+	marker := dir + "/.building"
+	if _, err := s.e.fs.WriteFile(ctx, marker, nil, fs.CreateOptions{Owner: s.user, Mode: 0o600}); err != nil {
+		if catalog.CodeOf(err) != catalog.CodeExists {
+			return fsError(err)
+		}
+		fi, serr := s.e.fs.Stat(ctx, marker)
+		if serr != nil || time.Since(time.Unix(0, fi.Mtime)) < s.e.cfg.GCGrace {
+			return pgerr.New(pgerr.SerializationFailure, "training dataset %s version %d is being made by another session", td.Name, td.Version)
+		}
+		if err := s.e.fs.Delete(ctx, dir, true); err != nil {
+			return fsError(err)
+		}
+		if _, err := s.e.fs.WriteFile(ctx, marker, nil, fs.CreateOptions{Owner: s.user, Mode: 0o600}); err != nil {
+			return fsError(err)
+		}
+	}
+	committed := false
 	defer func() {
-		if err != nil {
+		if err != nil && !committed {
 			s.e.fs.Delete(context.WithoutCancel(ctx), dir, true)
 		}
 	}()
@@ -395,10 +419,14 @@ func (s *Session) createTraining(ctx context.Context, req *trainingRequest) (err
 		locals = append(locals, s.e.fs.BlockPath(fi.Block.ID))
 	}
 	if _, err = s.e.catalog.Propose(ctx, catalog.CmdCommit, catalog.Commit{Project: s.db.name, User: s.user, PutTraining: []catalog.TrainingDataset{td}}); err != nil {
-		if errors := catalog.CodeOf(err); errors == catalog.CodeConflict {
+		if catalog.CodeOf(err) == catalog.CodeConflict {
 			return pgerr.New(pgerr.SerializationFailure, "%s", err.Error())
 		}
 		return fmt.Errorf("record training dataset: %w", err)
+	}
+	committed = true
+	if err := s.e.fs.Delete(ctx, marker, false); err != nil {
+		s.e.log.Warn("training dataset marker", "path", marker, "err", err)
 	}
 	s.e.ddlGen.Add(1)
 	return s.exec(ctx, trainingViewSQL(s.db.name, td.Name, locals))

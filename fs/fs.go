@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -314,27 +313,6 @@ func (f *FS) LocalPath(ctx context.Context, p string) (string, error) {
 	return local, nil
 }
 
-// DataFilePath returns a local path holding a table data file's bytes:
-// its block, or a copy of its inline bytes (made once; table files never
-// change).
-func (f *FS) DataFilePath(ref catalog.FileRef) (string, error) {
-	if !ref.IsInline() {
-		return f.blockPath(ref.Block.ID), nil
-	}
-	local := filepath.Join(f.cache, fmt.Sprintf("%d-t%s", ref.Inode, path.Ext(ref.Name)))
-	if _, err := os.Stat(local); err == nil {
-		return local, nil
-	}
-	_, data, err := f.node.ReadInline(ref.Path)
-	if err != nil {
-		return "", err
-	}
-	if err := writeCache(local, data); err != nil {
-		return "", fmt.Errorf("materialise %s: %w", ref.Path, err)
-	}
-	return local, nil
-}
-
 // SpillInline moves up to limit inline table files that only retained
 // history still uses into blocks, keeping the catalog's memory for the
 // current versions' small files (storage/DESIGN.md). It returns how many
@@ -359,28 +337,23 @@ func (f *FS) SpillInline(ctx context.Context, limit int) (int, error) {
 	return len(sp.Files), nil
 }
 
-// InlineData returns the bytes of an inline table data file.
-func (f *FS) InlineData(ref catalog.FileRef) ([]byte, error) {
-	_, data, err := f.node.ReadInline(ref.Path)
-	return data, err
+// DataFilePath returns the local path of a table data file's block.
+// Inline files (small commits') are read through InlineData instead.
+func (f *FS) DataFilePath(ref catalog.FileRef) (string, error) {
+	if ref.IsInline() {
+		return "", fmt.Errorf("%s is inline: it has no block", ref.Path)
+	}
+	return f.blockPath(ref.Block.ID), nil
 }
 
-// writeCache writes a cache file atomically but without fsync: after a
-// crash it is made again from the catalog.
-func writeCache(local string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(local), ".tmp-*")
-	if err != nil {
-		return err
+// InlineData returns the bytes of an inline table data file.
+func (f *FS) InlineData(ref catalog.FileRef) ([]byte, error) {
+	fi, data, err := f.node.ReadInline(ref.Path)
+	if err == nil && fi.Block != nil {
+		// Spilled since the reference was taken: the same bytes, in a block.
+		return os.ReadFile(f.blockPath(fi.Block.ID))
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), local)
+	return data, err
 }
 
 // Glob returns the files matching a pattern whose components may hold
@@ -500,13 +473,6 @@ func (f *FS) CollectGarbage(ctx context.Context, minAge time.Duration) (int, err
 	}
 	ents, _ := os.ReadDir(f.cache)
 	for _, e := range ents {
-		// Copies of inline files that still exist stay: views made earlier
-		// name them.
-		if id, rest, ok := strings.Cut(e.Name(), "-"); ok && strings.HasPrefix(rest, "t.") {
-			if n, err := strconv.ParseUint(id, 10, 64); err == nil && f.node.InodeInline(n) {
-				continue
-			}
-		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {
 			if os.Remove(filepath.Join(f.cache, e.Name())) == nil {
 				removed++

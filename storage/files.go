@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -123,7 +124,7 @@ func DecodeJSONRows(data []byte, cols []catalog.Column) ([][]*string, error) {
 	var out [][]*string
 	for len(data) > 0 {
 		line := data
-		if i := strings.IndexByte(string(data), '\n'); i >= 0 {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
 		} else {
 			data = nil

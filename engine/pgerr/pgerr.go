@@ -69,6 +69,7 @@ const (
 	WrongObjectType              = "42809"
 	InvalidColumnReference       = "42P10"
 	InvalidTableDefinition       = "42P16"
+	InvalidName                  = "42602"
 	GroupingError                = "42803"
 	UndefinedSchema              = "3F000"
 	DependentObjectsStillExist   = "2BP01"
