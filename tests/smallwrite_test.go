@@ -243,3 +243,15 @@ func TestCreateUniqueIndexChecksFiles(t *testing.T) {
 		t.Fatalf("indexes of ui: %d (%v), want ui_b and ui_id only", n, err)
 	}
 }
+
+// TestFloatKeyZeroes: -0.0 and 0.0 are the same key, as in PostgreSQL,
+// although their text forms differ.
+func TestFloatKeyZeroes(t *testing.T) {
+	srv := startServer(t)
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE fk (x double precision PRIMARY KEY)")
+	mustExec(t, c, "INSERT INTO fk VALUES (0.0)")
+	if _, err := c.Exec(context.Background(), "INSERT INTO fk VALUES ('-0'::float8)"); sqlstate(err) != "23505" {
+		t.Fatalf("-0.0 after 0.0: %v, want 23505", err)
+	}
+}
