@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // (i) Online feature lookups: the latest features of a key, over the wire.
@@ -34,23 +32,10 @@ func onlineQuery(table string, batch int) string {
 // for d; perSec counts queries.
 func onlineLookups(ctx context.Context, s *server, table string, batch, clients int, d time.Duration) (lookupResult, error) {
 	q := onlineQuery(table, batch)
-	conns := make([]*pgx.Conn, clients)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close(context.Background())
-			}
-		}
-	}()
-	for i := range conns {
-		c, err := s.connect(ctx)
-		if err != nil {
-			return lookupResult{}, err
-		}
-		conns[i] = c
-		if _, err := c.Prepare(ctx, "online", q); err != nil {
-			return lookupResult{}, fmt.Errorf("PREPARE %s: %w", q, err)
-		}
+	conns, err := preparedConns(ctx, s, clients, "online", q)
+	defer closeAll(conns)
+	if err != nil {
+		return lookupResult{}, err
 	}
 	lats := make([][]time.Duration, clients)
 	errs := make([]error, clients)

@@ -229,28 +229,38 @@ type lookupResult struct {
 	p50, p99 time.Duration
 }
 
+// preparedConns opens n connections with sql prepared as name on each.
+// The caller closes them (closeAll), also after an error.
+func preparedConns(ctx context.Context, s *server, n int, name, sql string) ([]*pgx.Conn, error) {
+	var conns []*pgx.Conn
+	for i := 0; i < n; i++ {
+		c, err := s.connect(ctx)
+		if err != nil {
+			return conns, err
+		}
+		conns = append(conns, c)
+		if _, err := c.Prepare(ctx, name, sql); err != nil {
+			return conns, fmt.Errorf("PREPARE %s: %w", sql, err)
+		}
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*pgx.Conn) {
+	for _, c := range conns {
+		c.Close(context.Background())
+	}
+}
+
 const lookupSQL = "SELECT id, x, s, ts FROM " + pkT + " WHERE id = $1"
 
 // pointLookups runs prepared primary-key lookups of random ids on `clients`
 // connections for d.
 func pointLookups(ctx context.Context, s *server, n int64, clients int, d time.Duration) (lookupResult, error) {
-	conns := make([]*pgx.Conn, clients)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close(context.Background())
-			}
-		}
-	}()
-	for i := range conns {
-		c, err := s.connect(ctx)
-		if err != nil {
-			return lookupResult{}, err
-		}
-		conns[i] = c
-		if _, err := c.Prepare(ctx, "lookup", lookupSQL); err != nil {
-			return lookupResult{}, fmt.Errorf("PREPARE %s: %w", lookupSQL, err)
-		}
+	conns, err := preparedConns(ctx, s, clients, "lookup", lookupSQL)
+	defer closeAll(conns)
+	if err != nil {
+		return lookupResult{}, err
 	}
 	lats := make([][]time.Duration, clients)
 	errs := make([]error, clients)

@@ -286,7 +286,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 				return errorf(CodeInvalid, "feature group %s needs a primary key", p.Name)
 			}
 			for _, col := range f.RowKey() {
-				if !hasColumn(p.Columns, col) {
+				if !HasColumn(p.Columns, col) {
 					return errorf(CodeInvalid, "feature group %s has no column %q", p.Name, col)
 				}
 			}
@@ -698,16 +698,7 @@ func (n *Node) TableFiles(project, schema, name string, version, asOf int64) (in
 	dir := s.Inodes[t.Dir]
 	out := make([]FileRef, 0, len(files))
 	for _, f := range files {
-		ref := FileRef{DataFile: f}
-		if dir != nil {
-			if id, ok := s.children[dir.ID][f.Name]; ok {
-				in := s.Inodes[id]
-				ref.Path = s.pathOf(in)
-				if in.Block != nil {
-					ref.Block = *in.Block
-				}
-			}
-		}
+		ref, _ := s.fileRef(dir, f)
 		out = append(out, ref)
 	}
 	// Files are named so that name order is commit order.
@@ -890,28 +881,35 @@ func (n *Node) TableFile(project, schema, name, file string) (FileRef, bool) {
 		return FileRef{}, false
 	}
 	for _, f := range t.Files {
-		if f.Name != file {
-			continue
+		if f.Name == file {
+			return s.fileRef(s.Inodes[t.Dir], f)
 		}
-		dir := s.Inodes[t.Dir]
-		if dir == nil {
-			return FileRef{}, false
-		}
-		id, ok := s.children[dir.ID][f.Name]
-		if !ok {
-			return FileRef{}, false
-		}
-		in := s.Inodes[id]
-		ref := FileRef{DataFile: f, Path: s.pathOf(in)}
-		if in.Block != nil {
-			ref.Block = *in.Block
-		}
-		return ref, true
 	}
 	return FileRef{}, false
 }
 
-func hasColumn(cols []Column, name string) bool {
+// fileRef finds a table file's inode in the table's directory: its path
+// and block. ok is false when the inode is missing.
+func (s *state) fileRef(dir *Inode, f DataFile) (FileRef, bool) {
+	ref := FileRef{DataFile: f}
+	if dir == nil {
+		return ref, false
+	}
+	id, ok := s.children[dir.ID][f.Name]
+	if !ok {
+		return ref, false
+	}
+	in := s.Inodes[id]
+	ref.Path = s.pathOf(in)
+	if in.Block != nil {
+		ref.Block = *in.Block
+	}
+	return ref, true
+}
+
+// HasColumn reports whether cols has a column of that name (DuckDB's
+// names are case-insensitive).
+func HasColumn(cols []Column, name string) bool {
 	for _, c := range cols {
 		if strings.EqualFold(c.Name, name) {
 			return true

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -432,39 +431,12 @@ func (s *Session) filesHoldingKeys(ctx context.Context, name string, key []strin
 	for i, k := range key {
 		cond[i] = "c." + quoteIdent(k) + " = f." + quoteIdent(k)
 	}
-	rows, err := s.conn.QueryContext(ctx, "SELECT DISTINCT filename FROM ("+read+") AS f WHERE EXISTS (SELECT 1 FROM "+
-		s.carrierName(name)+" AS c WHERE "+strings.Join(cond, " AND ")+")", nil)
+	out, err := s.filesOfRows(ctx, "SELECT DISTINCT filename FROM ("+read+") AS f WHERE EXISTS (SELECT 1 FROM "+
+		s.carrierName(name)+" AS c WHERE "+strings.Join(cond, " AND ")+")", nil, files)
 	if err != nil {
 		return nil, fmt.Errorf("find rows to replace in %q: %w", name, err)
 	}
-	defer rows.Close()
-	hit := map[string]bool{}
-	vals := make([]driver.Value, 1)
-	for rows.Next(vals) == nil {
-		if f, ok := vals[0].(string); ok {
-			hit[f] = true
-		}
-	}
-	var out []catalog.FileRef
-	for _, f := range files {
-		local := ""
-		if !f.IsInline() {
-			local = s.e.fs.BlockPath(f.Block.ID)
-		}
-		if hit[storage.ReadFilename(f, local)] {
-			out = append(out, f)
-		}
-	}
 	return out, nil
-}
-
-func hasColumn(cols []catalog.Column, name string) bool {
-	for _, c := range cols {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // rewriteExtensions turns hopsql's SQL extensions into PostgreSQL before a

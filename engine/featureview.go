@@ -136,7 +136,7 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 		}
 	}
 	if def.EventTime != "" {
-		if h, ok := s.e.catalog.TableHead(s.db.name, "main", label.Relname); ok && !hasColumn(h.Columns, def.EventTime) {
+		if h, ok := s.e.catalog.TableHead(s.db.name, "main", label.Relname); ok && !catalog.HasColumn(h.Columns, def.EventTime) {
 			return "", nil, pgerr.New(pgerr.UndefinedColumn, "column %q of %s does not exist", def.EventTime, label.Relname)
 		}
 	}

@@ -690,7 +690,12 @@ func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, col
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT DISTINCT filename FROM (" + read + ") AS " + quoteIdent(alias) + " WHERE " + cond
+	return s.filesOfRows(ctx, "SELECT DISTINCT filename FROM ("+read+") AS "+quoteIdent(alias)+" WHERE "+cond, args, files)
+}
+
+// filesOfRows runs a query listing the filename column of ReadSQL's rows
+// and returns the files among files it names.
+func (s *Session) filesOfRows(ctx context.Context, sql string, args []driver.NamedValue, files []catalog.FileRef) ([]catalog.FileRef, error) {
 	rows, err := s.conn.QueryContext(ctx, sql, args)
 	if err != nil {
 		return nil, err
@@ -1134,7 +1139,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		}
 		if def := s.featureOf(name); def != nil {
 			for _, k := range def.RowKey() {
-				if !hasColumn(put.Columns, k) {
+				if !catalog.HasColumn(put.Columns, k) {
 					return pgerr.New(pgerr.DependentObjectsStillExist, "column %q is part of feature group %s's key", k, name)
 				}
 			}

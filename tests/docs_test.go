@@ -79,12 +79,8 @@ func TestDocsSQLExamples(t *testing.T) {
 		if ex.result == nil {
 			continue
 		}
-		want := ""
-		if *ex.result != "" {
-			want = *ex.result
-		}
-		if g := strings.Join(got, ";"); g != want {
-			t.Fatalf("docs/sql.md:%d: %s\n got %s\nwant %s", ex.line, ex.sql, g, want)
+		if g := strings.Join(got, ";"); g != *ex.result {
+			t.Fatalf("docs/sql.md:%d: %s\n got %s\nwant %s", ex.line, ex.sql, g, *ex.result)
 		}
 	}
 }
