@@ -137,6 +137,12 @@ func (s *state) apply(e *envelope) (uint64, error) {
 			return 0, err
 		}
 		return 0, s.applySpill(p)
+	case CmdPutStatistics:
+		var p PutStatistics
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return 0, s.applyStatistics(p)
 	}
 	// The FSM checks types before apply; reaching here is a programming error.
 	return 0, errorf(CodeInvalid, "unknown catalog command %s", e.Type)

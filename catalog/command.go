@@ -26,6 +26,7 @@ const (
 	CmdCommit
 	CmdExpireSnapshots
 	CmdSpill
+	CmdPutStatistics
 )
 
 // cmdVersions is the newest payload version this binary applies for each
@@ -47,6 +48,7 @@ var cmdVersions = map[CmdType]uint16{
 	CmdCommit:          1,
 	CmdExpireSnapshots: 1,
 	CmdSpill:           1,
+	CmdPutStatistics:   1,
 }
 
 func (t CmdType) String() string {
@@ -79,6 +81,8 @@ func (t CmdType) String() string {
 		return "ExpireSnapshots"
 	case CmdSpill:
 		return "Spill"
+	case CmdPutStatistics:
+		return "PutStatistics"
 	}
 	return fmt.Sprintf("CmdType(%d)", uint16(t))
 }

@@ -32,6 +32,69 @@ type TableSnapshot struct {
 	Added   []DataFile `json:"added,omitempty"`
 	Removed []DataFile `json:"removed,omitempty"`
 	Rows    int64      `json:"rows"` // rows in the table after this version
+	// Validation: a feature group's expectations evaluated on the rows this
+	// version wrote. Stats: per-feature statistics of the whole version,
+	// computed after it was committed (PutStatistics).
+	Validation []ValidationResult `json:"validation,omitempty"`
+	Stats      []FeatureStats     `json:"stats,omitempty"`
+}
+
+// ValidationResult is one expectation checked on the rows one commit wrote.
+type ValidationResult struct {
+	Expectation string `json:"expectation"`
+	Check       string `json:"check"`
+	Strict      bool   `json:"strict"`
+	Rows        int64  `json:"rows"`   // rows checked
+	Failed      int64  `json:"failed"` // rows for which the check was false
+}
+
+// FeatureStats describes one column of a table version.
+type FeatureStats struct {
+	Feature  string   `json:"feature"`
+	Type     string   `json:"type"`
+	Count    int64    `json:"count"` // non-null values
+	Nulls    int64    `json:"nulls"`
+	Distinct int64    `json:"distinct"`
+	Min      *string  `json:"min,omitempty"`
+	Max      *string  `json:"max,omitempty"`
+	Mean     *float64 `json:"mean,omitempty"`
+	Stddev   *float64 `json:"stddev,omitempty"`
+	// Histogram: equal-width bins for numbers, the most frequent values
+	// for everything else.
+	Histogram []Bin `json:"histogram,omitempty"`
+}
+
+// Bin is a histogram bin: [Lo, Hi) (the last bin includes Hi), or one
+// value when Value is set.
+type Bin struct {
+	Lo    *float64 `json:"lo,omitempty"`
+	Hi    *float64 `json:"hi,omitempty"`
+	Value *string  `json:"value,omitempty"`
+	Count int64    `json:"count"`
+}
+
+// PutStatistics records the statistics of a table version.
+type PutStatistics struct {
+	Project string         `json:"project"`
+	Schema  string         `json:"schema"`
+	Name    string         `json:"name"`
+	TableID uint64         `json:"table_id"` // the table measured (not one renamed into its name)
+	Version int64          `json:"version"`
+	Stats   []FeatureStats `json:"stats"`
+}
+
+func (s *state) applyStatistics(p PutStatistics) error {
+	t := s.table(p.Project, p.Schema, p.Name)
+	if t == nil || t.ID != p.TableID {
+		return errorf(CodeNotFound, "table %s.%s does not exist", p.Schema, p.Name)
+	}
+	for i := range t.Snapshots {
+		if t.Snapshots[i].Version == p.Version {
+			t.Snapshots[i].Stats = p.Stats
+			return nil
+		}
+	}
+	return errorf(CodeNotFound, "table %s.%s has no version %d", p.Schema, p.Name, p.Version)
 }
 
 // Table is a table: its definition and its ordered snapshots.
@@ -71,6 +134,17 @@ type FeatureGroup struct {
 	// Versions are the feature group's versions: each breaking change of
 	// its columns makes the next one, from a table version on.
 	Versions []FeatureGroupVersion `json:"versions,omitempty"`
+	// Expectations are checked on every row a write adds.
+	Expectations []Expectation `json:"expectations,omitempty"`
+}
+
+// Expectation is a condition a feature group's new rows must meet: a
+// STRICT one rejects the write, otherwise the write goes on with a
+// warning and a validation result.
+type Expectation struct {
+	Name   string `json:"name"`
+	Check  string `json:"check"` // a boolean SQL expression over the row's columns
+	Strict bool   `json:"strict"`
 }
 
 // FeatureGroupVersion is one version of a feature group: its columns, from
@@ -176,6 +250,8 @@ type TableData struct {
 	Replace bool      `json:"replace,omitempty"`
 	Remove  []string  `json:"remove,omitempty"`
 	Add     []NewFile `json:"add,omitempty"`
+	// Validation: the feature group's expectations on the rows added.
+	Validation []ValidationResult `json:"validation,omitempty"`
 }
 
 // Commit is everything one SQL transaction changed in a project's tables,
@@ -478,7 +554,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		for _, r := range d.Remove {
 			remove[r] = true
 		}
-		snap := TableSnapshot{Version: t.Version + 1, Time: now, User: c.User, Op: d.Op}
+		snap := TableSnapshot{Version: t.Version + 1, Time: now, User: c.User, Op: d.Op, Validation: d.Validation}
 		var keep []DataFile
 		for _, f := range t.Files {
 			if d.Replace || remove[f.Name] {
@@ -1018,4 +1094,20 @@ func (n *Node) TrainingDatasets(project string) []TrainingDataset {
 		return out[i].Version < out[j].Version
 	})
 	return out
+}
+
+// HasStatistics reports whether a table version's statistics are recorded.
+func (n *Node) HasStatistics(project, schema, name string, version int64) bool {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	t := n.fsm.s.table(project, schema, name)
+	if t == nil {
+		return false
+	}
+	for i := len(t.Snapshots) - 1; i >= 0; i-- {
+		if t.Snapshots[i].Version == version {
+			return t.Snapshots[i].Stats != nil
+		}
+	}
+	return false
 }

@@ -10,22 +10,24 @@ import (
 type kind int
 
 const (
-	kindDuck       kind = iota // prepared and run on DuckDB
-	kindEmpty                  // empty query string
-	kindTx                     // BEGIN, COMMIT, SAVEPOINT, …
-	kindSet                    // SET / RESET
-	kindShow                   // SHOW
-	kindCopy                   // COPY … FROM STDIN / TO STDOUT
-	kindCreateDB               // CREATE DATABASE
-	kindDropDB                 // DROP DATABASE
-	kindDiscard                // DISCARD ALL
-	kindDeallocate             // DEALLOCATE
-	kindNoop                   // accepted and ignored, e.g. LISTEN
-	kindDeclare                // DECLARE … CURSOR
-	kindFetch                  // FETCH / MOVE
-	kindClose                  // CLOSE cursor
-	kindVacuum                 // VACUUM: compaction and expiry of table files
-	kindTraining               // CREATE/DROP TRAINING DATASET (trainingdataset.go)
+	kindDuck        kind = iota // prepared and run on DuckDB
+	kindEmpty                   // empty query string
+	kindTx                      // BEGIN, COMMIT, SAVEPOINT, …
+	kindSet                     // SET / RESET
+	kindShow                    // SHOW
+	kindCopy                    // COPY … FROM STDIN / TO STDOUT
+	kindCreateDB                // CREATE DATABASE
+	kindDropDB                  // DROP DATABASE
+	kindDiscard                 // DISCARD ALL
+	kindDeallocate              // DEALLOCATE
+	kindNoop                    // accepted and ignored, e.g. LISTEN
+	kindDeclare                 // DECLARE … CURSOR
+	kindFetch                   // FETCH / MOVE
+	kindClose                   // CLOSE cursor
+	kindVacuum                  // VACUUM: compaction and expiry of table files
+	kindTraining                // CREATE/DROP TRAINING DATASET (trainingdataset.go)
+	kindExpectation             // ALTER FEATURE GROUP … ADD/DROP EXPECTATION (expectation.go)
+	kindAnalyze                 // ANALYZE: feature statistics (statistics.go)
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -163,11 +165,13 @@ func classify(n *pg_query.Node) classification {
 	case *pg_query.Node_DoStmt:
 		if req, ok := trainingRequestOf(x.DoStmt); ok {
 			c.kind, c.tag, c.write = kindTraining, strings.ToUpper(req.Op)+" TRAINING DATASET", true
+		} else if _, ok := expectationRequestOf(x.DoStmt); ok {
+			c.kind, c.tag, c.write = kindExpectation, "ALTER FEATURE GROUP", true
 		}
 	case *pg_query.Node_VacuumStmt:
 		c.tag, c.write = "VACUUM", false
 		if !x.VacuumStmt.IsVacuumcmd {
-			c.tag = "ANALYZE"
+			c.tag, c.kind = "ANALYZE", kindAnalyze
 		} else {
 			c.kind = kindVacuum
 		}

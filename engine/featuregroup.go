@@ -496,6 +496,9 @@ func (s *Session) alterFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) (
 	if len(toks) < 2 {
 		return "", pgerr.New(pgerr.SyntaxError, "syntax error in ALTER FEATURE GROUP")
 	}
+	if out, ok, err := expectationSQL(sql, toks); ok {
+		return out, err
+	}
 	name := identText(sql[toks[0].Start:toks[0].End])
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
 	switch {

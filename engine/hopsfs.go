@@ -230,60 +230,47 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	if err != nil {
 		return fmt.Errorf("create fs_ls: %w", err)
 	}
-	// System tables of the storage layer, in schema hopsql.
+	// System tables, in schema hopsql: each a view unnesting a function
+	// that lists the rows from the catalog.
 	project := db.name
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_table_history", listFunc{cols: tableHistoryColumns, rows: func() []map[string]any {
-		return e.tableHistoryRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_table_history: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_tables", listFunc{cols: tablesColumns, rows: func() []map[string]any {
-		return e.tablesRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_tables: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_groups", listFunc{cols: featureGroupsColumns, rows: func() []map[string]any {
-		return e.featureGroupsRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_feature_groups: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_views", listFunc{cols: featureViewsColumns, rows: func() []map[string]any {
-		return e.featureViewsRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_feature_views: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_training_datasets", listFunc{cols: trainingColumns, rows: func() []map[string]any {
-		return e.trainingRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_training_datasets: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_feature_group_versions", listFunc{cols: featureGroupVersionsColumns, rows: func() []map[string]any {
-		return e.featureGroupVersionsRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_feature_group_versions: %w", err)
-	}
-	if err := duckdb.RegisterScalarUDF(conn, "hopsql_online_store", listFunc{cols: onlineColumns, rows: func() []map[string]any {
-		return e.onlineRows(project)
-	}}); err != nil {
-		return fmt.Errorf("register hopsql_online_store: %w", err)
-	}
 	// Qualified with the database: the default project is itself named hopsql.
 	sys := quoteIdent(db.name) + ".hopsql"
-	for _, q := range []string{
-		"CREATE SCHEMA IF NOT EXISTS " + sys,
-		"CREATE OR REPLACE VIEW " + sys + ".table_history AS SELECT unnest(hopsql_table_history(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".tables AS SELECT unnest(hopsql_tables(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".feature_groups AS SELECT unnest(hopsql_feature_groups(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".feature_views AS SELECT unnest(hopsql_feature_views(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".training_datasets AS SELECT unnest(hopsql_training_datasets(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".feature_group_versions AS SELECT unnest(hopsql_feature_group_versions(), recursive := true)",
-		"CREATE OR REPLACE VIEW " + sys + ".online_store AS SELECT unnest(hopsql_online_store(), recursive := true)",
-	} {
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+sys); err != nil {
+		return fmt.Errorf("create schema hopsql: %w", err)
+	}
+	for _, st := range e.systemTables() {
+		fn := "hopsql_" + st.name
+		rows := st.rows
+		if err := duckdb.RegisterScalarUDF(conn, fn, listFunc{cols: st.cols, rows: func() []map[string]any { return rows(project) }}); err != nil {
+			return fmt.Errorf("register %s: %w", fn, err)
+		}
+		q := "CREATE OR REPLACE VIEW " + sys + "." + st.name + " AS SELECT unnest(" + fn + "(), recursive := true)"
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
 	return nil
+}
+
+// systemTable is one of schema hopsql's tables.
+type systemTable struct {
+	name string
+	cols []column
+	rows func(project string) []map[string]any
+}
+
+func (e *Engine) systemTables() []systemTable {
+	return []systemTable{
+		{"table_history", tableHistoryColumns, e.tableHistoryRows},
+		{"tables", tablesColumns, e.tablesRows},
+		{"feature_groups", featureGroupsColumns, e.featureGroupsRows},
+		{"feature_views", featureViewsColumns, e.featureViewsRows},
+		{"training_datasets", trainingColumns, e.trainingRows},
+		{"feature_group_versions", featureGroupVersionsColumns, e.featureGroupVersionsRows},
+		{"online_store", onlineColumns, e.onlineRows},
+		{"validation_results", validationColumns, e.validationRows},
+		{"feature_statistics", statisticsColumns, e.statisticsRows},
+	}
 }
 
 type column struct {
@@ -425,6 +412,7 @@ var featureGroupsColumns = []column{
 	{name: "online", t: duckdb.TYPE_BOOLEAN}, {name: "description", t: duckdb.TYPE_VARCHAR},
 	{name: "features", t: duckdb.TYPE_VARCHAR, list: true}, {name: "rows", t: duckdb.TYPE_BIGINT},
 	{name: "snapshot", t: duckdb.TYPE_BIGINT}, {name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+	{name: "expectations", t: duckdb.TYPE_VARCHAR, list: true},
 }
 
 func (e *Engine) featureGroupsRows(project string) []map[string]any {
@@ -451,7 +439,7 @@ func (e *Engine) featureGroupsRows(project string) []map[string]any {
 		}
 		out = append(out, map[string]any{"name": t.Name, "version": int64(f.Version), "primary_key": keys,
 			"event_time": et, "online": f.Online, "description": desc, "features": feats, "rows": t.Rows,
-			"snapshot": t.Version, "created_at": time.Unix(0, t.Created).UTC()})
+			"snapshot": t.Version, "created_at": time.Unix(0, t.Created).UTC(), "expectations": expectationTexts(f.Expectations)})
 	}
 	return out
 }

@@ -259,6 +259,20 @@ func (s *Session) exec(ctx context.Context, sql string) error {
 	return err
 }
 
+// queryRow runs a query of the engine's own and reads its first row into
+// dest (one value per column); no row is an error.
+func (s *Session) queryRow(ctx context.Context, sql string, args []driver.NamedValue, dest []driver.Value) error {
+	rows, err := s.conn.QueryContext(ctx, sql, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := rows.Next(dest); err != nil {
+		return fmt.Errorf("read result: %w", err)
+	}
+	return nil
+}
+
 // fail records an error: a transaction block becomes failed, an implicit
 // transaction is rolled back.
 func (s *Session) fail(ctx context.Context) {
@@ -677,6 +691,11 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		req, _ := trainingRequestOf(st.node.GetDoStmt())
 		tag, err := s.execTraining(ctx, req)
 		return Result{Tag: tag}, err
+	case kindExpectation:
+		req, _ := expectationRequestOf(st.node.GetDoStmt())
+		return Result{Tag: st.tag}, s.execExpectation(ctx, req)
+	case kindAnalyze:
+		return Result{Tag: st.tag}, s.execAnalyze(ctx, st)
 	case kindDeclare:
 		return s.execDeclare(st)
 	case kindFetch:

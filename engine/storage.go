@@ -60,6 +60,10 @@ type pendingTable struct {
 	// keyHashes caches the carrier's key hashes per unique key (keyindex.go)
 	// until the next write statement on the table.
 	keyHashes map[string][]uint64
+	// validated caches the expectations' results on the carrier's rows
+	// (expectation.go) until the next write statement on the table.
+	validated   []catalog.ValidationResult
+	validatedBy []catalog.Expectation
 }
 
 func newStorageTx(asOf int64) *storageTx {
@@ -625,7 +629,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 	if p.op == "" || p.op == "INSERT" || p.op == "COPY" {
 		p.op = ss.op
 	}
-	p.dirty, p.keyHashes = true, nil
+	p.dirty, p.keyHashes, p.validated = true, nil, nil
 	if ss.op == "ALTER" {
 		s.stx.ddl = true
 		s.stx.altered[ss.table] = true
@@ -815,7 +819,19 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		return nil
 	case "INSERT", "COPY", "UPDATE", "MERGE":
 		if def := s.featureOf(ss.table); def != nil {
-			return s.upsertFeatureRows(ctx, ss.table, def)
+			if err := s.upsertFeatureRows(ctx, ss.table, def); err != nil {
+				return err
+			}
+			p, err := s.pending(ss.table)
+			if err != nil {
+				return err
+			}
+			res, err := s.validateRows(ctx, ss.table, def, p)
+			if err != nil {
+				return err
+			}
+			s.warnFailures(ss.table, res)
+			return nil
 		}
 	}
 	if ss.unique {
@@ -1096,7 +1112,11 @@ func (s *Session) commitTx(ctx context.Context) error {
 	}
 	if !stx.ddl {
 		s.viewsRolledBack()
-		return s.execInternal(ctx, "ROLLBACK")
+		if err := s.execInternal(ctx, "ROLLBACK"); err != nil {
+			return err
+		}
+		s.afterFeatureCommit(ctx, stx)
+		return nil
 	}
 	s.viewsInTx, s.viewsStale = nil, true
 	for name, p := range stx.tables {
@@ -1107,7 +1127,11 @@ func (s *Session) commitTx(ctx context.Context) error {
 			}
 		}
 	}
-	return s.exec(ctx, "COMMIT")
+	if err := s.exec(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	s.afterFeatureCommit(ctx, stx)
+	return nil
 }
 
 // abortTx rolls the transaction back.
@@ -1174,6 +1198,14 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			d.Remove = append(d.Remove, f)
 		}
 		sort.Strings(d.Remove)
+		if def := s.featureOf(name); def != nil && p.dirty {
+			// Expectations added since the statements ran apply too.
+			res, err := s.validateRows(ctx, name, def, p)
+			if err != nil {
+				return err
+			}
+			d.Validation = res
+		}
 		if p.dirty {
 			f, err := s.writeCarrier(ctx, name, stx.altered[name])
 			if err != nil {

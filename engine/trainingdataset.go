@@ -123,24 +123,8 @@ func trainingSQL(sql, op string, toks []*pg_query.ScanToken) (string, error) {
 
 // trainingRequestOf returns the request a DO statement carries, if any.
 func trainingRequestOf(d *pg_query.DoStmt) (*trainingRequest, bool) {
-	var lang, code string
-	for _, a := range d.Args {
-		de := a.GetDefElem()
-		if de == nil {
-			continue
-		}
-		switch de.Defname {
-		case "language":
-			lang = de.Arg.GetString_().GetSval()
-		case "as":
-			code = de.Arg.GetString_().GetSval()
-		}
-	}
-	if lang != trainingLanguage {
-		return nil, false
-	}
 	var req trainingRequest
-	if json.Unmarshal([]byte(code), &req) != nil {
+	if !doRequestOf(d, trainingLanguage, &req) {
 		return nil, false
 	}
 	return &req, true

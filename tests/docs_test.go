@@ -2,20 +2,25 @@ package tests
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // docExample is one statement of docs/sql.md and the rows it must return.
 type docExample struct {
 	sql    string
 	result *string // nil: no rows are checked
+	err    string  // the SQLSTATE the statement must fail with
 	line   int
 }
 
 // docExamples reads the ```sql blocks of a Markdown file: statements end
-// with ";" at the end of a line; a "-- result: …" line checks the one before.
+// with ";" at the end of a line; a "-- result: …" line checks the one
+// before, and "-- error: SQLSTATE" says it must fail with that code.
 func docExamples(t *testing.T, path string) []docExample {
 	t.Helper()
 	f, err := os.Open(path)
@@ -47,6 +52,12 @@ func docExamples(t *testing.T, path string) []docExample {
 			r := strings.TrimSpace(strings.TrimPrefix(trimmed, "-- result:"))
 			out[len(out)-1].result = &r
 			continue
+		case strings.HasPrefix(trimmed, "-- error:"):
+			if len(out) == 0 || cur.Len() > 0 {
+				t.Fatalf("%s:%d: an error line must follow a statement", path, n)
+			}
+			out[len(out)-1].err = strings.TrimSpace(strings.TrimPrefix(trimmed, "-- error:"))
+			continue
 		case strings.HasPrefix(trimmed, "--") && cur.Len() == 0:
 			continue
 		}
@@ -75,6 +86,13 @@ func TestDocsSQLExamples(t *testing.T) {
 	srv := startServer(t)
 	c := srv.connect(t)
 	for _, ex := range examples {
+		if ex.err != "" {
+			_, err := c.Exec(context.Background(), ex.sql, pgx.QueryExecModeSimpleProtocol)
+			if sqlstate(err) != ex.err {
+				t.Fatalf("docs/sql.md:%d: %s\n got error %v, want SQLSTATE %s", ex.line, ex.sql, err, ex.err)
+			}
+			continue
+		}
 		got := textRows(t, c, ex.sql)
 		if ex.result == nil {
 			continue
