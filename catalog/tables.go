@@ -1063,6 +1063,23 @@ type TrainingDataset struct {
 	Reads       []FeatureRead   `json:"reads"`
 	Files       []TrainingSplit `json:"files"`
 	Created     int64           `json:"created"`
+	// Transforms are fitted on the dataset's train split and applied by
+	// its view and by serving queries that name it.
+	Transforms []Transform `json:"transforms,omitempty"`
+}
+
+// Transform is a model-dependent transformation of one feature with the
+// parameters fitted on a training dataset.
+type Transform struct {
+	Feature  string `json:"feature"`
+	Function string `json:"function"` // min_max_scale, standard_scale, label_encode, one_hot
+	// min_max_scale: Min, Max; standard_scale: Mean, Stddev (population);
+	// label_encode, one_hot: the distinct values as text, sorted.
+	Min        *float64 `json:"min,omitempty"`
+	Max        *float64 `json:"max,omitempty"`
+	Mean       *float64 `json:"mean,omitempty"`
+	Stddev     *float64 `json:"stddev,omitempty"`
+	Categories []string `json:"categories,omitempty"`
 }
 
 // TrainingSplit is one split's file.
@@ -1084,6 +1101,7 @@ func (n *Node) TrainingDatasets(project string) []TrainingDataset {
 			c := *td
 			c.Reads = append([]FeatureRead(nil), td.Reads...)
 			c.Files = append([]TrainingSplit(nil), td.Files...)
+			c.Transforms = append([]Transform(nil), td.Transforms...)
 			out = append(out, c)
 		}
 	}

@@ -8,8 +8,11 @@
 // wire: package wire turns its results into protocol messages.
 //
 // It also owns the session side of table storage (storage.go, smallwrite.go,
-// keyindex.go) and hopsql's SQL extensions: feature groups and feature views
-// (featuregroup.go, featureview.go), time travel (timetravel.go).
+// keyindex.go) and hopsql's SQL extensions: feature groups, their
+// expectations and statistics, feature views, training datasets and their
+// fitted transformation functions, the online store (featuregroup.go,
+// expectation.go, statistics.go, featureview.go, trainingdataset.go,
+// transform.go, online.go), time travel (timetravel.go).
 //
 // A database is a hopsql project; each has its own DuckDB database file under
 // <data>/databases/<name>.duckdb, opened once per process and shared by the

@@ -230,6 +230,9 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 	if err != nil {
 		return fmt.Errorf("create fs_ls: %w", err)
 	}
+	if err := createTransformMacros(ctx, conn); err != nil {
+		return err
+	}
 	// System tables, in schema hopsql: each a view unnesting a function
 	// that lists the rows from the catalog.
 	project := db.name
@@ -270,6 +273,7 @@ func (e *Engine) systemTables() []systemTable {
 		{"online_store", onlineColumns, e.onlineRows},
 		{"validation_results", validationColumns, e.validationRows},
 		{"feature_statistics", statisticsColumns, e.statisticsRows},
+		{"transformations", transformationColumns, e.transformationRows},
 	}
 }
 

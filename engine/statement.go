@@ -209,6 +209,11 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		if err != nil {
 			return nil, err
 		}
+		trChanged, err := s.resolveTransforms(raw.Stmt)
+		if err != nil {
+			return nil, err
+		}
+		fsChanged = fsChanged || trChanged
 		changed, err := pgcatalog.Rewrite(raw, s)
 		if err != nil {
 			return nil, err

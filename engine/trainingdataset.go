@@ -46,6 +46,8 @@ type trainingRequest struct {
 	Seed     int64  `json:"seed,omitempty"`
 	AsOf     string `json:"as_of,omitempty"`
 	IfExists bool   `json:"if_exists,omitempty"`
+	// Transforms to fit (TRANSFORM (f(col), …)), in order.
+	Transforms []transformSpec `json:"transforms,omitempty"`
 }
 
 // trainingSQL rewrites what follows CREATE/DROP TRAINING DATASET.
@@ -77,6 +79,13 @@ func trainingSQL(sql, op string, toks []*pg_query.ScanToken) (string, error) {
 			return "", syntax(text(i))
 		}
 		req.View, i = identText(text(i+1)), i+2
+		if word(i) == "transform" {
+			specs, next, err := parseTransforms(sql, toks, i+1)
+			if err != nil {
+				return "", err
+			}
+			req.Transforms, i = specs, next
+		}
 		if word(i) == "with" {
 			if i+1 >= len(toks) || toks[i+1].Token != pg_query.Token_ASCII_40 {
 				return "", syntax(text(i + 1))
@@ -198,6 +207,9 @@ func parseSplit(spec string) (*splitSpec, error) {
 
 // expr is the SQL deciding each row's split (NULL: in no split).
 func (sp *splitSpec) expr(cols []string, eventTime string, seed int64) string {
+	if len(sp.fracs) == 1 {
+		return quoteLiteral(sp.names[0]) // one split (no split option): every row
+	}
 	var b strings.Builder
 	b.WriteString("CASE")
 	if len(sp.fracs) > 0 {
@@ -351,6 +363,9 @@ func (s *Session) createTraining(ctx context.Context, req *trainingRequest) (err
 		" AS split FROM "+quoteIdent(fv.Name)+") WHERE split IS NOT NULL"); err != nil {
 		return pgerr.From(err)
 	}
+	if td.Transforms, err = s.fitTransforms(ctx, req.Transforms, cols, sp.names); err != nil {
+		return err
+	}
 	dir := fmt.Sprintf("/Projects/%s/TrainingDatasets/%s_%d", s.db.name, td.Name, td.Version)
 	// The version's directory belongs to whoever creates its marker first
 	// (a file create is exclusive); a failure removes only a directory this
@@ -413,16 +428,18 @@ func (s *Session) createTraining(ctx context.Context, req *trainingRequest) (err
 		s.e.log.Warn("training dataset marker", "path", marker, "err", err)
 	}
 	s.e.ddlGen.Add(1)
-	return s.exec(ctx, trainingViewSQL(s.db.name, td.Name, locals))
+	return s.exec(ctx, trainingViewSQL(s.db.name, td, locals))
 }
 
-// trainingViewSQL is the view that reads a training dataset version.
-func trainingViewSQL(db, name string, locals []string) string {
+// trainingViewSQL is the view that reads a training dataset version, its
+// fitted transforms applied.
+func trainingViewSQL(db string, td catalog.TrainingDataset, locals []string) string {
 	q := make([]string, len(locals))
 	for i, l := range locals {
 		q[i] = quoteLiteral(l)
 	}
-	return "CREATE OR REPLACE VIEW " + quoteIdent(db) + ".main." + quoteIdent(name) + " AS SELECT * FROM read_parquet([" + strings.Join(q, ", ") + "])"
+	return "CREATE OR REPLACE VIEW " + quoteIdent(db) + ".main." + quoteIdent(td.Name) + " AS SELECT " + transformedSelect(td.Transforms) +
+		" FROM read_parquet([" + strings.Join(q, ", ") + "])"
 }
 
 // trainingFiles returns the local paths of a training dataset version's
@@ -455,7 +472,7 @@ func (e *Engine) reconcileTraining(ctx context.Context, conn driver.ExecerContex
 			e.log.Warn("training dataset files", "database", db, "name", name, "err", err)
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, trainingViewSQL(db, name, locals), nil); err != nil {
+		if _, err := conn.ExecContext(ctx, trainingViewSQL(db, td, locals), nil); err != nil {
 			return fmt.Errorf("view of training dataset %q: %w", name, err)
 		}
 	}
