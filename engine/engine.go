@@ -66,6 +66,8 @@ type Engine struct {
 	keyIdx   map[string]*keyIndex
 	// online holds online feature groups' latest rows (online.go).
 	onlineMu sync.Mutex
+	// onlineFVs caches feature views' online forms by definition (onlinefv.go).
+	onlineFVs map[string]*onlineFV
 	online   map[string]*onlineStore
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
@@ -131,7 +133,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

@@ -144,8 +144,10 @@ func pick(vals []driver.Value, idx []int) []driver.Value {
 	return out
 }
 
-// onlinePlan is a lookup of online.<table> by its whole key.
+// onlinePlan is a lookup of online.<table> (or online.<feature view>,
+// when fv is set) by its whole key.
 type onlinePlan struct {
+	fv    *onlineFV
 	table string
 	cols  []string     // the selected columns; nil: all
 	keys  [][]keyValue // one tuple of key values per looked-up key
@@ -160,6 +162,20 @@ type keyValue struct {
 // planOnline recognises `SELECT cols FROM online.g WHERE <whole key>` on an
 // ONLINE feature group. rv is already renamed to the session view.
 func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog.FeatureGroup) *onlinePlan {
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil
+	}
+	types := map[string]string{}
+	for _, c := range h.Columns {
+		types[c.Name] = c.Type
+	}
+	return s.planLookup(sel, name, def.Keys, types)
+}
+
+// planLookup recognises `SELECT cols FROM online.x WHERE <whole key>`;
+// types gives the key columns' types.
+func (s *Session) planLookup(sel *pg_query.SelectStmt, name string, keys []string, types map[string]string) *onlinePlan {
 	if sel == nil || len(sel.FromClause) != 1 || sel.GroupClause != nil || sel.HavingClause != nil || sel.SortClause != nil ||
 		sel.LimitCount != nil || sel.LimitOffset != nil || sel.DistinctClause != nil || sel.WindowClause != nil || sel.WithClause != nil ||
 		sel.WhereClause == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
@@ -217,7 +233,7 @@ func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog
 			}
 			eqs[col] = v
 		case pg_query.A_Expr_Kind_AEXPR_IN:
-			if len(def.Keys) != 1 || len(conds) != 1 {
+			if len(keys) != 1 || len(conds) != 1 {
 				return nil
 			}
 			for _, item := range ae.Rexpr.GetList().GetItems() {
@@ -232,27 +248,19 @@ func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog
 			return nil
 		}
 	}
-	if len(eqs) != len(def.Keys) {
+	if len(eqs) != len(keys) {
 		return nil
 	}
 	// Keys are matched by value text: only integer and text keys, whose
 	// text a client's parameter and DuckDB's value share.
-	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
-	if !ok {
-		return nil
-	}
-	for _, c := range h.Columns {
-		for _, k := range def.Keys {
-			if c.Name == k {
-				switch c.Type {
-				case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "VARCHAR":
-				default:
-					return nil
-				}
-			}
+	for _, k := range keys {
+		switch types[k] {
+		case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "VARCHAR":
+		default:
+			return nil
 		}
 	}
-	for _, k := range def.Keys {
+	for _, k := range keys {
 		if _, ok := eqs[k]; !ok {
 			return nil
 		}
@@ -263,8 +271,8 @@ func (s *Session) planOnline(sel *pg_query.SelectStmt, name string, def *catalog
 		}
 		return p
 	}
-	tuple := make([]keyValue, len(def.Keys))
-	for i, k := range def.Keys {
+	tuple := make([]keyValue, len(keys))
+	for i, k := range keys {
 		tuple[i] = eqs[k]
 	}
 	p.keys = [][]keyValue{tuple}
@@ -294,11 +302,21 @@ func keyValueOf(n *pg_query.Node) (keyValue, bool) {
 // execOnline answers an online lookup from memory.
 func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Result, bool, error) {
 	plan := p.stmt.online
-	def := s.featureOf(plan.table)
-	if def == nil || !def.Online || s.tx != txIdle {
+	if s.tx != txIdle {
 		return Result{}, false, nil
 	}
-	rows, handled, err := s.onlineLookup(ctx, p, plan, def)
+	var rows [][]driver.Value
+	var handled bool
+	var err error
+	if plan.fv != nil {
+		rows, handled, err = s.onlineFVLookup(ctx, p, plan)
+	} else {
+		def := s.featureOf(plan.table)
+		if def == nil || !def.Online {
+			return Result{}, false, nil
+		}
+		rows, handled, err = s.onlineLookup(ctx, p, plan, def)
+	}
 	if !handled || err != nil {
 		return Result{}, handled, err
 	}
@@ -465,6 +483,36 @@ func (s *Session) syncOnlineViews(ctx context.Context, heads []catalog.TableHead
 		}
 		want[h.Name] = q
 	}
+	// Feature views' online forms read the groups' views: created after them.
+	fvs := map[string]string{}
+	for _, fv := range s.e.catalog.FeatureViews(s.db.name) {
+		if o := s.e.onlineFeatureView(s.db.name, fv); o.err == nil {
+			fvs[fv.Name] = o.body
+		}
+	}
+	for _, m := range []map[string]string{want, fvs} {
+		if err := s.createOnlineViews(ctx, m); err != nil {
+			return err
+		}
+	}
+	for name := range s.onlineViews {
+		if _, ok := want[name]; !ok {
+			if _, ok := fvs[name]; !ok {
+				s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(onlineView(name)))
+				delete(s.onlineViews, name)
+			}
+		}
+	}
+	return nil
+}
+
+// hasOnlineView reports whether name is a feature view with an online form.
+func (s *Session) hasOnlineView(name string) bool {
+	fv, ok := s.e.catalog.FeatureView(s.db.name, "main", name)
+	return ok && s.e.onlineFeatureView(s.db.name, fv).err == nil
+}
+
+func (s *Session) createOnlineViews(ctx context.Context, want map[string]string) error {
 	for name, q := range want {
 		if s.onlineViews[name] == q {
 			continue
@@ -477,12 +525,6 @@ func (s *Session) syncOnlineViews(ctx context.Context, heads []catalog.TableHead
 			s.onlineViews = map[string]string{}
 		}
 		s.onlineViews[name] = q
-	}
-	for name := range s.onlineViews {
-		if _, ok := want[name]; !ok {
-			s.exec(ctx, "DROP VIEW IF EXISTS temp.main."+quoteIdent(onlineView(name)))
-			delete(s.onlineViews, name)
-		}
 	}
 	return nil
 }

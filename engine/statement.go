@@ -22,6 +22,8 @@ type Statement struct {
 	viewFrom string
 	// online answers a lookup of online.<g> by key from memory (online.go).
 	online    *onlinePlan
+	// prepErr is a problem the storage layer found while preparing.
+	prepErr error
 	ParamOIDs []uint32
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field
@@ -195,6 +197,9 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		c := classify(raw.Stmt)
 		st.kind, st.tag, st.write = c.kind, c.tag, c.write
 		storageChanged := s.prepareStorage(raw.Stmt, st)
+		if st.prepErr != nil {
+			return nil, st.prepErr
+		}
 		if err := s.prepareUtility(ctx, st, raw); err != nil {
 			return nil, err
 		}

@@ -350,6 +350,19 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		if rv := sel.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname == "online" && rv.Catalogname == "" {
 			if def := s.featureOf(rv.Relname); def != nil && def.Online {
 				st.online = s.planOnline(sel, rv.Relname, def)
+			} else if fv, ok := s.e.catalog.FeatureView(s.db.name, "main", rv.Relname); ok && def == nil {
+				o := s.e.onlineFeatureView(s.db.name, fv)
+				if o.err != nil {
+					st.prepErr = o.err
+					return false
+				}
+				types := map[string]string{}
+				for i, k := range o.keys {
+					types[k] = o.types[i]
+				}
+				if st.online = s.planLookup(sel, rv.Relname, o.keys, types); st.online != nil {
+					st.online.fv = o
+				}
 			}
 		}
 	}
@@ -362,7 +375,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		if rv := n.GetRangeVar(); rv != nil && rv.Catalogname == "" && (rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
 			rv.Schemaname = ""
 			changed = true
-		} else if rv != nil && rv.Catalogname == "" && rv.Schemaname == "online" && s.featureOf(rv.Relname) != nil {
+		} else if rv != nil && rv.Catalogname == "" && rv.Schemaname == "online" && (s.featureOf(rv.Relname) != nil || s.hasOnlineView(rv.Relname)) {
 			// A feature group that is not ONLINE has no such view: the
 			// relation does not exist, as PostgreSQL would say.
 			rv.Schemaname, rv.Relname = "", onlineView(rv.Relname)

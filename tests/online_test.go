@@ -139,3 +139,104 @@ func TestOnlineStoreMatchesDuckDB(t *testing.T) {
 		t.Fatalf("online lookup of a feature group that is not ONLINE: %v", err)
 	}
 }
+
+// TestOnlineFeatureViewMatchesDuckDB: online.<feature view> joins the
+// latest rows of its feature groups by the serving key. Lookups by key are
+// answered from the groups' stores and must equal what DuckDB answers for
+// the same query on the session view (made ineligible for the fast path by
+// an ORDER BY), for LEFT and inner joins, keys present in some groups only
+// or none, after random writes and a restart; the stores' lookup counters
+// show the fast path ran.
+func TestOnlineFeatureViewMatchesDuckDB(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewSource(seed))
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP tx (cc bigint, ts timestamp, amount double precision, cat text) PRIMARY KEY (cc) EVENT TIME (ts) ONLINE")
+	mustExec(t, c, "CREATE FEATURE GROUP profile (card bigint, tier text, since date) PRIMARY KEY (card) ONLINE")
+	mustExec(t, c, "CREATE TABLE labels (cc bigint, label_ts timestamp, fraud boolean)")
+	mustExec(t, c, `CREATE FEATURE VIEW fv EVENT TIME (label_ts) AS
+		SELECT l.cc, l.label_ts, l.fraud, t.amount, t.cat, p.tier, since AS customer_since
+		FROM labels l LEFT JOIN tx t USING (cc) LEFT JOIN profile p ON l.cc = p.card`)
+	mustExec(t, c, `CREATE FEATURE VIEW both_fv EVENT TIME (label_ts) AS
+		SELECT l.cc, t.amount, p.tier FROM labels l JOIN tx t USING (cc) JOIN profile p ON p.card = l.cc`)
+
+	const keys = 25
+	fast := 0
+	compare := func(when string) {
+		t.Helper()
+		for i := 0; i < 10; i++ {
+			k := int64(rng.Intn(keys + 3))
+			for _, q := range []string{"SELECT * FROM online.fv WHERE cc = $1", "SELECT tier, amount FROM online.both_fv WHERE cc = $1"} {
+				got := onlineRows(t, c, q, k)
+				want := onlineRows(t, c, q+" ORDER BY 1", k)
+				if got != want {
+					t.Fatalf("%s (seed %d): %s with %d: memory %q, DuckDB %q", when, seed, q, k, got, want)
+				}
+				fast++
+			}
+		}
+		a, b := rng.Intn(keys+3), rng.Intn(keys+3)
+		if a == b {
+			return
+		}
+		q := fmt.Sprintf("SELECT cc, cat, customer_since FROM online.fv WHERE cc IN (%d, %d)", a, b)
+		got := onlineRows(t, c, q)
+		want := onlineRows(t, c, q+fmt.Sprintf(" ORDER BY (cc = %d) DESC", a))
+		if got != want {
+			t.Fatalf("%s (seed %d): %s: memory %q, DuckDB %q", when, seed, q, got, want)
+		}
+	}
+	for step := 0; step < 30; step++ {
+		switch op := rng.Intn(6); {
+		case op < 3:
+			var vals []string
+			for n := 1 + rng.Intn(5); n > 0; n-- {
+				vals = append(vals, fmt.Sprintf("(%d, TIMESTAMP '2024-01-01' + INTERVAL '%d minutes', %d, 'c%d')", rng.Intn(keys), rng.Intn(50), rng.Intn(1000), rng.Intn(4)))
+			}
+			mustExec(t, c, "INSERT INTO tx VALUES "+strings.Join(vals, ", "))
+		case op < 5:
+			mustExec(t, c, fmt.Sprintf("INSERT INTO profile VALUES (%d, 't%d', DATE '2020-01-01' + %d)", rng.Intn(keys), rng.Intn(3), rng.Intn(900)))
+		default:
+			mustExec(t, c, fmt.Sprintf("DELETE FROM profile WHERE card = %d", rng.Intn(keys)))
+		}
+		compare(fmt.Sprintf("step %d", step))
+	}
+	var lookups int64
+	if err := c.QueryRow(ctx, "SELECT sum(lookups) FROM hopsql.online_store").Scan(&lookups); err != nil {
+		t.Fatal(err)
+	}
+	if lookups < int64(fast)/2 {
+		t.Fatalf("%d lookups answered from memory for %d fast-path queries", lookups, fast)
+	}
+	// The label's columns other than the key are not features.
+	rows, err := c.Query(ctx, "SELECT * FROM online.fv WHERE cc = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range rows.FieldDescriptions() {
+		names = append(names, f.Name)
+	}
+	rows.Close()
+	if strings.Join(names, ",") != "cc,amount,cat,tier,customer_since" {
+		t.Fatalf("online.fv's columns: %v", names)
+	}
+
+	srv.Stop()
+	srv.Restart()
+	c = srv.connect(t)
+	compare("after a restart")
+
+	// A view whose groups are not all ONLINE, or that computes, has no online form.
+	mustExec(t, c, "CREATE FEATURE GROUP offline_g (cc bigint, x int) PRIMARY KEY (cc)")
+	mustExec(t, c, "CREATE FEATURE VIEW mixed AS SELECT l.cc, o.x FROM labels l LEFT JOIN offline_g o USING (cc)")
+	mustExec(t, c, "CREATE FEATURE VIEW computed EVENT TIME (label_ts) AS SELECT l.cc, t.amount * 2 AS double_amount FROM labels l LEFT JOIN tx t USING (cc)")
+	for _, q := range []string{"SELECT * FROM online.mixed WHERE cc = 1", "SELECT * FROM online.computed WHERE cc = 1"} {
+		if _, err := c.Exec(ctx, q); sqlstate(err) != "0A000" {
+			t.Errorf("%s: got %v, want 0A000", q, err)
+		}
+	}
+}
