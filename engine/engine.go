@@ -68,7 +68,7 @@ type Engine struct {
 	onlineMu sync.Mutex
 	// onlineFVs caches feature views' online forms by definition (onlinefv.go).
 	onlineFVs map[string]*onlineFV
-	online   map[string]*onlineStore
+	online    map[string]*onlineStore
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
 	commitLocks map[string]*sync.Mutex

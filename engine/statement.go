@@ -21,9 +21,9 @@ type Statement struct {
 	// viewFrom replaces fromPlaceholder in a feature view's deparsed text.
 	viewFrom string
 	// online answers a lookup of online.<g> by key from memory (online.go).
-	online    *onlinePlan
+	online *onlinePlan
 	// prepErr is a problem the storage layer found while preparing.
-	prepErr error
+	prepErr   error
 	ParamOIDs []uint32
 	// Fields describes the result rows; nil when the statement returns none.
 	Fields []Field
