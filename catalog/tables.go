@@ -1008,6 +1008,7 @@ type FeatureView struct {
 	Label       string        `json:"label"`
 	EventTime   string        `json:"event_time,omitempty"`
 	PointInTime bool          `json:"point_in_time"`
+	TTL         string        `json:"ttl,omitempty"` // how old a feature value may be (an SQL expression)
 	Reads       []FeatureRead `json:"reads"`
 	Created     int64         `json:"created"`
 }

@@ -10,6 +10,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
@@ -20,7 +21,7 @@ import (
 // joins; its definition and lineage (the feature groups and versions it
 // read) are kept in the catalog.
 //
-//	CREATE FEATURE VIEW v [EVENT TIME (label_column)] [PLAIN JOIN] AS SELECT …
+//	CREATE FEATURE VIEW v [EVENT TIME (label_column)] [TTL expr] [PLAIN JOIN] AS SELECT …
 //	  → CREATE VIEW v WITH (hopsql_feature_view = '<options>') AS SELECT …
 //	DROP FEATURE VIEW [IF EXISTS] v → DROP VIEW [IF EXISTS] v
 
@@ -35,6 +36,9 @@ const fromPlaceholder = "hopsql_feature_view_from"
 type featureViewDef struct {
 	EventTime string `json:"event_time,omitempty"`
 	Plain     bool   `json:"plain,omitempty"`
+	// TTL bounds how old a feature value may be, relative to the label's
+	// event time: an interval (or a number, for integer event times).
+	TTL string `json:"ttl,omitempty"`
 }
 
 // createFeatureViewSQL rewrites what follows CREATE FEATURE VIEW.
@@ -64,6 +68,29 @@ func (s *Session) createFeatureViewSQL(sql string, toks []*pg_query.ScanToken) (
 			def.EventTime, i = identText(text(toks[i+3])), i+5
 		case word(i) == "plain" && word(i+1) == "join":
 			def.Plain, i = true, i+2
+		case word(i) == "ttl":
+			// The expression runs to the next clause keyword at depth 0.
+			start, depth := i+1, 0
+			j := start
+			for ; j < len(toks); j++ {
+				switch toks[j].Token {
+				case pg_query.Token_ASCII_40:
+					depth++
+				case pg_query.Token_ASCII_41:
+					depth--
+				}
+				if w := word(j); depth == 0 && (w == "as" || w == "plain" || w == "event") {
+					break
+				}
+			}
+			if j == start || j >= len(toks) {
+				return "", syntax("TTL needs an interval")
+			}
+			def.TTL = sql[toks[start].Start:toks[j-1].End]
+			if _, err := pg_query.Parse("SELECT " + def.TTL); err != nil {
+				return "", syntax("invalid TTL " + def.TTL)
+			}
+			i = j
 		default:
 			return "", pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in CREATE FEATURE VIEW", text(toks[i]))
 		}
@@ -129,6 +156,19 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 	labelAlias := aliasOf(label)
 	fv.Label = label.Relname
 	fv.EventTime = def.EventTime
+	fv.TTL = def.TTL
+	if def.TTL != "" && def.Plain {
+		return "", nil, pgerr.New(pgerr.InvalidTableDefinition, "TTL bounds feature values as of the label's time: it does not go with PLAIN JOIN")
+	}
+	// Feature groups joined as of the label's time under a TTL: their
+	// columns read NULL when the row found is older than the TTL allows
+	// (LEFT JOIN), or the label row goes (JOIN).
+	type ttlGroup struct {
+		alias, eventTime string
+		cols             []catalog.Column
+		inner            bool
+	}
+	var ttlGroups []ttlGroup
 	if f := s.featureOf(label.Relname); f != nil {
 		fv.Reads = append(fv.Reads, s.featureRead(label.Relname, f, false))
 		if fv.EventTime == "" {
@@ -202,6 +242,10 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 			if len(conds) == 0 {
 				return "", pgerr.New(pgerr.FeatureNotSupported, "join feature group %s on its key (USING or ON)", rv.Relname)
 			}
+			if def.TTL != "" {
+				h, _ := s.e.catalog.TableHead(s.db.name, "main", rv.Relname)
+				ttlGroups = append(ttlGroups, ttlGroup{alias: alias, eventTime: f.EventTime, cols: h.Columns, inner: kind == "JOIN"})
+			}
 			kind = "ASOF " + kind
 			conds = append(conds, quoteIdent(labelAlias)+"."+quoteIdent(fv.EventTime)+" >= "+quoteIdent(alias)+"."+quoteIdent(f.EventTime))
 		}
@@ -214,8 +258,80 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 	if err != nil {
 		return "", nil, err
 	}
+	if def.TTL != "" && len(ttlGroups) == 0 {
+		return "", nil, pgerr.New(pgerr.InvalidTableDefinition, "TTL needs a feature group with an event time joined as of the label's time")
+	}
+	fresh := func(g ttlGroup) string {
+		return quoteIdent(g.alias) + "." + quoteIdent(g.eventTime) + " >= " + quoteIdent(labelAlias) + "." + quoteIdent(fv.EventTime) + " - (" + def.TTL + ")"
+	}
+	var keep []string
+	for _, g := range ttlGroups {
+		if g.inner {
+			keep = append(keep, fresh(g))
+		}
+	}
+	if len(keep) > 0 {
+		w, err := parseExprList(strings.Join(keep, " AND "))
+		if err != nil {
+			return "", nil, err
+		}
+		if sel.WhereClause != nil {
+			w[0] = &pg_query.Node{Node: &pg_query.Node_BoolExpr{BoolExpr: &pg_query.BoolExpr{Boolop: pg_query.BoolExprType_AND_EXPR, Args: []*pg_query.Node{sel.WhereClause, w[0]}}}}
+		}
+		sel.WhereClause = w[0]
+	}
+	// A LEFT-joined group's columns in the select list: NULL when stale.
+	var werr error
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if parts := columnRefParts(rt.Val); len(parts) > 0 && rt.Name == "" && parts[len(parts)-1] != "*" {
+			rt.Name = parts[len(parts)-1] // the column keeps its name inside the CASE
+		}
+		pgcatalog.Walk(rt.Val, func(n *pg_query.Node) bool {
+			parts := columnRefParts(n)
+			if parts == nil || werr != nil {
+				return werr == nil
+			}
+			for _, g := range ttlGroups {
+				if g.inner {
+					continue
+				}
+				col := parts[len(parts)-1]
+				mine := len(parts) == 2 && parts[0] == g.alias && col != "*" ||
+					len(parts) == 1 && catalog.HasColumn(g.cols, col) && !s.labelHas(label.Relname, col)
+				if len(parts) == 2 && parts[0] == g.alias && col == "*" {
+					werr = pgerr.New(pgerr.FeatureNotSupported, "with a TTL, name the columns of %s instead of %s.*", g.alias, g.alias)
+					return false
+				}
+				if !mine {
+					continue
+				}
+				ref := quoteIdent(g.alias) + "." + quoteIdent(col)
+				e, err := parseExprList("CASE WHEN " + fresh(g) + " THEN " + ref + " END")
+				if err != nil {
+					werr = err
+					return false
+				}
+				*n = *e[0]
+				return false
+			}
+			return true
+		})
+	}
+	if werr != nil {
+		return "", nil, werr
+	}
 	sel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeVar{RangeVar: &pg_query.RangeVar{Relname: fromPlaceholder, Inh: true, Relpersistence: "p"}}}}
 	return from, fv, nil
+}
+
+// labelHas reports whether the label relation has a column.
+func (s *Session) labelHas(label, col string) bool {
+	h, ok := s.e.catalog.TableHead(s.db.name, "main", label)
+	return ok && catalog.HasColumn(h.Columns, col)
 }
 
 func (s *Session) featureRead(name string, f *catalog.FeatureGroup, asOf bool) catalog.FeatureRead {

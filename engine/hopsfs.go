@@ -452,6 +452,7 @@ var featureViewsColumns = []column{
 	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "label", t: duckdb.TYPE_VARCHAR}, {name: "event_time", t: duckdb.TYPE_VARCHAR},
 	{name: "point_in_time", t: duckdb.TYPE_BOOLEAN}, {name: "feature_groups", t: duckdb.TYPE_VARCHAR, list: true},
 	{name: "query", t: duckdb.TYPE_VARCHAR}, {name: "created_at", t: duckdb.TYPE_TIMESTAMP_TZ},
+	{name: "ttl", t: duckdb.TYPE_VARCHAR},
 }
 
 // featureViewsRows lists feature views; feature_groups names each feature
@@ -472,8 +473,12 @@ func (e *Engine) featureViewsRows(project string) []map[string]any {
 		if v.EventTime != "" {
 			et = v.EventTime
 		}
+		var ttl any
+		if v.TTL != "" {
+			ttl = v.TTL
+		}
 		out = append(out, map[string]any{"name": v.Name, "label": v.Label, "event_time": et, "point_in_time": v.PointInTime,
-			"feature_groups": reads, "query": v.Query, "created_at": time.Unix(0, v.Created).UTC()})
+			"feature_groups": reads, "query": v.Query, "created_at": time.Unix(0, v.Created).UTC(), "ttl": ttl})
 	}
 	return out
 }

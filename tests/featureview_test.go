@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestFeatureViewPointInTime checks a feature view against a brute-force
@@ -28,7 +30,7 @@ func TestFeatureViewPointInTime(t *testing.T) {
 	mustExec(t, c, "CREATE TABLE labels (id int, k int, lts timestamp)")
 
 	const keys, span = 40, 300 // seconds
-	type kt struct{ k, ts int }
+	type kt = pitKey
 	g1 := map[kt]int64{}
 	g2 := map[kt]string{}
 	stamp := func(sec int) string { return fmt.Sprintf("2024-01-01 00:%02d:%02d", sec/60, sec%60) }
@@ -62,7 +64,7 @@ func TestFeatureViewPointInTime(t *testing.T) {
 		write(5+rng.Intn(20), false) // small commits: inline files
 	}
 	write(400, true) // a Parquet file
-	type label struct{ id, k, ts int }
+	type label = pitLabel
 	var labels []label
 	var lrows []string
 	for id := 0; id < 300; id++ {
@@ -79,39 +81,19 @@ func TestFeatureViewPointInTime(t *testing.T) {
 	mustExec(t, c, "INSERT INTO labels VALUES "+strings.Join(lrows, ", "))
 	mustExec(t, c, `CREATE FEATURE VIEW fv EVENT TIME (lts) AS
 		SELECT l.id, g1.a, g2.b FROM labels l LEFT JOIN g1 USING (k) LEFT JOIN g2 ON g2.k = l.k`)
+	// With a TTL of 60 s: older values read NULL (LEFT JOIN) or drop the
+	// label row (JOIN).
+	const ttl = 60
+	mustExec(t, c, `CREATE FEATURE VIEW fv_ttl EVENT TIME (lts) TTL INTERVAL '60 seconds' AS
+		SELECT l.id, a, g2.b FROM labels l LEFT JOIN g1 USING (k) LEFT JOIN g2 ON g2.k = l.k`)
+	mustExec(t, c, `CREATE FEATURE VIEW fv_ttl_inner EVENT TIME (lts) TTL INTERVAL '60 seconds' AS
+		SELECT l.id, g1.a, g2.b FROM labels l JOIN g1 USING (k) LEFT JOIN g2 ON g2.k = l.k`)
 
 	check := func(when string) {
 		t.Helper()
-		got := map[int]string{}
-		for _, r := range textRows(t, c, "SELECT id, a, b FROM fv") {
-			f := strings.SplitN(r, "|", 2)
-			var id int
-			fmt.Sscan(f[0], &id)
-			if _, dup := got[id]; dup {
-				t.Fatalf("%s: label %d appears twice", when, id)
-			}
-			got[id] = f[1]
-		}
-		if len(got) != len(labels) {
-			t.Fatalf("%s: %d label rows, want %d", when, len(got), len(labels))
-		}
-		for _, l := range labels {
-			a, b := "∅", "∅"
-			bestA, bestB := -1, -1
-			for x, v := range g1 {
-				if x.k == l.k && x.ts <= l.ts && x.ts > bestA {
-					bestA, a = x.ts, fmt.Sprint(v)
-				}
-			}
-			for x, v := range g2 {
-				if x.k == l.k && x.ts <= l.ts && x.ts > bestB {
-					bestB, b = x.ts, v
-				}
-			}
-			if want := a + "|" + b; got[l.id] != want {
-				t.Fatalf("%s (seed %d): label %d (key %d at %s): got %s, want %s", when, seed, l.id, l.k, stamp(l.ts), got[l.id], want)
-			}
-		}
+		checkView(t, c, when, seed, "fv", labels, g1, g2, -1, false)
+		checkView(t, c, when, seed, "fv_ttl", labels, g1, g2, ttl, false)
+		checkView(t, c, when, seed, "fv_ttl_inner", labels, g1, g2, ttl, true)
 	}
 	check("as made")
 	write(30, false) // late rows, older event times among them
@@ -126,6 +108,64 @@ func TestFeatureViewPointInTime(t *testing.T) {
 	}
 	if !strings.Contains(reads, "g1@") || !strings.Contains(reads, "g2@") || strings.Count(reads, "as of") != 2 {
 		t.Fatalf("lineage: %s", reads)
+	}
+}
+
+type pitKey struct{ k, ts int }
+type pitLabel struct{ id, k, ts int }
+
+// checkView compares a feature view over labels, g1 and g2 with the
+// brute-force answer: per label, the latest row of each group at or before
+// its time (no older than ttl seconds when ttl ≥ 0; with inner, a label
+// without a fresh enough g1 row is left out).
+func checkView(t *testing.T, c *pgx.Conn, when string, seed int64, view string, labels []pitLabel, g1 map[pitKey]int64, g2 map[pitKey]string, ttl int, inner bool) {
+	t.Helper()
+	stamp := func(sec int) string { return fmt.Sprintf("2024-01-01 00:%02d:%02d", sec/60, sec%60) }
+	{
+		got := map[int]string{}
+		for _, r := range textRows(t, c, "SELECT id, a, b FROM "+view) {
+			f := strings.SplitN(r, "|", 2)
+			var id int
+			fmt.Sscan(f[0], &id)
+			if _, dup := got[id]; dup {
+				t.Fatalf("%s: label %d appears twice", when, id)
+			}
+			got[id] = f[1]
+		}
+		want := 0
+		for _, l := range labels {
+			a, b := "∅", "∅"
+			bestA, bestB := -1, -1
+			for x, v := range g1 {
+				if x.k == l.k && x.ts <= l.ts && x.ts > bestA {
+					bestA, a = x.ts, fmt.Sprint(v)
+				}
+			}
+			for x, v := range g2 {
+				if x.k == l.k && x.ts <= l.ts && x.ts > bestB {
+					bestB, b = x.ts, v
+				}
+			}
+			if ttl >= 0 && bestA >= 0 && bestA < l.ts-ttl {
+				a, bestA = "∅", -1
+			}
+			if ttl >= 0 && bestB >= 0 && bestB < l.ts-ttl {
+				b = "∅"
+			}
+			if inner && bestA < 0 {
+				if g, ok := got[l.id]; ok {
+					t.Fatalf("%s (seed %d): %s: label %d (key %d at %s) has no fresh g1 row but appears: %s", when, seed, view, l.id, l.k, stamp(l.ts), g)
+				}
+				continue
+			}
+			want++
+			if w := a + "|" + b; got[l.id] != w {
+				t.Fatalf("%s (seed %d): %s: label %d (key %d at %s): got %s, want %s", when, seed, view, l.id, l.k, stamp(l.ts), got[l.id], w)
+			}
+		}
+		if len(got) != want {
+			t.Fatalf("%s: %s: %d label rows, want %d", when, view, len(got), want)
+		}
 	}
 }
 
