@@ -90,6 +90,10 @@ type Session struct {
 	internal map[string]*internalStmt
 	// onlineViews: feature group → the body of its online.<g> view.
 	onlineViews map[string]string
+	// ctasDirect: the CREATE TABLE … AS running writes its rows straight to
+	// Parquet; ctasRows is how many it wrote (-1: not known yet).
+	ctasDirect bool
+	ctasRows   int64
 
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc
@@ -622,6 +626,10 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			}
 			if !p.storageStarted {
 				if st.storage != nil {
+					// Its own transaction, nothing after it in the pipeline
+					// to read the table before it commits.
+					s.ctasDirect = st.storage.directSQL != "" && s.tx == txIdle && !p.pipelined
+					s.ctasRows = -1
 					p.storageStarted = true
 					if err := s.beforeStorageWrite(ctx, st, p.args); err != nil {
 						return Result{}, err
@@ -641,6 +649,9 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		if err == nil && !res.Suspended && p.storageStarted && !p.storageFinished {
 			p.storageFinished = true
 			err = s.afterStorageWrite(ctx, st)
+			if err == nil && st.storage.directSQL != "" && s.ctasRows >= 0 {
+				res.Tag = fmt.Sprintf("SELECT %d", s.ctasRows)
+			}
 		}
 		return res, err
 	case kindTx:

@@ -229,6 +229,13 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 			if err != nil {
 				return nil, fmt.Errorf("deparse rewritten statement: %w", err)
 			}
+			if ss := st.storage; ss != nil && ss.direct {
+				q, err := deparse(raw.Stmt.GetCreateTableAsStmt().Query)
+				if err != nil {
+					return nil, fmt.Errorf("deparse CREATE TABLE … AS query: %w", err)
+				}
+				ss.directSQL = q
+			}
 			if st.viewFrom != "" {
 				// A feature view's joins, in DuckDB's syntax (featureview.go).
 				out = strings.Replace(out, fromPlaceholder, st.viewFrom, 1)

@@ -60,6 +60,8 @@ type pendingTable struct {
 	// keyHashes caches the carrier's key hashes per unique key (keyindex.go)
 	// until the next write statement on the table.
 	keyHashes map[string][]uint64
+	// direct is a file a CREATE TABLE … AS wrote straight from its query.
+	direct *catalog.NewFile
 	// validated caches the expectations' results on the carrier's rows
 	// (expectation.go) until the next write statement on the table.
 	validated   []catalog.ValidationResult
@@ -120,6 +122,10 @@ type stmtStorage struct {
 	feature *catalog.FeatureGroup
 	view    *catalog.FeatureView
 	err     error // a problem found while preparing, reported when run
+	// direct: CREATE TABLE … AS SELECT defined WITH NO DATA; directSQL is
+	// its query as DuckDB runs it.
+	direct    bool
+	directSQL string
 }
 
 // compactFiles is how many small files the maintenance round merges.
@@ -293,6 +299,12 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 			}
 			if rv.Relpersistence != "t" && storageManaged(rv.Schemaname) && rv.Catalogname == "" {
 				ss.table, ss.op, ss.feature, ss.err = rv.Relname, "CREATE AS", def, err
+				// A plain table made from a query: DuckDB only defines it
+				// (WITH NO DATA) and the query's rows go to a Parquet file
+				// straight away (ctasDirect) instead of through the carrier.
+				if def == nil && err == nil && !c.IfNotExists && !c.Into.SkipData && len(c.Into.ColNames) == 0 && c.Query.GetSelectStmt() != nil {
+					c.Into.SkipData, ss.direct, changed = true, true, true
+				}
 			} else if def != nil || err != nil {
 				ss.op, ss.err = "CREATE AS", pgerr.New(pgerr.FeatureNotSupported, "feature groups live in schema public")
 			}
@@ -765,6 +777,9 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 			return err
 		}
 		p.op, p.dirty = "CREATE", ss.op == "CREATE AS"
+		if ss.directSQL != "" {
+			return s.fillCreatedTable(ctx, ss, p)
+		}
 		if def := ss.feature; def != nil {
 			s.stx.features[ss.table] = def
 			if ss.op == "CREATE AS" {
@@ -1219,6 +1234,10 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			}
 			d.Validation = res
 		}
+		if p.direct != nil {
+			adopted = append(adopted, p.direct.Block.ID)
+			d.Add = append(d.Add, *p.direct)
+		}
 		if p.dirty {
 			f, err := s.writeCarrier(ctx, name, stx.altered[name])
 			if err != nil {
@@ -1421,10 +1440,47 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	if f, done, err := s.writeSmall(ctx, name, cols); err != nil || done {
 		return f, err
 	}
+	f, _, err := s.writeParquet(ctx, "SELECT "+storage.StoredList(cols)+" FROM "+s.carrierName(name))
+	if err != nil {
+		return nil, fmt.Errorf("write %q: %w", name, err)
+	}
+	return f, nil
+}
+
+// fillCreatedTable gives a table that CREATE TABLE … AS defined without
+// data its rows: as a Parquet file written straight from the query when
+// the statement is its own transaction, else into the carrier (later
+// statements of the transaction read the carrier).
+func (s *Session) fillCreatedTable(ctx context.Context, ss *stmtStorage, p *pendingTable) error {
+	direct := s.ctasDirect
+	s.ctasDirect = false
+	if !direct {
+		res, err := s.conn.ExecContext(ctx, "INSERT INTO "+s.carrierName(ss.table)+" "+ss.directSQL, nil)
+		if err != nil {
+			return err
+		}
+		s.ctasRows, err = res.RowsAffected()
+		return err
+	}
+	def, err := s.tableDefinition(ctx, ss.table)
+	if err != nil {
+		return err
+	}
+	f, n, err := s.writeParquet(ctx, "SELECT "+storage.StoredList(def.Columns)+" FROM ("+ss.directSQL+") AS q")
+	if err != nil {
+		return pgerr.From(err)
+	}
+	p.direct, p.dirty, s.ctasRows = f, false, n
+	return nil
+}
+
+// writeParquet writes a query's rows to a new Parquet block; nil when
+// there are none.
+func (s *Session) writeParquet(ctx context.Context, query string) (*catalog.NewFile, int64, error) {
 	file := fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.ParquetExt)
 	local := filepath.Join(s.e.fs.TempDir(), file)
 	var n int64
-	rows, err := s.conn.QueryContext(ctx, "COPY (SELECT "+storage.StoredList(cols)+" FROM "+s.carrierName(name)+") TO "+quoteLiteral(local)+
+	rows, err := s.conn.QueryContext(ctx, "COPY ("+query+") TO "+quoteLiteral(local)+
 		" (FORMAT parquet, COMPRESSION "+s.e.cfg.ParquetCompression+")", nil)
 	if err == nil {
 		vals := make([]driver.Value, 1)
@@ -1435,18 +1491,18 @@ func (s *Session) writeCarrier(ctx context.Context, name string, defined bool) (
 	}
 	if err != nil {
 		os.Remove(local)
-		return nil, fmt.Errorf("write %q: %w", name, err)
+		return nil, 0, err
 	}
 	if n == 0 {
 		os.Remove(local)
-		return nil, nil
+		return nil, 0, nil
 	}
 	b, err := s.e.fs.AdoptBlock(ctx, local, storage.ParquetExt)
 	if err != nil {
 		os.Remove(local)
-		return nil, err
+		return nil, 0, err
 	}
-	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, nil
+	return &catalog.NewFile{Name: file, Block: *b, Rows: n}, n, nil
 }
 
 // needsViews reports whether a statement reads tables through the
