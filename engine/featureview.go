@@ -315,7 +315,7 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 					werr = err
 					return false
 				}
-				*n = *e[0]
+				n.Node = e[0].Node
 				return false
 			}
 			return true
