@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -403,6 +404,77 @@ func (s *Session) upsertFeatureRows(ctx context.Context, name string, def *catal
 	p.keyHashes = nil
 	s.viewEpoch++
 	return s.syncView(ctx, name, t.Columns)
+}
+
+// checkUpdatedKeys fails an UPDATE that gave a row the key and event time
+// of another row (23505, as a primary key would): INSERT and COPY replace
+// such rows, but which of two existing rows an UPDATE meant to keep is
+// not for hopsql to guess. Before the UPDATE the carrier's keys were
+// distinct and absent from the files still in the view, so a repeat among
+// the carrier's rows, or one in those files, is the UPDATE's doing.
+func (s *Session) checkUpdatedKeys(ctx context.Context, name string, def *catalog.FeatureGroup) error {
+	key := def.RowKey()
+	q := make([]string, len(key))
+	for i, k := range key {
+		q[i] = "CAST(" + quoteIdent(k) + " AS VARCHAR)"
+	}
+	carrier := s.carrierName(name)
+	dup := func() (vals string, found bool, err error) {
+		err = s.eachRow(ctx, "SELECT concat_ws(', ', "+strings.Join(q, ", ")+") FROM "+carrier+
+			" GROUP BY ALL HAVING count(*) > 1 LIMIT 1", 1, func(v []driver.Value) {
+			if t := textOf(v[0]); t != nil {
+				vals, found = *t, true
+			}
+		})
+		return vals, found, err
+	}
+	violation := func(vals string) error {
+		e := pgerr.New(pgerr.UniqueViolation, "duplicate key value violates unique constraint \"%s_pkey\"", name)
+		e.Detail = fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(key, ", "), vals)
+		e.Hint = "UPDATE does not replace rows of a feature group; INSERT the new row to replace the old one."
+		e.SchemaName, e.TableName, e.ConstraintName = "public", name, name+"_pkey"
+		return e
+	}
+	if vals, ok, err := dup(); err != nil {
+		return fmt.Errorf("check keys of %q: %w", name, err)
+	} else if ok {
+		return violation(vals)
+	}
+	files, _, err := s.visibleFiles(name)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	hits, err := s.filesHoldingKeys(ctx, name, key, files)
+	if err != nil || len(hits) == 0 {
+		return err
+	}
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil
+	}
+	read, err := s.readSQL(t.Columns, hits, storage.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	cond := make([]string, len(key))
+	for i, k := range key {
+		cond[i] = "c." + quoteIdent(k) + " = f." + quoteIdent(k)
+	}
+	var vals string
+	found := false
+	err = s.eachRow(ctx, "SELECT concat_ws(', ', "+strings.Join(q, ", ")+") FROM ("+read+") AS f WHERE EXISTS (SELECT 1 FROM "+carrier+
+		" AS c WHERE "+strings.Join(cond, " AND ")+") LIMIT 1", 1, func(v []driver.Value) {
+		if t := textOf(v[0]); t != nil {
+			vals, found = *t, true
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("check keys of %q: %w", name, err)
+	}
+	if found {
+		return violation(vals)
+	}
+	return nil
 }
 
 // filesHoldingKeys returns the files among files holding a row whose key

@@ -847,6 +847,11 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		return nil
 	case "INSERT", "COPY", "UPDATE", "MERGE":
 		if def := s.featureOf(ss.table); def != nil {
+			if ss.op == "UPDATE" {
+				if err := s.checkUpdatedKeys(ctx, ss.table, def); err != nil {
+					return err
+				}
+			}
 			if err := s.upsertFeatureRows(ctx, ss.table, def); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestFeatureGroupReplacesRows drives a feature group with random writes —
@@ -251,5 +254,51 @@ func TestFeatureGroupVersions(t *testing.T) {
 	mustExec(t, c, "CREATE TABLE plain (a int)")
 	if _, err := c.Exec(ctx, "ALTER FEATURE GROUP plain ADD COLUMN z int"); sqlstate(err) != "42809" {
 		t.Fatalf("ALTER FEATURE GROUP on a table: %v", err)
+	}
+}
+
+// TestFeatureGroupUpdateOntoKey: INSERT replaces a row with the same key
+// and event time, but an UPDATE that moves a row onto another row's key and
+// event time fails with 23505 — whether that row is in the same file, in
+// another file or written earlier in the transaction — and changes nothing.
+func TestFeatureGroupUpdateOntoKey(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP g (k int, ts date, v int) PRIMARY KEY (k) EVENT TIME (ts)")
+	mustExec(t, c, "INSERT INTO g VALUES (1, '2024-01-01', 1), (1, '2024-01-02', 2)") // one file
+	mustExec(t, c, "INSERT INTO g VALUES (2, '2024-01-01', 3)")                       // another
+	mustExec(t, c, "INSERT INTO g VALUES (1, '2024-01-03', 4)")
+	before := strings.Join(textRows(t, c, "SELECT k, ts, v FROM g ORDER BY k, ts"), ";")
+	for _, x := range []struct{ sql, detail string }{
+		{"UPDATE g SET ts = '2024-01-02' WHERE k = 1 AND ts = '2024-01-01'", "(k, ts)=(1, 2024-01-02)"},
+		{"UPDATE g SET ts = '2024-01-03' WHERE k = 1 AND ts = '2024-01-01'", "(k, ts)=(1, 2024-01-03)"},
+		{"UPDATE g SET k = 2 WHERE k = 1 AND ts = '2024-01-01'", "(k, ts)=(2, 2024-01-01)"},
+		{"UPDATE g SET ts = '2024-01-09'", "(k, ts)=(1, 2024-01-09)"},
+	} {
+		_, err := c.Exec(ctx, x.sql)
+		if sqlstate(err) != "23505" {
+			t.Fatalf("%s: got %v, want 23505", x.sql, err)
+		}
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && !strings.Contains(pe.Detail, x.detail) {
+			t.Fatalf("%s: detail %q, want %s", x.sql, pe.Detail, x.detail)
+		}
+		if got := strings.Join(textRows(t, c, "SELECT k, ts, v FROM g ORDER BY k, ts"), ";"); got != before {
+			t.Fatalf("%s changed the table: %s", x.sql, got)
+		}
+	}
+	// A row written earlier in the same transaction.
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "INSERT INTO g VALUES (3, '2024-01-01', 5)")
+	if _, err := c.Exec(ctx, "UPDATE g SET k = 3 WHERE k = 2"); sqlstate(err) != "23505" {
+		t.Fatalf("onto a row of the transaction: %v", err)
+	}
+	mustExec(t, c, "ROLLBACK")
+	// Moves onto free keys and plain updates work.
+	mustExec(t, c, "UPDATE g SET ts = '2024-01-05' WHERE k = 1 AND ts = '2024-01-01'")
+	mustExec(t, c, "UPDATE g SET v = v + 10")
+	if got := strings.Join(textRows(t, c, "SELECT k, ts, v FROM g ORDER BY k, ts"), ";"); got != "1|2024-01-02|12;1|2024-01-03|14;1|2024-01-05|11;2|2024-01-01|13" {
+		t.Fatalf("after the updates: %s", got)
 	}
 }
