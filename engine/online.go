@@ -149,6 +149,8 @@ func pick(vals []driver.Value, idx []int) []driver.Value {
 type onlinePlan struct {
 	fv    *onlineFV
 	table string
+	// trans: per selected column, the fitted transform applied to it (nil: none).
+	trans []*servedTransform
 	cols  []string     // the selected columns; nil: all
 	keys  [][]keyValue // one tuple of key values per looked-up key
 }
@@ -184,10 +186,18 @@ func (s *Session) planLookup(sel *pg_query.SelectStmt, name string, keys []strin
 	p := &onlinePlan{table: name}
 	for _, t := range sel.TargetList {
 		rt := t.GetResTarget()
-		if rt == nil || rt.Name != "" {
+		if rt == nil {
 			return nil
 		}
-		cr := rt.Val.GetColumnRef()
+		val := rt.Val
+		// A fitted transform of a column (transform.go) is applied here too.
+		var tr *servedTransform
+		if fc := val.GetFuncCall(); fc != nil {
+			if tr, val = servedTransformOf(fc); tr == nil {
+				return nil
+			}
+		}
+		cr := val.GetColumnRef()
 		if cr == nil {
 			return nil
 		}
@@ -199,6 +209,7 @@ func (s *Session) planLookup(sel *pg_query.SelectStmt, name string, keys []strin
 			break
 		}
 		p.cols = append(p.cols, f.GetString_().GetSval())
+		p.trans = append(p.trans, tr)
 	}
 	// WHERE: k = v, k IN (…), or for a composite key an AND of k_i = v_i.
 	eqs := map[string]keyValue{}
@@ -384,6 +395,9 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 		r := make([]driver.Value, len(idx))
 		for i, j := range idx {
 			r[i] = row[j]
+		}
+		if !s.applyServed(plan, r) {
+			return nil, false, nil
 		}
 		out = append(out, r)
 	}

@@ -407,6 +407,9 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				r[i] = rows[it.group][c]
 			}
 		}
+		if !s.applyServed(plan, r) {
+			return nil, false, nil
+		}
 		out = append(out, r)
 	}
 	return out, true, nil

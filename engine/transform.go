@@ -380,3 +380,125 @@ func (e *Engine) transformationRows(project string) []map[string]any {
 	}
 	return out
 }
+
+// servedTransform is a fitted transform in an online lookup's select list,
+// applied to the looked-up value without DuckDB.
+type servedTransform struct {
+	function, dataset, feature string
+}
+
+// servedTransformOf recognises f(column, 'dataset' [, 'feature']) and
+// returns the column; nil for anything else.
+func servedTransformOf(fc *pg_query.FuncCall) (*servedTransform, *pg_query.Node) {
+	if len(fc.Funcname) != 1 || len(fc.Args) < 2 || len(fc.Args) > 3 || fc.AggStar || fc.Over != nil || fc.AggFilter != nil {
+		return nil, nil
+	}
+	name := strings.ToLower(fc.Funcname[0].GetString_().GetSval())
+	if _, ok := transformFunctions[name]; !ok {
+		return nil, nil
+	}
+	parts := columnRefParts(fc.Args[0])
+	ds, ok := stringConst(fc.Args[1])
+	if len(parts) == 0 || parts[len(parts)-1] == "*" || !ok {
+		return nil, nil
+	}
+	tr := &servedTransform{function: name, dataset: ds, feature: parts[len(parts)-1]}
+	if len(fc.Args) == 3 {
+		if tr.feature, ok = stringConst(fc.Args[2]); !ok {
+			return nil, nil
+		}
+	}
+	return tr, fc.Args[0]
+}
+
+// applyServed applies a lookup's fitted transforms to a result row in
+// place, exactly as the SQL functions compute them; false when one cannot
+// be (DuckDB answers then).
+func (s *Session) applyServed(plan *onlinePlan, r []driver.Value) bool {
+	for i, st := range plan.trans {
+		if st == nil {
+			continue
+		}
+		tr, _, err := s.fittedTransform(st.dataset, st.function, st.feature)
+		if err != nil {
+			return false
+		}
+		v, ok := applyTransform(tr, r[i])
+		if !ok {
+			return false
+		}
+		r[i] = v
+	}
+	return true
+}
+
+// applyTransform computes a fitted transform of one value as the SQL
+// macros do, for the value types whose conversion both agree on.
+func applyTransform(tr catalog.Transform, v driver.Value) (driver.Value, bool) {
+	if v == nil {
+		return nil, true
+	}
+	switch tr.Function {
+	case "min_max_scale", "standard_scale":
+		var x float64
+		switch n := v.(type) {
+		case float64:
+			x = n
+		case float32:
+			x = float64(n)
+		case int64:
+			x = float64(n)
+		case int32:
+			x = float64(n)
+		case int16:
+			x = float64(n)
+		case int8:
+			x = float64(n)
+		default:
+			return nil, false
+		}
+		if tr.Function == "min_max_scale" {
+			if *tr.Max == *tr.Min {
+				return float64(0), true
+			}
+			return (x - *tr.Min) / (*tr.Max - *tr.Min), true
+		}
+		if *tr.Stddev == 0 {
+			return float64(0), true
+		}
+		return (x - *tr.Mean) / *tr.Stddev, true
+	}
+	var text string
+	switch x := v.(type) {
+	case string:
+		text = x
+	case int64:
+		text = strconv.FormatInt(x, 10)
+	case int32:
+		text = strconv.FormatInt(int64(x), 10)
+	case int16:
+		text = strconv.FormatInt(int64(x), 10)
+	case int8:
+		text = strconv.FormatInt(int64(x), 10)
+	case bool:
+		text = strconv.FormatBool(x)
+	default:
+		return nil, false
+	}
+	if tr.Function == "label_encode" {
+		for i, c := range tr.Categories {
+			if c == text {
+				return int64(i), true
+			}
+		}
+		return nil, true
+	}
+	hot := make([]any, len(tr.Categories))
+	for i, c := range tr.Categories {
+		hot[i] = int32(0)
+		if c == text {
+			hot[i] = int32(1)
+		}
+	}
+	return hot, true
+}

@@ -181,14 +181,30 @@ func TestTransformationFunctions(t *testing.T) {
 	// Serving: the same parameters applied to online rows, by lookup and in bulk.
 	serve := func(when, ds string, p params) {
 		t.Helper()
+		lookups := func() int {
+			var n int
+			if err := c.QueryRow(ctx, "SELECT lookups FROM hopsql.online_store WHERE name = 'f'").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := lookups()
 		for i := 0; i < 20; i++ {
 			k := rng.Intn(400)
-			raw := textRows(t, c, fmt.Sprintf("SELECT x, n, cat, kind FROM online.f WHERE k = %d", k))
-			got := textRows(t, c, fmt.Sprintf("SELECT min_max_scale(x, '%s'), standard_scale(n, '%s'), label_encode(cat, '%s'), one_hot(kind, '%s') FROM online.f WHERE k = %d", ds, ds, ds, ds, k))
+			raw := textRows(t, c, fmt.Sprintf("SELECT x, n, cat, kind FROM online.f WHERE k = %d ORDER BY k", k))
+			q := fmt.Sprintf("SELECT min_max_scale(x, '%s'), standard_scale(n, '%s'), label_encode(cat, '%s'), one_hot(kind, '%s') FROM online.f WHERE k = %d", ds, ds, ds, ds, k)
+			got := textRows(t, c, q)
 			if len(raw) != 1 || len(got) != 1 {
 				t.Fatalf("%s: key %d: %v %v", when, k, raw, got)
 			}
 			apply(fmt.Sprintf("%s serving key %d", when, k), p, strings.Split(raw[0], "|"), strings.Split(got[0], "|"))
+			// From memory (above) and through DuckDB (ORDER BY): the same text.
+			if slow := textRows(t, c, q+" ORDER BY k"); slow[0] != got[0] {
+				t.Fatalf("%s: key %d: memory %s, DuckDB %s", when, k, got[0], slow[0])
+			}
+		}
+		if n := lookups() - before; n != 20 {
+			t.Fatalf("%s: %d of 20 transformed lookups answered from memory", when, n)
 		}
 		// In bulk, through a prepared statement (extended protocol).
 		raw := textRows(t, c, "SELECT x, n, cat, kind FROM online.f ORDER BY k")
