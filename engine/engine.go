@@ -43,7 +43,11 @@ type Config struct {
 	// (of types with an exact text form) writes them as a JSON-lines file
 	// inline in its catalog entry instead of a Parquet block
 	// (storage/DESIGN.md). 0 takes the default (256); negative disables.
-	SmallCommitRows     int
+	SmallCommitRows int
+	// ScanCacheBytes bounds the node-local uncompressed copies of table
+	// blocks that scans read (fs/scancache.go); 0 takes the default
+	// (4 GiB), negative disables the cache.
+	ScanCacheBytes      int64
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -74,6 +78,11 @@ type Engine struct {
 	commitLocks map[string]*sync.Mutex
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
+	// cacheNow asks the maintenance loop to copy a project's new blocks
+	// into the scan cache; cacheGen counts copies made (views then read
+	// them).
+	cacheNow chan string
+	cacheGen atomic.Uint64
 	stopGC     context.CancelFunc
 	gcDone     chan struct{}
 	maintDone  chan struct{}
@@ -109,6 +118,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("parquet compression %q: use zstd, snappy, lz4_raw or uncompressed", cfg.ParquetCompression)
 	}
+	if cfg.ScanCacheBytes == 0 {
+		cfg.ScanCacheBytes = 4 << 30
+	}
 	if cfg.SmallCommitRows == 0 {
 		cfg.SmallCommitRows = 256
 	}
@@ -133,12 +145,16 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err
 	}
 	if e.fs, err = fs.Open(node, cfg.DataDir, cfg.Logger); err != nil {
+		node.Close()
+		return nil, err
+	}
+	if err := e.fs.EnableScanCache(max(cfg.ScanCacheBytes, 0)); err != nil {
 		node.Close()
 		return nil, err
 	}

@@ -274,6 +274,7 @@ func (e *Engine) systemTables() []systemTable {
 		{"validation_results", validationColumns, e.validationRows},
 		{"feature_statistics", statisticsColumns, e.statisticsRows},
 		{"transformations", transformationColumns, e.transformationRows},
+		{"scan_cache", scanCacheColumns, e.scanCacheRows},
 	}
 }
 

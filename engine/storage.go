@@ -512,6 +512,7 @@ func (s *Session) visibleFiles(name string) ([]catalog.FileRef, string, error) {
 // atomic load when nothing changed.
 func (s *Session) syncViews(ctx context.Context) error {
 	gen := s.e.catalog.Generation()
+	gen += s.e.cacheGen.Load() // both only grow: a copy made also counts
 	if s.views != nil && gen == s.viewGen && !s.viewsStale {
 		return nil
 	}
@@ -579,6 +580,16 @@ func (s *Session) syncView(ctx context.Context, name string, cols []catalog.Colu
 			return nil
 		}
 		return err
+	}
+	if sc := s.e.fs.ScanCache(); sc != nil {
+		// The view reads the scan cache's copies: made anew when more exist.
+		cached := 0
+		for _, f := range files {
+			if !f.IsInline() && sc.Has(f.Block.ID) {
+				cached++
+			}
+		}
+		key += fmt.Sprintf("/c%d", cached)
 	}
 	if old, ok := s.views[name]; ok && old == key {
 		return nil
@@ -1352,6 +1363,15 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			adopted = nil // referenced now
 			for _, w := range writes {
 				s.afterOnlineCommit(ctx, w.data.Name, w.data.Op)
+			}
+			for _, w := range writes {
+				if len(w.data.Add) > 0 && !w.data.Add[0].IsInline() {
+					select {
+					case s.e.cacheNow <- s.db.name:
+					default:
+					}
+					break
+				}
 			}
 			for _, w := range writes {
 				if t, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok && storage.CompactionDue(t) {

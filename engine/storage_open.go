@@ -150,6 +150,15 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				if err := e.compactOne(ctx, db, name); err != nil && ctx.Err() == nil {
 					e.log.Warn("compaction", "database", project, "table", name, "err", err)
 				}
+				e.fillScanCache(ctx, db)
+			}
+			continue
+		case project := <-e.cacheNow:
+			e.mu.Lock()
+			db := e.dbs[project]
+			e.mu.Unlock()
+			if db != nil {
+				e.fillScanCache(ctx, db)
 			}
 			continue
 		case <-t.C:
@@ -164,6 +173,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 			if err := e.maintain(ctx, db, 8); err != nil && ctx.Err() == nil {
 				e.log.Warn("table maintenance", "database", db.name, "err", err)
 			}
+			e.fillScanCache(ctx, db)
 		}
 		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
 			e.log.Warn("moving inline history into blocks", "err", err)
@@ -235,6 +245,7 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 	if _, err := s.e.fs.SpillInline(ctx, spillBatch); err != nil {
 		return err
 	}
+	s.e.fillScanCache(ctx, s.db)
 	_, err := s.e.fs.CollectGarbage(ctx, s.e.cfg.GCGrace)
 	return err
 }
@@ -242,3 +253,64 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 // spillBatch is how many inline files of history one maintenance round
 // moves into blocks.
 const spillBatch = 256
+
+// fillScanCache copies the current Parquet blocks of a project's tables
+// into the scan cache, uncompressed, while the budget allows. Scans then
+// read the copies (storage.ReadSQL): plain pages instead of ZSTD ones.
+func (e *Engine) fillScanCache(ctx context.Context, db *database) {
+	sc := e.fs.ScanCache()
+	if sc == nil || !sc.Room(0) {
+		return
+	}
+	var todo []catalog.FileRef
+	for _, t := range e.catalog.Tables(db.name) {
+		_, files, err := e.catalog.TableFiles(db.name, t.Schema, t.Name, 0, 0)
+		if err != nil {
+			continue
+		}
+		for _, f := range files {
+			if !f.IsInline() && !storage.IsJSON(f.Name) && !sc.Has(f.Block.ID) {
+				todo = append(todo, f)
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	conn := c.(*duckdb.Conn)
+	for _, f := range todo {
+		if ctx.Err() != nil || !sc.Room(f.Bytes) {
+			return
+		}
+		src := e.fs.BlockPath(f.Block.ID)
+		err := sc.Add(f.Block.ID, func(dst string) error {
+			_, err := conn.ExecContext(ctx, "COPY (SELECT * FROM read_parquet("+quoteLiteral(src)+")) TO "+quoteLiteral(dst)+
+				" (FORMAT parquet, COMPRESSION uncompressed)", nil)
+			return err
+		})
+		if err != nil {
+			e.log.Debug("scan cache", "block", f.Block.ID, "err", err) // its block collected meanwhile, say
+			continue
+		}
+		e.cacheGen.Add(1)
+	}
+}
+
+var scanCacheColumns = []column{
+	{name: "entries", t: duckdb.TYPE_BIGINT}, {name: "bytes", t: duckdb.TYPE_BIGINT}, {name: "budget", t: duckdb.TYPE_BIGINT},
+}
+
+// scanCacheRows describes the node's scan cache (shared by all projects).
+func (e *Engine) scanCacheRows(string) []map[string]any {
+	sc := e.fs.ScanCache()
+	if sc == nil {
+		return nil
+	}
+	n, bytes, budget := sc.Stats()
+	return []map[string]any{{"entries": int64(n), "bytes": bytes, "budget": budget}}
+}

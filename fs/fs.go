@@ -28,6 +28,7 @@ type FS struct {
 	blocks string // block files, fanned out by the first two hex digits
 	cache  string // inline files materialised for readers that need a path
 	log    *slog.Logger
+	scan   *ScanCache // uncompressed copies of blocks for scans; nil: none
 }
 
 // Open returns the filesystem over node, keeping blocks under dataDir.
@@ -470,6 +471,10 @@ func (f *FS) CollectGarbage(ctx context.Context, minAge time.Duration) (int, err
 	})
 	if err != nil {
 		return removed, fmt.Errorf("collect blocks: %w", err)
+	}
+	if f.scan != nil {
+		// After the blocks: a copy goes only once its block is gone.
+		removed += f.scan.drop(f.blockExists)
 	}
 	ents, _ := os.ReadDir(f.cache)
 	for _, e := range ents {

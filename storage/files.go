@@ -177,7 +177,13 @@ func ReadSQL(cols []catalog.Column, files []catalog.FileRef, fsys *fs.FS, opt Re
 			inline = append(inline, f)
 			continue
 		}
-		p, err := fsys.DataFilePath(f)
+		// A scan reads a block's uncompressed copy when there is one; a
+		// read that reports file names reads the block itself, whose path
+		// names the file.
+		p, err := fsys.ScanPath(f)
+		if opt.Filename {
+			p, err = fsys.DataFilePath(f)
+		}
 		if err != nil {
 			return "", err
 		}

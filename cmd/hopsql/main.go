@@ -77,6 +77,7 @@ func serve(args []string) error {
 	maintEvery := fs.Duration("maintenance-interval", time.Minute, "how often small table files are compacted and old versions expired")
 	gcGrace := fs.Duration("gc-grace", time.Hour, "how old an unreferenced block must be before it is deleted")
 	compression := fs.String("parquet-compression", "zstd", "codec of new table files: zstd, snappy, lz4_raw or uncompressed")
+	scanCache := fs.Int64("scan-cache-bytes", 4<<30, "bytes of uncompressed copies of table blocks kept for fast scans; 0 disables")
 	smallRows := fs.Int("small-commit-rows", 256, "commits adding at most this many rows to a table write them inline in the catalog entry (JSON lines) instead of a Parquet block; negative: never")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -110,7 +111,7 @@ func serve(args []string) error {
 	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
-		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows,
+		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache),
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
 			log.Error("catalog halted", "err", err)
@@ -206,4 +207,13 @@ func ensurePassword(eng *engine.Engine) error {
 		return err
 	}
 	return eng.SetPassword(context.Background(), eng.Superuser(), v)
+}
+
+// scanCacheConfig maps the flag (0 disables) to the engine's setting (0
+// takes the default, negative disables).
+func scanCacheConfig(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
