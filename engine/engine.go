@@ -81,11 +81,11 @@ type Engine struct {
 	// cacheNow asks the maintenance loop to copy a project's new blocks
 	// into the scan cache; cacheGen counts copies made (views then read
 	// them).
-	cacheNow chan string
-	cacheGen atomic.Uint64
-	stopGC     context.CancelFunc
-	gcDone     chan struct{}
-	maintDone  chan struct{}
+	cacheNow  chan string
+	cacheGen  atomic.Uint64
+	stopGC    context.CancelFunc
+	gcDone    chan struct{}
+	maintDone chan struct{}
 
 	mu  sync.Mutex
 	dbs map[string]*database
