@@ -38,6 +38,7 @@ type onlineFV struct {
 }
 
 type fvGroup struct {
+	id      uint64 // the table, as derived (a group dropped and made again is another)
 	name    string
 	alias   string
 	inner   bool
@@ -54,12 +55,12 @@ type fvItem struct {
 // definition).
 func (e *Engine) onlineFeatureView(project string, fv catalog.FeatureView) *onlineFV {
 	e.onlineMu.Lock()
-	if o, ok := e.onlineFVs[fv.SQL]; ok {
-		e.onlineMu.Unlock()
+	o, ok := e.onlineFVs[fv.SQL]
+	e.onlineMu.Unlock()
+	if ok && e.onlineFVCurrent(project, o) {
 		return o
 	}
-	e.onlineMu.Unlock()
-	o := e.deriveOnlineFV(project, fv)
+	o = e.deriveOnlineFV(project, fv)
 	if o.err == nil {
 		// Derived again when a feature group changes (its columns, ONLINE).
 		e.onlineMu.Lock()
@@ -67,6 +68,18 @@ func (e *Engine) onlineFeatureView(project string, fv catalog.FeatureView) *onli
 		e.onlineMu.Unlock()
 	}
 	return o
+}
+
+// onlineFVCurrent reports whether a derived online form still stands: its
+// feature groups are the same tables, still ONLINE.
+func (e *Engine) onlineFVCurrent(project string, o *onlineFV) bool {
+	for _, g := range o.groups {
+		h, ok := e.catalog.TableHead(project, "main", g.name)
+		if !ok || h.ID != g.id || h.Feature == nil || !h.Feature.Online {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineFV {
@@ -111,7 +124,7 @@ func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineF
 		if !ok || h.Feature == nil || !h.Feature.Online {
 			return fail("%s is not an ONLINE feature group", rv.Relname)
 		}
-		g := fvGroup{name: rv.Relname, alias: aliasOf(rv), inner: j.Jointype == pg_query.JoinType_JOIN_INNER}
+		g := fvGroup{id: h.ID, name: rv.Relname, alias: aliasOf(rv), inner: j.Jointype == pg_query.JoinType_JOIN_INNER}
 		if !g.inner && j.Jointype != pg_query.JoinType_JOIN_LEFT {
 			return fail("%s is not joined by JOIN or LEFT JOIN", rv.Relname)
 		}
