@@ -261,7 +261,7 @@ func (r *report) spliceF(old string) error {
 
 func onlyList(m map[string]bool) string {
 	var ks []string
-	for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
 		if m[k] {
 			ks = append(ks, k)
 		}
