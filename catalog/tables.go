@@ -143,8 +143,19 @@ type FeatureGroup struct {
 // warning and a validation result.
 type Expectation struct {
 	Name   string `json:"name"`
-	Check  string `json:"check"` // a boolean SQL expression over the row's columns
+	Check  string `json:"check"` // a boolean SQL expression over the row's columns, as written
 	Strict bool   `json:"strict"`
+	// Expr is Check as DuckDB evaluates it (PostgreSQL's operators and
+	// casts translated).
+	Expr string `json:"expr,omitempty"`
+}
+
+// SQL is the expression to evaluate.
+func (x Expectation) SQL() string {
+	if x.Expr != "" {
+		return x.Expr
+	}
+	return x.Check
 }
 
 // FeatureGroupVersion is one version of a feature group: its columns, from

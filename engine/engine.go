@@ -78,6 +78,9 @@ type Engine struct {
 	commitLocks map[string]*sync.Mutex
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
+	// doKey marks the DO statements hopsql's own rewrites produce
+	// (expectations, training datasets): a client writing one is refused.
+	doKey string
 	// cacheNow asks the maintenance loop to copy a project's new blocks
 	// into the scan cache; cacheGen counts copies made (views then read
 	// them).
@@ -144,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{},
+	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}, doKey: catalog.NewRequestID(),
 		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()

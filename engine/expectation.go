@@ -14,6 +14,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/storage"
 )
@@ -42,11 +43,12 @@ type expectationRequest struct {
 	Check    string `json:"check,omitempty"`
 	Strict   bool   `json:"strict,omitempty"`
 	IfExists bool   `json:"if_exists,omitempty"`
+	Key      string `json:"key"` // Engine.doKey
 }
 
 // expectationSQL rewrites ALTER FEATURE GROUP g ADD|DROP EXPECTATION …;
 // toks start at the group's name. ok is false for other ALTERs.
-func expectationSQL(sql string, toks []*pg_query.ScanToken) (out string, ok bool, err error) {
+func expectationSQL(sql, key string, toks []*pg_query.ScanToken) (out string, ok bool, err error) {
 	text := func(i int) string {
 		if i >= len(toks) {
 			return ""
@@ -64,7 +66,7 @@ func expectationSQL(sql string, toks []*pg_query.ScanToken) (out string, ok bool
 		}
 		return pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in ALTER FEATURE GROUP", near)
 	}
-	req := expectationRequest{Op: word(1), Group: identText(text(0))}
+	req := expectationRequest{Op: word(1), Group: identText(text(0)), Key: key}
 	i := 3
 	if req.Op == "drop" && word(i) == "if" && word(i+1) == "exists" {
 		req.IfExists, i = true, i+2
@@ -111,6 +113,13 @@ func expectationSQL(sql string, toks []*pg_query.ScanToken) (out string, ok bool
 	return "DO LANGUAGE " + expectationLanguage + " " + quoteLiteral(string(js)), true, nil
 }
 
+// errOwnLanguage refuses a DO statement in one of the languages hopsql's
+// rewrites use internally, written by a client: its text goes into SQL
+// unchecked by the grammar it would otherwise have passed.
+func errOwnLanguage(lang string) error {
+	return pgerr.New(pgerr.UndefinedObject, "language %q does not exist", lang)
+}
+
 // doRequestOf decodes a DO statement in one of hopsql's languages into v.
 func doRequestOf(d *pg_query.DoStmt, language string, v any) bool {
 	var lang, code string
@@ -141,6 +150,9 @@ func expectationRequestOf(d *pg_query.DoStmt) (*expectationRequest, bool) {
 // feature group committed on its own (like other extension DDL, outside
 // transaction blocks). Rows already written are not re-checked.
 func (s *Session) execExpectation(ctx context.Context, req *expectationRequest) error {
+	if req.Key != s.e.doKey {
+		return errOwnLanguage(expectationLanguage)
+	}
 	if s.tx != txIdle {
 		return pgerr.New(pgerr.ActiveSQLTransaction, "ALTER FEATURE GROUP … %s EXPECTATION cannot run inside a transaction block", strings.ToUpper(req.Op))
 	}
@@ -158,16 +170,11 @@ func (s *Session) execExpectation(ctx context.Context, req *expectationRequest) 
 		if at >= 0 {
 			return pgerr.New(pgerr.DuplicateObject, "expectation %q for feature group %q already exists", req.Name, req.Group)
 		}
-		// Bind it once against the table's columns: unknown columns,
-		// aggregates and type errors are reported now, not at every write.
-		probe := "SELECT count(*) FILTER (WHERE NOT ((" + req.Check + ")::BOOLEAN)) FROM (SELECT * FROM " + quoteIdent(req.Group) + " LIMIT 0) AS t"
-		if err := s.syncViews(ctx); err != nil {
+		expr, err := s.checkExpr(ctx, req.Group, req.Check)
+		if err != nil {
 			return err
 		}
-		if err := s.exec(ctx, probe); err != nil {
-			return pgerr.From(fmt.Errorf("expectation %q: %w", req.Name, err))
-		}
-		def.Expectations = append(slices.Clone(def.Expectations), catalog.Expectation{Name: req.Name, Check: req.Check, Strict: req.Strict})
+		def.Expectations = append(slices.Clone(def.Expectations), catalog.Expectation{Name: req.Name, Check: req.Check, Strict: req.Strict, Expr: expr})
 	case "drop":
 		if at < 0 {
 			if req.IfExists {
@@ -183,6 +190,50 @@ func (s *Session) execExpectation(ctx context.Context, req *expectationRequest) 
 		return fmt.Errorf("alter feature group %q: %w", req.Group, err)
 	}
 	return nil
+}
+
+// checkExpr turns a CHECK expression into what DuckDB evaluates, as any
+// statement's expressions are (PostgreSQL's operators and casts
+// translated), and binds it once against the table: unknown columns,
+// subqueries, aggregates and non-boolean results are refused now, not at
+// every write.
+func (s *Session) checkExpr(ctx context.Context, group, check string) (string, error) {
+	tree, err := pg_query.Parse("SELECT 1 FROM " + quoteIdent(group) + " WHERE (" + check + ")")
+	if err != nil || len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetSelectStmt() == nil {
+		return "", pgerr.New(pgerr.SyntaxError, "invalid CHECK expression %q", check)
+	}
+	where := tree.Stmts[0].Stmt.GetSelectStmt().WhereClause
+	var bad error
+	pgcatalog.Walk(where, func(n *pg_query.Node) bool {
+		switch {
+		case n.GetSubLink() != nil:
+			bad = pgerr.New(pgerr.FeatureNotSupported, "cannot use subquery in check constraint")
+		case n.GetFuncCall() != nil && n.GetFuncCall().Over != nil:
+			bad = pgerr.New(pgerr.WindowingError, "window functions are not allowed in check constraints")
+		}
+		return bad == nil
+	})
+	if bad != nil {
+		return "", bad
+	}
+	if _, err := pgcatalog.Rewrite(tree.Stmts[0], s); err != nil {
+		return "", err
+	}
+	expr, err := deparseExpr(tree.Stmts[0].Stmt.GetSelectStmt().WhereClause)
+	if err != nil {
+		return "", fmt.Errorf("check expression: %w", err)
+	}
+	if err := s.syncViews(ctx); err != nil {
+		return "", err
+	}
+	vals := make([]driver.Value, 2)
+	if err := s.queryRow(ctx, "DESCRIBE SELECT ("+expr+") AS c FROM "+quoteIdent(group)+" WHERE ("+expr+") IS NOT NULL", nil, vals); err != nil {
+		return "", pgerr.From(fmt.Errorf("CHECK (%s): %w", check, err))
+	}
+	if t, _ := vals[1].(string); t != "BOOLEAN" {
+		return "", pgerr.New(pgerr.DatatypeMismatch, "argument of CHECK must be type boolean, not type %s", pgTypeWord(t))
+	}
+	return expr, nil
 }
 
 // validateRows evaluates a feature group's expectations on the rows the
@@ -201,7 +252,7 @@ func (s *Session) validateRows(ctx context.Context, name string, def *catalog.Fe
 	var b strings.Builder
 	b.WriteString("SELECT count(*)")
 	for _, x := range def.Expectations {
-		b.WriteString(", count(*) FILTER (WHERE NOT ((" + x.Check + ")::BOOLEAN))")
+		b.WriteString(", count(*) FILTER (WHERE NOT (" + x.SQL() + "))")
 	}
 	b.WriteString(" FROM (" + rows + ") AS t")
 	counts := make([]int64, len(def.Expectations)+1)
@@ -218,7 +269,7 @@ func (s *Session) validateRows(ctx context.Context, name string, def *catalog.Fe
 		if x.Strict && counts[i+1] > 0 {
 			e := pgerr.New(pgerr.CheckViolation, "new row for feature group %q violates expectation %q", name, x.Name)
 			detail := fmt.Sprintf("%d of %d rows fail CHECK (%s).", counts[i+1], counts[0], x.Check)
-			if row, err := s.failingRow(ctx, rows, x.Check, def, name); err == nil && row != "" {
+			if row, err := s.failingRow(ctx, rows, x.SQL(), name); err == nil && row != "" {
 				detail += " Failing row contains " + row + "."
 			}
 			e.Detail, e.TableName, e.ConstraintName, e.SchemaName = detail, name, x.Name, "public"
@@ -268,17 +319,17 @@ func (s *Session) writtenRowsSQL(name string, p *pendingTable) (string, error) {
 
 // failingRow renders one row failing check as PostgreSQL does in a check
 // violation's detail: (v1, v2, null, …).
-func (s *Session) failingRow(ctx context.Context, rows, check string, def *catalog.FeatureGroup, name string) (string, error) {
+func (s *Session) failingRow(ctx context.Context, rows, check, name string) (string, error) {
 	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
-	cols := t.Columns
 	if !ok || s.stx.created[name] {
 		return "", nil
 	}
+	cols := t.Columns
 	parts := make([]string, len(cols))
 	for i, c := range cols {
 		parts[i] = "coalesce(CAST(" + quoteIdent(c.Name) + " AS VARCHAR), 'null')"
 	}
-	q := "SELECT '(' || concat_ws(', ', " + strings.Join(parts, ", ") + ") || ')' FROM (" + rows + ") AS t WHERE NOT ((" + check + ")::BOOLEAN) LIMIT 1"
+	q := "SELECT '(' || concat_ws(', ', " + strings.Join(parts, ", ") + ") || ')' FROM (" + rows + ") AS t WHERE NOT (" + check + ") LIMIT 1"
 	dest := make([]driver.Value, 1)
 	if err := s.queryRow(ctx, q, nil, dest); err != nil {
 		return "", err

@@ -77,7 +77,7 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 		case "alter group":
 			out, err = s.alterFeatureGroupSQL(sql, toks[i+3:end])
 		default:
-			out, err = trainingSQL(sql, word(i), toks[i+3:end])
+			out, err = trainingSQL(sql, word(i), s.e.doKey, toks[i+3:end])
 		}
 		if err != nil {
 			return "", err
@@ -568,7 +568,7 @@ func (s *Session) alterFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) (
 	if len(toks) < 2 {
 		return "", pgerr.New(pgerr.SyntaxError, "syntax error in ALTER FEATURE GROUP")
 	}
-	if out, ok, err := expectationSQL(sql, toks); ok {
+	if out, ok, err := expectationSQL(sql, s.e.doKey, toks); ok {
 		return out, err
 	}
 	name := identText(sql[toks[0].Start:toks[0].End])

@@ -263,17 +263,19 @@ func (s *Session) exec(ctx context.Context, sql string) error {
 	return err
 }
 
-// queryRow runs a query of the engine's own and reads its first row into
-// dest (one value per column); no row is an error.
+// queryRow runs a query of the engine's own and reads the first columns of
+// its first row into dest; no row is an error.
 func (s *Session) queryRow(ctx context.Context, sql string, args []driver.NamedValue, dest []driver.Value) error {
 	rows, err := s.conn.QueryContext(ctx, sql, args)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	if err := rows.Next(dest); err != nil {
+	vals := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(vals); err != nil {
 		return fmt.Errorf("read result: %w", err)
 	}
+	copy(dest, vals)
 	return nil
 }
 

@@ -46,12 +46,13 @@ type trainingRequest struct {
 	Seed     int64  `json:"seed,omitempty"`
 	AsOf     string `json:"as_of,omitempty"`
 	IfExists bool   `json:"if_exists,omitempty"`
+	Key      string `json:"key"` // Engine.doKey
 	// Transforms to fit (TRANSFORM (f(col), …)), in order.
 	Transforms []transformSpec `json:"transforms,omitempty"`
 }
 
 // trainingSQL rewrites what follows CREATE/DROP TRAINING DATASET.
-func trainingSQL(sql, op string, toks []*pg_query.ScanToken) (string, error) {
+func trainingSQL(sql, op, key string, toks []*pg_query.ScanToken) (string, error) {
 	text := func(i int) string {
 		if i >= len(toks) {
 			return ""
@@ -62,7 +63,7 @@ func trainingSQL(sql, op string, toks []*pg_query.ScanToken) (string, error) {
 	syntax := func(near string) error {
 		return pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in %s TRAINING DATASET", near, strings.ToUpper(op))
 	}
-	req := trainingRequest{Op: op}
+	req := trainingRequest{Op: op, Key: key}
 	i := 0
 	if op == "drop" && word(0) == "if" && word(1) == "exists" {
 		req.IfExists, i = true, 2
@@ -248,6 +249,9 @@ func (sp *splitSpec) expr(cols []string, eventTime string, seed int64) string {
 
 // execTraining runs a training dataset request.
 func (s *Session) execTraining(ctx context.Context, req *trainingRequest) (string, error) {
+	if req.Key != s.e.doKey {
+		return "", errOwnLanguage(trainingLanguage)
+	}
 	if s.tx != txIdle {
 		return "", pgerr.New(pgerr.ActiveSQLTransaction, "%s TRAINING DATASET cannot run inside a transaction block", strings.ToUpper(req.Op))
 	}

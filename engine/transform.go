@@ -123,6 +123,9 @@ func (s *Session) fitTransforms(ctx context.Context, specs []transformSpec, cols
 	from := table + where
 	var out []catalog.Transform
 	for _, sp := range specs {
+		if _, ok := transformFunctions[sp.Function]; !ok {
+			return nil, pgerr.New(pgerr.UndefinedFunction, "unknown transformation function %q", sp.Function)
+		}
 		if !containsString(cols, sp.Feature) || sp.Feature == "split" {
 			return nil, pgerr.New(pgerr.UndefinedColumn, "column %q of TRANSFORM is not a column of the feature view", sp.Feature)
 		}

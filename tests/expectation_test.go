@@ -157,6 +157,12 @@ func TestExpectationsStrictWriteNothing(t *testing.T) {
 		{"ALTER FEATURE GROUP acct DROP EXPECTATION nothing", "42704"},
 		{"ALTER FEATURE GROUP nosuch ADD EXPECTATION e CHECK (true)", "42704"},
 		{"BEGIN; ALTER FEATURE GROUP acct DROP EXPECTATION non_negative", "25001"},
+		{"ALTER FEATURE GROUP acct ADD EXPECTATION e CHECK (balance + 1)", "42804"},
+		{"ALTER FEATURE GROUP acct ADD EXPECTATION e CHECK (balance > (SELECT 0))", "0A000"},
+		{"ALTER FEATURE GROUP acct ADD EXPECTATION e CHECK (rank() OVER () > 0)", "42P20"},
+		// The DO statements the rewrite makes are not for clients to write.
+		{`DO LANGUAGE hopsql_expectation '{"op":"add","group":"acct","name":"x","check":"true"}'`, "42704"},
+		{`DO LANGUAGE hopsql_training_dataset '{"op":"drop","name":"x"}'`, "42704"},
 	} {
 		_, err := c.Exec(ctx, x.sql, pgx.QueryExecModeSimpleProtocol)
 		if err == nil || x.code != "" && sqlstate(err) != x.code {
@@ -169,6 +175,13 @@ func TestExpectationsStrictWriteNothing(t *testing.T) {
 	}
 	mustExec(t, c, "ALTER FEATURE GROUP acct DROP EXPECTATION non_negative")
 	mustExec(t, c, "INSERT INTO acct VALUES (7, '2024-01-01', -1, 'g')")
+	// PostgreSQL's operators mean what they mean in PostgreSQL: ~ matches
+	// anywhere in the text (DuckDB's own ~ would need the whole text).
+	mustExec(t, c, "ALTER FEATURE GROUP acct ADD EXPECTATION lower CHECK (tier ~ '^[a-z]')")
+	mustExec(t, c, "INSERT INTO acct VALUES (8, '2024-01-01', 1, 'hello')")
+	if _, err := c.Exec(ctx, "INSERT INTO acct VALUES (9, '2024-01-01', 1, 'Hello')"); sqlstate(err) != "23514" {
+		t.Fatalf("~ expectation: %v", err)
+	}
 }
 
 // TestExpectationsWarn: a WARN expectation writes the rows, sends a NOTICE

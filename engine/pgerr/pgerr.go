@@ -59,6 +59,7 @@ const (
 	UndefinedParameter           = "42P02"
 	DuplicateTable               = "42P07"
 	DuplicateObject              = "42710"
+	WindowingError               = "42P20"
 	DuplicateDatabase            = "42P04"
 	DuplicateSchema              = "42P06"
 	DuplicateColumn              = "42701"
