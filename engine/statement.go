@@ -254,6 +254,17 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}
+	if ss := st.storage; ss != nil && ss.directSQL != "" {
+		// The query a CREATE TABLE … AS runs on its own needs the same
+		// keyword quoting DuckDB needed for the whole statement.
+		ds, sql, err := s.prepareQuoted(ctx, ss.directSQL, true)
+		if err != nil {
+			st.close()
+			return nil, pgerr.From(err)
+		}
+		ds.Close()
+		ss.directSQL = sql
+	}
 	if raw == nil && st.duck != nil {
 		// A statement only DuckDB's grammar accepts bypasses the storage
 		// layer, so it may not change tables: its rows would land in a
@@ -537,26 +548,35 @@ func (st *Statement) targetTable() (schema, table string, ok bool) {
 // PostgreSQL treats as an identifier, the word is quoted and the statement
 // prepared again (see quoteKeywordAt).
 func (s *Session) prepareQuotingKeywords(ctx context.Context, st *Statement, pgParsed bool) (driver.Stmt, error) {
+	ds, sql, err := s.prepareQuoted(ctx, st.duckSQL, pgParsed)
+	st.duckSQL = sql
+	return ds, err
+}
+
+// prepareQuoted prepares sql, quoting words DuckDB takes for keywords where
+// PostgreSQL's grammar (when it accepted the text) saw identifiers; it
+// returns the text that was prepared.
+func (s *Session) prepareQuoted(ctx context.Context, sql string, pgParsed bool) (driver.Stmt, string, error) {
 	for i := 0; ; i++ {
-		ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
+		ds, err := s.conn.PrepareContext(ctx, sql)
 		if err == nil || !pgParsed || i == maxKeywordQuotes {
-			return ds, err
+			return ds, sql, err
 		}
 		pe := pgerr.From(err)
 		if pe.Code != pgerr.SyntaxError {
-			return nil, err
+			return nil, sql, err
 		}
-		off, ok := pe.CaretOffset(st.duckSQL)
+		off, ok := pe.CaretOffset(sql)
 		if !ok && strings.HasSuffix(pe.Message, "at end of input") {
-			off, ok = len(st.duckSQL), true // DuckDB shows no caret for this one
+			off, ok = len(sql), true // DuckDB shows no caret for this one
 		}
 		if !ok {
-			return nil, err
+			return nil, sql, err
 		}
-		quoted, ok := quoteKeywordAt(st.duckSQL, off)
+		quoted, ok := quoteKeywordAt(sql, off)
 		if !ok {
-			return nil, err
+			return nil, sql, err
 		}
-		st.duckSQL = quoted
+		sql = quoted
 	}
 }

@@ -302,7 +302,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 				// A plain table made from a query: DuckDB only defines it
 				// (WITH NO DATA) and the query's rows go to a Parquet file
 				// straight away (ctasDirect) instead of through the carrier.
-				if def == nil && err == nil && !c.IfNotExists && !c.Into.SkipData && len(c.Into.ColNames) == 0 && c.Query.GetSelectStmt() != nil {
+				if def == nil && err == nil && !c.IfNotExists && !c.Into.SkipData && len(c.Into.ColNames) == 0 && c.Query.GetSelectStmt() != nil && !hasParams(c.Query) {
 					c.Into.SkipData, ss.direct, changed = true, true, true
 				}
 			} else if def != nil || err != nil {
@@ -1480,9 +1480,13 @@ func (s *Session) fillCreatedTable(ctx context.Context, ss *stmtStorage, p *pend
 	direct := s.ctasDirect
 	s.ctasDirect = false
 	if !direct {
-		res, err := s.conn.ExecContext(ctx, "INSERT INTO "+s.carrierName(ss.table)+" "+ss.directSQL, nil)
+		sql := "INSERT INTO " + s.carrierName(ss.table) + " " + ss.directSQL
+		res, err := s.conn.ExecContext(ctx, sql, nil)
 		if err != nil {
 			return err
+		}
+		if s.tx == txBlock {
+			s.txLog = append(s.txLog, loggedStmt{sql: sql}) // replayed by ROLLBACK TO SAVEPOINT
 		}
 		s.ctasRows, err = res.RowsAffected()
 		return err
@@ -1559,4 +1563,14 @@ func (e *Engine) lockTables(project string, names []string) func() {
 			held[i].Unlock()
 		}
 	}
+}
+
+// hasParams reports whether a statement has parameters ($n).
+func hasParams(n *pg_query.Node) bool {
+	found := false
+	pgcatalog.Walk(n, func(n *pg_query.Node) bool {
+		found = found || n.GetParamRef() != nil
+		return !found
+	})
+	return found
 }

@@ -68,6 +68,23 @@ func TestCreateTableAsSelect(t *testing.T) {
 	}
 	br.Close()
 
+	// With parameters (extended protocol), and across a savepoint.
+	if tag, err := c.Exec(ctx, "CREATE TABLE withparam AS SELECT * FROM big WHERE i <= $1", 5); err != nil || tag.String() != "SELECT 5" {
+		t.Fatalf("with a parameter: %v %v", tag, err)
+	}
+	mustExec(t, c, "BEGIN")
+	mustExec(t, c, "CREATE TABLE sp AS SELECT * FROM big WHERE i <= 10")
+	mustExec(t, c, "SAVEPOINT s")
+	mustExec(t, c, "INSERT INTO sp SELECT * FROM big WHERE i = 11")
+	mustExec(t, c, "ROLLBACK TO SAVEPOINT s")
+	if got := textRows(t, c, "SELECT count(*) FROM sp"); got[0] != "10" {
+		t.Fatalf("after ROLLBACK TO SAVEPOINT: %v", got)
+	}
+	mustExec(t, c, "COMMIT")
+	if got := textRows(t, c, "SELECT (SELECT count(*) FROM sp), (SELECT count(*) FROM withparam)"); got[0] != "10|5" {
+		t.Fatalf("committed: %v", got)
+	}
+
 	// Nothing is left of a failing query, or a rolled-back one.
 	if _, err := c.Exec(ctx, "CREATE TABLE bad AS SELECT 1 / (i - 25000) FROM big"); sqlstate(err) != "22012" {
 		t.Fatalf("division by zero: %v", err)
