@@ -420,8 +420,12 @@ func (s *Session) checkUpdatedKeys(ctx context.Context, name string, def *catalo
 	}
 	carrier := s.carrierName(name)
 	dup := func() (vals string, found bool, err error) {
+		cols := make([]string, len(key))
+		for i, k := range key {
+			cols[i] = quoteIdent(k)
+		}
 		err = s.eachRow(ctx, "SELECT concat_ws(', ', "+strings.Join(q, ", ")+") FROM "+carrier+
-			" GROUP BY ALL HAVING count(*) > 1 LIMIT 1", 1, func(v []driver.Value) {
+			" GROUP BY "+strings.Join(cols, ", ")+" HAVING count(*) > 1 LIMIT 1", 1, func(v []driver.Value) {
 			if t := textOf(v[0]); t != nil {
 				vals, found = *t, true
 			}

@@ -289,6 +289,12 @@ func (s *Session) prepareFeatureView(v *pg_query.ViewStmt, def featureViewDef) (
 		}
 		if parts := columnRefParts(rt.Val); len(parts) > 0 && rt.Name == "" && parts[len(parts)-1] != "*" {
 			rt.Name = parts[len(parts)-1] // the column keeps its name inside the CASE
+		} else if len(parts) == 1 && parts[0] == "*" {
+			for _, g := range ttlGroups {
+				if !g.inner {
+					return "", nil, pgerr.New(pgerr.FeatureNotSupported, "with a TTL, name the columns instead of *")
+				}
+			}
 		}
 		pgcatalog.Walk(rt.Val, func(n *pg_query.Node) bool {
 			parts := columnRefParts(n)

@@ -371,6 +371,10 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 	if len(idx) != len(p.stmt.Fields) {
 		return nil, false, nil
 	}
+	fitted, ok := s.fittedFor(plan)
+	if !ok {
+		return nil, false, nil
+	}
 	var out [][]driver.Value
 	seen := map[string]bool{}
 	for _, tuple := range plan.keys {
@@ -396,7 +400,7 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 		for i, j := range idx {
 			r[i] = row[j]
 		}
-		if !s.applyServed(plan, r) {
+		if !s.applyServed(plan, fitted, r) {
 			return nil, false, nil
 		}
 		out = append(out, r)

@@ -42,7 +42,8 @@ type fvGroup struct {
 	name    string
 	alias   string
 	inner   bool
-	keyFrom []int // for each of the group's key columns, the serving key it equals
+	keyFrom []int    // for each of the group's key columns, the serving key it equals
+	keyCols []string // the group's key columns
 }
 
 type fvItem struct {
@@ -96,6 +97,13 @@ func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineF
 	if sel == nil || len(sel.FromClause) != 1 {
 		return fail("not one SELECT over one FROM item")
 	}
+	if sel.WhereClause != nil || sel.GroupClause != nil || sel.HavingClause != nil || sel.DistinctClause != nil ||
+		sel.LimitCount != nil || sel.LimitOffset != nil || sel.SortClause != nil || sel.WindowClause != nil {
+		return fail("it filters, groups, sorts or limits its rows")
+	}
+	if fv.TTL != "" {
+		return fail("it has a TTL, which is relative to each label's time")
+	}
 	// Walk the left-deep joins from the label outwards.
 	var joins []*pg_query.JoinExpr
 	n := sel.FromClause[0]
@@ -124,7 +132,7 @@ func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineF
 		if !ok || h.Feature == nil || !h.Feature.Online {
 			return fail("%s is not an ONLINE feature group", rv.Relname)
 		}
-		g := fvGroup{id: h.ID, name: rv.Relname, alias: aliasOf(rv), inner: j.Jointype == pg_query.JoinType_JOIN_INNER}
+		g := fvGroup{id: h.ID, name: rv.Relname, alias: aliasOf(rv), inner: j.Jointype == pg_query.JoinType_JOIN_INNER, keyCols: h.Feature.Keys}
 		if !g.inner && j.Jointype != pg_query.JoinType_JOIN_LEFT {
 			return fail("%s is not joined by JOIN or LEFT JOIN", rv.Relname)
 		}
@@ -251,8 +259,7 @@ func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineF
 	for _, g := range o.groups {
 		sel := make([]string, len(o.keys))
 		for i, from := range g.keyFrom {
-			h, _ := e.catalog.TableHead(project, "main", g.name)
-			sel[from] = quoteIdent(h.Feature.Keys[i]) + " AS " + quoteIdent(o.keys[from])
+			sel[from] = quoteIdent(g.keyCols[i]) + " AS " + quoteIdent(o.keys[from])
 		}
 		ents = append(ents, "SELECT "+strings.Join(sel, ", ")+" FROM "+quoteIdent(onlineView(g.name)))
 	}
@@ -274,10 +281,9 @@ func (e *Engine) deriveOnlineFV(project string, fv catalog.FeatureView) *onlineF
 		if g.inner {
 			kind = " JOIN "
 		}
-		h, _ := e.catalog.TableHead(project, "main", g.name)
 		var on []string
 		for i, from := range g.keyFrom {
-			on = append(on, quoteIdent(la)+"."+quoteIdent(o.keys[from])+" = "+quoteIdent(g.alias)+"."+quoteIdent(h.Feature.Keys[i]))
+			on = append(on, quoteIdent(la)+"."+quoteIdent(o.keys[from])+" = "+quoteIdent(g.alias)+"."+quoteIdent(g.keyCols[i]))
 		}
 		b.WriteString(kind + quoteIdent(onlineView(g.name)) + " AS " + quoteIdent(g.alias) + " ON " + strings.Join(on, " AND "))
 	}
@@ -353,6 +359,10 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 		}
 		gs[i] = groupState{st: st, cols: cols}
 	}
+	fitted, ok := s.fittedFor(plan)
+	if !ok {
+		return nil, false, nil
+	}
 	var out [][]driver.Value
 	seen := map[string]bool{}
 	for _, tuple := range plan.keys {
@@ -403,10 +413,13 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				// The key as the entity relation holds it: the first group's.
 				for gi, g := range o.groups {
 					if rows[gi] != nil {
-						h, _ := s.e.catalog.TableHead(s.db.name, "main", g.name)
 						for kj, from := range g.keyFrom {
+							c, ok := gs[gi].cols[g.keyCols[kj]]
+							if !ok {
+								return nil, false, nil
+							}
 							if o.keys[from] == it.col {
-								r[i] = rows[gi][gs[gi].cols[h.Feature.Keys[kj]]]
+								r[i] = rows[gi][c]
 							}
 						}
 						break
@@ -420,7 +433,7 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				r[i] = rows[it.group][c]
 			}
 		}
-		if !s.applyServed(plan, r) {
+		if !s.applyServed(plan, fitted, r) {
 			return nil, false, nil
 		}
 		out = append(out, r)

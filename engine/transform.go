@@ -254,8 +254,8 @@ func (s *Session) resolveTransforms(stmt *pg_query.Node) (bool, error) {
 			return true
 		}
 		ds, ok := stringConst(fc.Args[1])
-		if !ok {
-			return true // parameters given explicitly
+		if !ok || strings.HasPrefix(ds, "{") {
+			return true // parameters given explicitly (a text array literal, say)
 		}
 		feature := ""
 		if len(fc.Args) == 3 {
@@ -417,22 +417,38 @@ func servedTransformOf(fc *pg_query.FuncCall) (*servedTransform, *pg_query.Node)
 // applyServed applies a lookup's fitted transforms to a result row in
 // place, exactly as the SQL functions compute them; false when one cannot
 // be (DuckDB answers then).
-func (s *Session) applyServed(plan *onlinePlan, r []driver.Value) bool {
+func (s *Session) applyServed(plan *onlinePlan, fitted []catalog.Transform, r []driver.Value) bool {
 	for i, st := range plan.trans {
 		if st == nil {
 			continue
 		}
-		tr, _, err := s.fittedTransform(st.dataset, st.function, st.feature)
-		if err != nil {
-			return false
-		}
-		v, ok := applyTransform(tr, r[i])
+		v, ok := applyTransform(fitted[i], r[i])
 		if !ok {
 			return false
 		}
 		r[i] = v
 	}
 	return true
+}
+
+// fittedFor finds the parameters of a lookup's transforms, once per
+// execution; false when one is not there (DuckDB answers then).
+func (s *Session) fittedFor(plan *onlinePlan) ([]catalog.Transform, bool) {
+	var out []catalog.Transform
+	for i, st := range plan.trans {
+		if st == nil {
+			continue
+		}
+		if out == nil {
+			out = make([]catalog.Transform, len(plan.trans))
+		}
+		tr, _, err := s.fittedTransform(st.dataset, st.function, st.feature)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = tr
+	}
+	return out, true
 }
 
 // applyTransform computes a fitted transform of one value as the SQL

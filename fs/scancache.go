@@ -20,9 +20,10 @@ type ScanCache struct {
 	dir    string
 	budget int64
 
-	mu      sync.Mutex
-	entries map[string]int64 // block id → bytes of its copy
-	used    int64
+	mu       sync.Mutex
+	entries  map[string]int64 // block id → bytes of its copy
+	inflight map[string]bool  // copies being made
+	used     int64
 }
 
 // openScanCache registers the copies a previous run left whose blocks still
@@ -31,7 +32,7 @@ func openScanCache(dir string, budget int64, blockExists func(id string) bool) (
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	c := &ScanCache{dir: dir, budget: budget, entries: map[string]int64{}}
+	c := &ScanCache{dir: dir, budget: budget, entries: map[string]int64{}, inflight: map[string]bool{}}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", dir, err)
@@ -76,9 +77,19 @@ func (c *ScanCache) Room(size int64) bool {
 // Add makes a copy of a block: write fills the given path, which is then
 // fsynced (a torn copy must never be read) and put in place.
 func (c *ScanCache) Add(id string, write func(path string) error) error {
-	if c.Has(id) {
-		return nil
+	c.mu.Lock()
+	_, have := c.entries[id]
+	if have || c.inflight[id] {
+		c.mu.Unlock()
+		return nil // made, or being made by another caller
 	}
+	c.inflight[id] = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, id)
+		c.mu.Unlock()
+	}()
 	tmp := filepath.Join(c.dir, id+".tmp")
 	os.Remove(tmp)
 	if err := write(tmp); err != nil {

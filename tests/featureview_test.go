@@ -218,4 +218,8 @@ func TestFeatureViewDefinition(t *testing.T) {
 	if got := textRows(t, c, "SELECT count(*) FROM hopsql.feature_views"); got[0] != "0" {
 		t.Fatalf("after DROP: %v", got)
 	}
+	// Under a TTL every feature column must be named: * would let stale values through.
+	if _, err := c.Exec(context.Background(), "CREATE FEATURE VIEW star_ttl TTL INTERVAL '1 day' AS SELECT * FROM labels_fg l LEFT JOIN g USING (k)"); sqlstate(err) != "0A000" {
+		t.Errorf("TTL with *: got %v, want 0A000", err)
+	}
 }

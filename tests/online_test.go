@@ -234,7 +234,10 @@ func TestOnlineFeatureViewMatchesDuckDB(t *testing.T) {
 	mustExec(t, c, "CREATE FEATURE GROUP offline_g (cc bigint, x int) PRIMARY KEY (cc)")
 	mustExec(t, c, "CREATE FEATURE VIEW mixed AS SELECT l.cc, o.x FROM labels l LEFT JOIN offline_g o USING (cc)")
 	mustExec(t, c, "CREATE FEATURE VIEW computed EVENT TIME (label_ts) AS SELECT l.cc, t.amount * 2 AS double_amount FROM labels l LEFT JOIN tx t USING (cc)")
-	for _, q := range []string{"SELECT * FROM online.mixed WHERE cc = 1", "SELECT * FROM online.computed WHERE cc = 1"} {
+	mustExec(t, c, "CREATE FEATURE VIEW filtered EVENT TIME (label_ts) AS SELECT l.cc, t.amount FROM labels l LEFT JOIN tx t USING (cc) WHERE t.amount > 0")
+	mustExec(t, c, "CREATE FEATURE VIEW fresh EVENT TIME (label_ts) TTL INTERVAL '1 day' AS SELECT l.cc, t.amount FROM labels l LEFT JOIN tx t USING (cc)")
+	for _, q := range []string{"SELECT * FROM online.mixed WHERE cc = 1", "SELECT * FROM online.computed WHERE cc = 1",
+		"SELECT * FROM online.filtered WHERE cc = 1", "SELECT * FROM online.fresh WHERE cc = 1"} {
 		if _, err := c.Exec(ctx, q); sqlstate(err) != "0A000" {
 			t.Errorf("%s: got %v, want 0A000", q, err)
 		}
