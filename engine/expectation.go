@@ -239,7 +239,11 @@ func (s *Session) checkExpr(ctx context.Context, group, check string) (string, e
 // validateRows evaluates a feature group's expectations on the rows the
 // transaction wrote to it. A failed STRICT expectation is an error.
 func (s *Session) validateRows(ctx context.Context, name string, def *catalog.FeatureGroup, p *pendingTable) ([]catalog.ValidationResult, error) {
-	if len(def.Expectations) == 0 || !p.dirty {
+	if len(def.Expectations) == 0 || !p.dirty || p.replace || s.stx.altered[name] {
+		// An ALTER (or TRUNCATE) took every row into the carrier: which of
+		// them the transaction wrote is not known, and rows written before
+		// an expectation existed are not checked (a known gap: such a
+		// transaction's own new rows go unchecked too).
 		return nil, nil
 	}
 	if p.validated != nil && slices.Equal(p.validatedBy, def.Expectations) {
@@ -294,7 +298,7 @@ func (s *Session) warnFailures(name string, res []catalog.ValidationResult) {
 // carrier's, less the committed rows pulled into it unchanged.
 func (s *Session) writtenRowsSQL(name string, p *pendingTable) (string, error) {
 	carrier := "SELECT * FROM " + s.carrierName(name)
-	if len(p.pulled) == 0 || p.replace || s.stx.altered[name] {
+	if len(p.pulled) == 0 {
 		return carrier, nil
 	}
 	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
