@@ -809,6 +809,7 @@ type TableHead struct {
 	Columns      []Column
 	Version      int64
 	Files        int
+	Rows         int64
 	// InlineFiles are the current files committed inline (small commits),
 	// holding InlineRows rows.
 	InlineFiles int
@@ -817,7 +818,7 @@ type TableHead struct {
 }
 
 func head(t *Table) TableHead {
-	h := TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files), Feature: t.Feature}
+	h := TableHead{ID: t.ID, Schema: t.Schema, Name: t.Name, SQL: t.SQL, Columns: t.Columns, Version: t.Version, Files: len(t.Files), Rows: t.Rows, Feature: t.Feature}
 	for _, f := range t.Files {
 		if f.Inline {
 			h.InlineFiles++

@@ -47,7 +47,11 @@ type Config struct {
 	// ScanCacheBytes bounds the node-local uncompressed copies of table
 	// blocks that scans read (fs/scancache.go); 0 takes the default
 	// (4 GiB), negative disables the cache.
-	ScanCacheBytes      int64
+	ScanCacheBytes int64
+	// StatsSyncRows: feature group versions of at most this many rows get
+	// their statistics before the commit is acknowledged, bigger ones in
+	// the background (statistics.go). 0 takes the default (1,000,000).
+	StatsSyncRows       int64
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -84,7 +88,9 @@ type Engine struct {
 	// cacheNow asks the maintenance loop to copy a project's new blocks
 	// into the scan cache; cacheGen counts copies made (views then read
 	// them).
-	cacheNow  chan string
+	cacheNow chan string
+	// statsNow asks it for the statistics of big feature group versions.
+	statsNow  chan statsRequest
 	cacheGen  atomic.Uint64
 	stopGC    context.CancelFunc
 	gcDone    chan struct{}
@@ -121,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("parquet compression %q: use zstd, snappy, lz4_raw or uncompressed", cfg.ParquetCompression)
 	}
+	if cfg.StatsSyncRows == 0 {
+		cfg.StatsSyncRows = 1_000_000
+	}
 	if cfg.ScanCacheBytes == 0 {
 		cfg.ScanCacheBytes = 4 << 30
 	}
@@ -148,7 +157,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}, doKey: catalog.NewRequestID(),
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), statsNow: make(chan statsRequest, 64), commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

@@ -18,38 +18,53 @@ import (
 	"github.com/hopsql/hopsql/storage"
 )
 
-// Feature statistics (docs/sql.md): after each commit to a feature group
-// the committing session describes every column of the table's new
-// version — count, nulls, a distinct estimate, min, max, mean, stddev and a
-// histogram — and records it with the version (hopsql.feature_statistics).
-// They describe the whole version, not only the rows the commit wrote, as
-// Hopsworks' do; the commit is acknowledged after them. Should the server
-// stop in between, the version has none until ANALYZE computes them.
-// Versions made by compaction hold the same rows and get none.
+// Feature statistics (docs/sql.md): every commit to a feature group has
+// every column of the version it made described — count, nulls, distinct
+// values, min, max, mean, stddev and a histogram — and recorded with the
+// version (hopsql.feature_statistics). They describe the whole version,
+// not only the rows the commit wrote, as Hopsworks' do. Up to
+// Config.StatsSyncRows rows the committing session computes them before the
+// commit is acknowledged; a larger version is described by the maintenance
+// loop in the background (a scan per commit would make every small write
+// to a big feature group pay for the whole table). The loop also catches
+// up on current versions left without (a crash after a commit); ANALYZE
+// computes them on demand. Versions made by compaction hold the same rows
+// and get none.
 
 // histogramBins is how many equal-width bins a numeric feature's histogram
 // has, and how many most frequent values another feature's lists.
 const histogramBins = 20
 
-// recordStatistics computes and records the statistics of a table's
-// current version, unless it has them already (force recomputes).
-func (s *Session) recordStatistics(ctx context.Context, name string, force bool) error {
+// recordStatistics computes and records the statistics of a table version
+// (0: the current one), unless it has them already (force recomputes).
+func (s *Session) recordStatistics(ctx context.Context, name string, version int64, force bool) error {
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
 	if !ok || h.Feature == nil {
 		return nil
 	}
-	v, files, err := s.e.catalog.TableFiles(s.db.name, "main", name, 0, 0)
-	if err != nil || v == 0 {
+	v, files, err := s.e.catalog.TableFiles(s.db.name, "main", name, version, 0)
+	if catalog.CodeOf(err) == catalog.CodeNotFound || catalog.CodeOf(err) == catalog.CodeInvalid {
+		return nil // expired meanwhile
+	}
+	if err != nil || v == 0 || len(files) == 0 {
 		return err
 	}
 	if !force && s.e.catalog.HasStatistics(s.db.name, "main", name, v) {
 		return nil
 	}
-	read, err := s.readSQL(h.Columns, files, storage.ReadOptions{})
+	cols := h.Columns
+	if v != h.Version {
+		t, ok := s.e.catalog.Table(s.db.name, "main", name)
+		if !ok {
+			return nil
+		}
+		cols = t.ColumnsAt(v)
+	}
+	read, err := s.readSQL(cols, files, storage.ReadOptions{})
 	if err != nil {
 		return err
 	}
-	stats, err := s.computeStatistics(ctx, h.Columns, read)
+	stats, err := s.computeStatistics(ctx, cols, read)
 	if err != nil {
 		return fmt.Errorf("statistics of %q: %w", name, err)
 	}
@@ -64,12 +79,57 @@ func (s *Session) recordStatistics(ctx context.Context, name string, force bool)
 // afterFeatureCommit records the statistics of the feature groups a commit
 // wrote. The commit stands whatever happens here.
 func (s *Session) afterFeatureCommit(ctx context.Context, stx *storageTx) {
-	for name, p := range stx.tables {
-		if stx.dropped[name] || !(p.dirty || len(p.pulled) > 0 || p.replace) {
+	for name, v := range stx.madeVersions {
+		h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+		if !ok || h.Feature == nil {
 			continue
 		}
-		if err := s.recordStatistics(ctx, name, false); err != nil {
+		if h.Version != v || h.Rows > s.e.cfg.StatsSyncRows {
+			select {
+			case s.e.statsNow <- statsRequest{project: s.db.name, table: name, version: v}:
+			default: // the loop catches up on current versions
+			}
+			continue
+		}
+		if err := s.recordStatistics(ctx, name, v, false); err != nil {
 			s.e.log.Warn("feature statistics", "table", name, "err", err)
+		}
+	}
+}
+
+// statsRequest asks the maintenance loop for a version's statistics.
+type statsRequest struct {
+	project, table string
+	version        int64
+}
+
+// backgroundStatistics computes statistics on a connection of its own:
+// of one version, or (version < 0) of every feature group's current
+// version that has none.
+func (e *Engine) backgroundStatistics(ctx context.Context, db *database, table string, version int64) {
+	var todo []statsRequest
+	if version >= 0 {
+		todo = append(todo, statsRequest{table: table, version: version})
+	} else {
+		for _, h := range e.catalog.TableHeads(db.name) {
+			if h.Feature != nil && h.Version > 0 && !e.catalog.HasStatistics(db.name, "main", h.Name, h.Version) {
+				todo = append(todo, statsRequest{table: h.Name, version: h.Version})
+			}
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	c, err := db.connector.Connect(ctx)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	s := &Session{e: e, db: db, conn: c.(*duckdb.Conn), user: e.cfg.Superuser}
+	defer s.closeInternal()
+	for _, r := range todo {
+		if err := s.recordStatistics(ctx, r.table, r.version, false); err != nil && ctx.Err() == nil {
+			e.log.Warn("feature statistics", "database", db.name, "table", r.table, "err", err)
 		}
 	}
 }
@@ -97,7 +157,7 @@ func (s *Session) execAnalyze(ctx context.Context, st *Statement) error {
 		}
 	}
 	for _, n := range names {
-		if err := s.recordStatistics(ctx, n, true); err != nil {
+		if err := s.recordStatistics(ctx, n, 0, true); err != nil {
 			return err
 		}
 	}

@@ -47,6 +47,9 @@ type storageTx struct {
 	// Feature views it creates and drops.
 	putViews  []catalog.FeatureView
 	dropViews []string
+	// madeVersions: the versions the commit made of feature groups (for
+	// their statistics).
+	madeVersions map[string]int64
 }
 
 // pendingTable is one table's uncommitted change.
@@ -1363,6 +1366,16 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			adopted = nil // referenced now
 			for _, w := range writes {
 				s.afterOnlineCommit(ctx, w.data.Name, w.data.Op)
+				if s.featureOf(w.data.Name) == nil {
+					continue
+				}
+				// Still under the table's commit lock: the head is this commit's.
+				if h, ok := s.e.catalog.TableHead(s.db.name, "main", w.data.Name); ok {
+					if stx.madeVersions == nil {
+						stx.madeVersions = map[string]int64{}
+					}
+					stx.madeVersions[w.data.Name] = h.Version
+				}
 			}
 			for _, w := range writes {
 				if len(w.data.Add) > 0 && !w.data.Add[0].IsInline() {

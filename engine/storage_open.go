@@ -153,6 +153,14 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				e.fillScanCache(ctx, db)
 			}
 			continue
+		case r := <-e.statsNow:
+			e.mu.Lock()
+			db := e.dbs[r.project]
+			e.mu.Unlock()
+			if db != nil {
+				e.backgroundStatistics(ctx, db, r.table, r.version)
+			}
+			continue
 		case project := <-e.cacheNow:
 			e.mu.Lock()
 			db := e.dbs[project]
@@ -174,6 +182,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				e.log.Warn("table maintenance", "database", db.name, "err", err)
 			}
 			e.fillScanCache(ctx, db)
+			e.backgroundStatistics(ctx, db, "", -1)
 		}
 		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
 			e.log.Warn("moving inline history into blocks", "err", err)

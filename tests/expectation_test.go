@@ -442,3 +442,29 @@ func slicesMax(v []float64) float64 {
 	}
 	return m
 }
+
+// TestFeatureStatisticsInTheBackground: versions bigger than
+// --stats-sync-rows get their statistics from the maintenance loop, after
+// the commit is acknowledged.
+func TestFeatureStatisticsInTheBackground(t *testing.T) {
+	srv := startServer(t, "--stats-sync-rows", "10")
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE FEATURE GROUP big (k int, v double precision) PRIMARY KEY (k)")
+	mustExec(t, c, "INSERT INTO big VALUES (1, 1), (2, 2)") // 2 rows: before the acknowledgement
+	if got := textRows(t, c, "SELECT count(*) FROM hopsql.feature_statistics WHERE snapshot = 1"); got[0] != "2" {
+		t.Fatalf("small version: %v", got)
+	}
+	mustExec(t, c, "INSERT INTO big SELECT i, i * 0.5 FROM generate_series(3, 100) AS g(i)")
+	q := "SELECT count, min, max FROM hopsql.feature_statistics WHERE snapshot = 2 AND feature = 'k'"
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got := textRows(t, c, q); len(got) == 1 {
+			if got[0] != "100|1|100" {
+				t.Fatalf("version 2: %v", got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no statistics for version 2")
+		}
+	}
+}

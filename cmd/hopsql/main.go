@@ -78,6 +78,7 @@ func serve(args []string) error {
 	gcGrace := fs.Duration("gc-grace", time.Hour, "how old an unreferenced block must be before it is deleted")
 	compression := fs.String("parquet-compression", "zstd", "codec of new table files: zstd, snappy, lz4_raw or uncompressed")
 	scanCache := fs.Int64("scan-cache-bytes", 4<<30, "bytes of uncompressed copies of table blocks kept for fast scans; 0 disables")
+	statsSync := fs.Int64("stats-sync-rows", 1_000_000, "feature group versions up to this many rows get their statistics before the commit is acknowledged, bigger ones in the background")
 	smallRows := fs.Int("small-commit-rows", 256, "commits adding at most this many rows to a table write them inline in the catalog entry (JSON lines) instead of a Parquet block; negative: never")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,7 +112,7 @@ func serve(args []string) error {
 	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
-		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache),
+		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache), StatsSyncRows: *statsSync,
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
 			log.Error("catalog halted", "err", err)
