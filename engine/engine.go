@@ -82,6 +82,11 @@ type Engine struct {
 	commitLocks map[string]*sync.Mutex
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
+	// held: the table files (project, table, file; file "*" for all of
+	// them) that open transactions on this node rewrite, which background
+	// compaction leaves alone until they end (holdFiles).
+	heldMu sync.Mutex
+	held   map[string]map[*Session]bool
 	// doKey marks the DO statements hopsql's own rewrites produce
 	// (expectations, training datasets): a client writing one is refused.
 	doKey string
@@ -157,7 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}, doKey: catalog.NewRequestID(),
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), statsNow: make(chan statsRequest, 64), commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), statsNow: make(chan statsRequest, 64), held: map[string]map[*Session]bool{}, commitLocks: map[string]*sync.Mutex{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

@@ -400,6 +400,7 @@ func (s *Session) upsertFeatureRows(ctx context.Context, name string, def *catal
 	}
 	for _, f := range hits {
 		p.pulled[f.Name] = true
+		s.e.holdFiles(s, name, f.Name)
 	}
 	p.keyHashes = nil
 	s.viewEpoch++

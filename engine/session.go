@@ -306,6 +306,7 @@ func (s *Session) endTx(committed bool) {
 	}
 	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
 	s.stx = nil
+	s.e.releaseFiles(s)
 	// Portals do not outlive their transaction, except WITH HOLD cursors
 	// after a commit.
 	for name, p := range s.portals {

@@ -657,6 +657,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 				return err
 			}
 			p.replace, p.dirty, p.op = true, true, "TRUNCATE"
+			s.e.holdFiles(s, name, "*")
 		}
 		s.viewsStale = true
 		return s.syncViews(ctx)
@@ -714,9 +715,11 @@ func (s *Session) pull(ctx context.Context, name string, p *pendingTable, where 
 	}
 	for _, f := range touched {
 		p.pulled[f.Name] = true
+		s.e.holdFiles(s, name, f.Name)
 	}
 	if all {
 		p.replace = true
+		s.e.holdFiles(s, name, "*")
 	}
 	s.viewEpoch++ // plans made before the pull saw an empty carrier
 	return s.syncView(ctx, name, t.Columns)

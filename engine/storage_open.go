@@ -201,7 +201,7 @@ func (e *Engine) withMaintainer(ctx context.Context, db *database, f func(*stora
 }
 
 func (e *Engine) maintainer(project string, conn storage.Conn) *storage.Maintainer {
-	return &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: project, Conn: conn, Log: e.log,
+	return &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: project, Conn: conn, Log: e.log, Held: e.heldFiles,
 		Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
 }
 
@@ -322,4 +322,51 @@ func (e *Engine) scanCacheRows(string) []map[string]any {
 	}
 	n, bytes, budget := sc.Stats()
 	return []map[string]any{{"entries": int64(n), "bytes": bytes, "budget": budget}}
+}
+
+// holdFiles notes that a session's transaction rewrites files of a table:
+// compacting them meanwhile would make its commit a write-write conflict
+// (40001) caused by no client.
+func (e *Engine) holdFiles(s *Session, table, file string) {
+	k := s.db.name + "\x00" + table + "\x00" + file
+	e.heldMu.Lock()
+	defer e.heldMu.Unlock()
+	if e.held[k] == nil {
+		e.held[k] = map[*Session]bool{}
+	}
+	e.held[k][s] = true
+}
+
+// releaseFiles ends what a session's transaction held.
+func (e *Engine) releaseFiles(s *Session) {
+	e.heldMu.Lock()
+	defer e.heldMu.Unlock()
+	for k, m := range e.held {
+		if m[s] {
+			delete(m, s)
+			if len(m) == 0 {
+				delete(e.held, k)
+			}
+		}
+	}
+}
+
+// heldFiles returns the files of a table that open transactions rewrite
+// (all: every file).
+func (e *Engine) heldFiles(project, table string) (files map[string]bool, all bool) {
+	prefix := project + "\x00" + table + "\x00"
+	e.heldMu.Lock()
+	defer e.heldMu.Unlock()
+	for k := range e.held {
+		if f, ok := strings.CutPrefix(k, prefix); ok {
+			if f == "*" {
+				all = true
+			}
+			if files == nil {
+				files = map[string]bool{}
+			}
+			files[f] = true
+		}
+	}
+	return files, all
 }

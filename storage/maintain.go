@@ -37,6 +37,9 @@ type Maintainer struct {
 	MinFiles  int
 	// Compression is the Parquet codec of merged files (default zstd).
 	Compression string
+	// Held, when set, names the files of a table that open transactions
+	// rewrite (all: every one); compaction leaves them alone.
+	Held func(project, table string) (files map[string]bool, all bool)
 }
 
 func (m *Maintainer) defaults() {
@@ -72,9 +75,16 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 	// Parquet file) as soon as there are two; the small Parquet files,
 	// whose merging rewrites more, once there are minFiles of them.
 	// minFiles ≤ 2 (VACUUM) merges every small file into one.
+	var held map[string]bool
+	if m.Held != nil && schema == "main" {
+		var all bool
+		if held, all = m.Held(m.Project, name); all {
+			return false, nil
+		}
+	}
 	var small, inline []catalog.FileRef
 	for _, f := range files {
-		if f.Bytes < m.SmallFile {
+		if f.Bytes < m.SmallFile && !held[f.Name] {
 			small = append(small, f)
 			if f.Inline {
 				inline = append(inline, f)
