@@ -367,27 +367,11 @@ func (s *Session) upsertFeatureRows(ctx context.Context, name string, def *catal
 	if s.tx == txBlock {
 		s.txLog = append(s.txLog, loggedStmt{sql: dedup}) // replayed by ROLLBACK TO SAVEPOINT
 	}
-	files, _, err := s.visibleFiles(name)
-	if err != nil || len(files) == 0 {
-		return err
-	}
-	hits, err := s.filesHoldingKeys(ctx, name, key, files)
+	hits, read, match, err := s.carrierKeyFiles(ctx, name, key)
 	if err != nil || len(hits) == 0 {
 		return err
 	}
-	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
-	if !ok {
-		return nil
-	}
-	read, err := s.readSQL(t.Columns, hits, storage.ReadOptions{})
-	if err != nil {
-		return err
-	}
-	cond := make([]string, len(key))
-	for i, k := range q {
-		cond[i] = "c." + k + " = f." + k
-	}
-	sql := "INSERT INTO " + carrier + " SELECT * FROM (" + read + ") AS f WHERE NOT EXISTS (SELECT 1 FROM " + carrier + " AS c WHERE " + strings.Join(cond, " AND ") + ")"
+	sql := "INSERT INTO " + carrier + " SELECT * FROM (" + read + ") AS f WHERE NOT EXISTS (SELECT 1 FROM " + carrier + " AS c WHERE " + match + ")"
 	if err := s.exec(ctx, sql); err != nil {
 		return fmt.Errorf("replace rows of %q: %w", name, err)
 	}
@@ -404,6 +388,10 @@ func (s *Session) upsertFeatureRows(ctx context.Context, name string, def *catal
 	}
 	p.keyHashes = nil
 	s.viewEpoch++
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil
+	}
 	return s.syncView(ctx, name, t.Columns)
 }
 
@@ -445,30 +433,14 @@ func (s *Session) checkUpdatedKeys(ctx context.Context, name string, def *catalo
 	} else if ok {
 		return violation(vals)
 	}
-	files, _, err := s.visibleFiles(name)
-	if err != nil || len(files) == 0 {
-		return err
-	}
-	hits, err := s.filesHoldingKeys(ctx, name, key, files)
+	hits, read, match, err := s.carrierKeyFiles(ctx, name, key)
 	if err != nil || len(hits) == 0 {
 		return err
-	}
-	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
-	if !ok {
-		return nil
-	}
-	read, err := s.readSQL(t.Columns, hits, storage.ReadOptions{})
-	if err != nil {
-		return err
-	}
-	cond := make([]string, len(key))
-	for i, k := range key {
-		cond[i] = "c." + quoteIdent(k) + " = f." + quoteIdent(k)
 	}
 	var vals string
 	found := false
 	err = s.eachRow(ctx, "SELECT concat_ws(', ', "+strings.Join(q, ", ")+") FROM ("+read+") AS f WHERE EXISTS (SELECT 1 FROM "+carrier+
-		" AS c WHERE "+strings.Join(cond, " AND ")+") LIMIT 1", 1, func(v []driver.Value) {
+		" AS c WHERE "+match+") LIMIT 1", 1, func(v []driver.Value) {
 		if t := textOf(v[0]); t != nil {
 			vals, found = *t, true
 		}
@@ -480,6 +452,31 @@ func (s *Session) checkUpdatedKeys(ctx context.Context, name string, def *catalo
 		return violation(vals)
 	}
 	return nil
+}
+
+// carrierKeyFiles finds the files of the session's view holding a row
+// with the key of a carrier row: the files, a query reading them (to be
+// aliased f) and the condition matching f's rows to carrier rows c.
+func (s *Session) carrierKeyFiles(ctx context.Context, name string, key []string) (hits []catalog.FileRef, read, match string, err error) {
+	files, _, err := s.visibleFiles(name)
+	if err != nil || len(files) == 0 {
+		return nil, "", "", err
+	}
+	if hits, err = s.filesHoldingKeys(ctx, name, key, files); err != nil || len(hits) == 0 {
+		return nil, "", "", err
+	}
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", name)
+	if !ok {
+		return nil, "", "", nil
+	}
+	if read, err = s.readSQL(t.Columns, hits, storage.ReadOptions{}); err != nil {
+		return nil, "", "", err
+	}
+	cond := make([]string, len(key))
+	for i, k := range key {
+		cond[i] = "c." + quoteIdent(k) + " = f." + quoteIdent(k)
+	}
+	return hits, read, strings.Join(cond, " AND "), nil
 }
 
 // filesHoldingKeys returns the files among files holding a row whose key

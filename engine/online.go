@@ -375,26 +375,16 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 	if !ok {
 		return nil, false, nil
 	}
+	_, keys, ok := lookupKeys(plan, p.args)
+	if !ok {
+		return nil, false, nil
+	}
 	var out [][]driver.Value
-	seen := map[string]bool{}
-	for _, tuple := range plan.keys {
-		kv := make([]driver.Value, len(tuple))
-		for i, v := range tuple {
-			if v.param > 0 {
-				if v.param > len(p.args) {
-					return nil, false, nil
-				}
-				kv[i] = p.args[v.param-1].Value
-			} else {
-				kv[i] = v.val
-			}
-		}
-		k := onlineKey(kv)
+	for _, k := range keys {
 		row, ok := st.rows[k]
-		if !ok || seen[k] {
-			continue // IN lists the same key once
+		if !ok {
+			continue
 		}
-		seen[k] = true
 		st.lookups++
 		r := make([]driver.Value, len(idx))
 		for i, j := range idx {
@@ -406,6 +396,31 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 		out = append(out, r)
 	}
 	return out, true, nil
+}
+
+// lookupKeys binds a lookup's key tuples to the portal's parameters and
+// encodes them, each key once (IN lists the same key once), in order.
+func lookupKeys(plan *onlinePlan, args []driver.NamedValue) (tuples [][]driver.Value, keys []string, ok bool) {
+	seen := map[string]bool{}
+	for _, tuple := range plan.keys {
+		kv := make([]driver.Value, len(tuple))
+		for i, v := range tuple {
+			if v.param > 0 {
+				if v.param > len(args) {
+					return nil, nil, false
+				}
+				kv[i] = args[v.param-1].Value
+			} else {
+				kv[i] = v.val
+			}
+		}
+		k := onlineKey(kv)
+		if !seen[k] {
+			seen[k] = true
+			tuples, keys = append(tuples, kv), append(keys, k)
+		}
+	}
+	return tuples, keys, true
 }
 
 // afterOnlineCommit updates the online stores of the feature groups a

@@ -363,25 +363,12 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 	if !ok {
 		return nil, false, nil
 	}
+	tuples, _, ok := lookupKeys(plan, p.args)
+	if !ok {
+		return nil, false, nil
+	}
 	var out [][]driver.Value
-	seen := map[string]bool{}
-	for _, tuple := range plan.keys {
-		kv := make([]driver.Value, len(tuple))
-		for i, v := range tuple {
-			if v.param > 0 {
-				if v.param > len(p.args) {
-					return nil, false, nil
-				}
-				kv[i] = p.args[v.param-1].Value
-			} else {
-				kv[i] = v.val
-			}
-		}
-		k := onlineKey(kv)
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
+	for _, kv := range tuples {
 		rows := make([][]driver.Value, len(o.groups))
 		any, skip := false, false
 		for i, g := range o.groups {
