@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,27 +350,9 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 	if err := s.ensureOnline(ctx, st, plan.table, def); err != nil {
 		return nil, true, err
 	}
-	idx := make([]int, 0, len(st.cols))
-	if plan.cols == nil {
-		for i := range st.cols {
-			idx = append(idx, i)
-		}
-	} else {
-		for _, c := range plan.cols {
-			found := -1
-			for i, sc := range st.cols {
-				if sc == c {
-					found = i
-				}
-			}
-			if found < 0 {
-				return nil, false, nil // let DuckDB report it
-			}
-			idx = append(idx, found)
-		}
-	}
-	if len(idx) != len(p.stmt.Fields) {
-		return nil, false, nil
+	idx, ok := selectedColumns(plan, st.cols, len(p.stmt.Fields))
+	if !ok {
+		return nil, false, nil // let DuckDB answer (or report a missing column)
 	}
 	fitted, ok := s.fittedFor(plan)
 	if !ok {
@@ -396,6 +379,26 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 		out = append(out, r)
 	}
 	return out, true, nil
+}
+
+// selectedColumns maps a lookup's selected columns to positions among
+// names (all of them for *); false when one is missing or the count is not
+// the statement's.
+func selectedColumns(plan *onlinePlan, names []string, fields int) ([]int, bool) {
+	var idx []int
+	if plan.cols == nil {
+		for i := range names {
+			idx = append(idx, i)
+		}
+	}
+	for _, c := range plan.cols {
+		i := slices.Index(names, c)
+		if i < 0 {
+			return nil, false
+		}
+		idx = append(idx, i)
+	}
+	return idx, len(idx) == fields
 }
 
 // lookupKeys binds a lookup's key tuples to the portal's parameters and

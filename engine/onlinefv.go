@@ -313,26 +313,12 @@ func columnRefParts(n *pg_query.Node) []string {
 // the feature groups' stores.
 func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePlan) ([][]driver.Value, bool, error) {
 	o := plan.fv
-	idx := make([]int, 0, len(o.items))
-	if plan.cols == nil {
-		for i := range o.items {
-			idx = append(idx, i)
-		}
-	} else {
-		for _, c := range plan.cols {
-			found := -1
-			for i, it := range o.items {
-				if it.name == c {
-					found = i
-				}
-			}
-			if found < 0 {
-				return nil, false, nil // let DuckDB report it
-			}
-			idx = append(idx, found)
-		}
+	names := make([]string, len(o.items))
+	for i, it := range o.items {
+		names[i] = it.name
 	}
-	if len(idx) != len(p.stmt.Fields) {
+	idx, ok := selectedColumns(plan, names, len(p.stmt.Fields))
+	if !ok {
 		return nil, false, nil
 	}
 	// Each group's store, current, and where its columns are.
