@@ -156,6 +156,11 @@ func (s *Session) execExpectation(ctx context.Context, req *expectationRequest) 
 	if s.tx != txIdle {
 		return pgerr.New(pgerr.ActiveSQLTransaction, "ALTER FEATURE GROUP … %s EXPECTATION cannot run inside a transaction block", strings.ToUpper(req.Op))
 	}
+	// The table's commit lock: two expectation changes on this node take
+	// turns, so that neither is lost (the definition is read and written
+	// whole). Other nodes' changes are not covered (multi-node).
+	unlock := s.e.lockTables(s.db.name, []string{req.Group})
+	defer unlock()
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", req.Group)
 	switch {
 	case !ok:
