@@ -88,6 +88,11 @@ func (b *bench) benchH(ctx context.Context) {
 			FROM pit_labels l LEFT JOIN pit_g1 g1 USING (k) LEFT JOIN pit_g2 g2 USING (k)`)
 	}
 	if err == nil {
+		// Untimed, as PostgreSQL's VACUUM ANALYZE: maintenance settles
+		// (compaction, the scan cache's copies) before the measured run.
+		err = execAll(ctx, b.hop, "VACUUM pit_g1", "VACUUM pit_g2", "VACUUM pit_labels")
+	}
+	if err == nil {
 		logf("(h) hopsql: feature view")
 		secs[1], err = timedExec(ctx, b.hop, "CREATE TABLE pit_td AS SELECT * FROM pit_fv")
 	}
@@ -135,7 +140,7 @@ func (b *bench) benchH(ctx context.Context) {
 	b.rep.target("(h) point-in-time dataset: hopsql/PG ≥ 20×", ok1, r1 >= 20, ratioStr(r1, ok1))
 	b.rep.target("(h) point-in-time dataset: hopsql ≥ 0.8× embedded DuckDB", ok2, r2 >= 0.8, ratioStr(r2, ok2))
 	b.rep.target("(h) point-in-time dataset: hopsql ≥ 2M label rows/s", errs[1] == nil, rates[1] >= 2e6, num(rates[1], errs[1]))
-	sec.notes = append(sec.notes, "PostgreSQL and embedded DuckDB write their result as a table of their own; hopsql's CREATE TABLE … AS writes ZSTD Parquet and commits it through the catalog (Raft) — the figure includes that. Loading is not timed.")
+	sec.notes = append(sec.notes, "PostgreSQL and embedded DuckDB write their result as a table of their own; hopsql's CREATE TABLE … AS writes ZSTD Parquet and commits it through the catalog (Raft) — the figure includes that. Loading is not timed; after it, PostgreSQL's tables get VACUUM ANALYZE and hopsql's VACUUM (compaction, scan-cache copies).")
 	b.rep.sections = append(b.rep.sections, sec)
 }
 
