@@ -1,5 +1,8 @@
-// Package gpu will own compute resources: GPU discovery through NVML behind
-// an interface (faked in tests), whole and fractional device assignment by
-// UUID, CPU slots, utilisation sampling, and the job scheduler that runs
-// trials (issue 5). It has no code yet.
+// Package gpu owns compute resources for trials (issue 5): GPU discovery
+// through NVML (NVIDIA/go-nvml, loading libnvidia-ml at run time) behind
+// the Discoverer interface — None on machines without a driver, Fake in
+// tests — and the Allocator, which hands out whole or fractional devices
+// (counted per device in thousandths, never beyond a whole) and CPU slots,
+// isolating a trial to its devices by UUID through CUDA_VISIBLE_DEVICES.
+// The job scheduler that runs trials on these grants comes next.
 package gpu
