@@ -19,6 +19,7 @@ import (
 	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/fs"
+	"github.com/hopsql/hopsql/gpu"
 )
 
 // Config configures an Engine.
@@ -87,6 +88,8 @@ type Engine struct {
 	// compaction leaves alone until they end (holdFiles).
 	heldMu sync.Mutex
 	held   map[string]map[*Session]bool
+	// gpus discovers the node's GPUs (gpu.None without a driver).
+	gpus gpu.Discoverer
 	// doKey marks the DO statements hopsql's own rewrites produce
 	// (expectations, training datasets): a client writing one is refused.
 	doKey string
@@ -174,6 +177,10 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := e.fs.EnableScanCache(max(cfg.ScanCacheBytes, 0)); err != nil {
 		node.Close()
 		return nil, err
+	}
+	if e.gpus, err = gpu.Open(); err != nil {
+		// A driver that fails to initialise: run without GPUs, say why.
+		e.log.Warn("GPU discovery", "err", err)
 	}
 	gcCtx, stop := context.WithCancel(context.Background())
 	e.stopGC, e.gcDone = stop, make(chan struct{})
@@ -427,6 +434,11 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
+	if e.gpus != nil {
+		if err := e.gpus.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for n, db := range e.dbs {
 		if err := db.connector.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close %q: %w", n, err))

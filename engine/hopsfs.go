@@ -275,6 +275,7 @@ func (e *Engine) systemTables() []systemTable {
 		{"feature_statistics", statisticsColumns, e.statisticsRows},
 		{"transformations", transformationColumns, e.transformationRows},
 		{"scan_cache", scanCacheColumns, e.scanCacheRows},
+		{"gpus", gpuColumns, e.gpuRows},
 	}
 }
 

@@ -370,3 +370,31 @@ func (e *Engine) heldFiles(project, table string) (files map[string]bool, all bo
 	}
 	return files, all
 }
+
+var gpuColumns = []column{
+	{name: "index", t: duckdb.TYPE_BIGINT}, {name: "uuid", t: duckdb.TYPE_VARCHAR}, {name: "name", t: duckdb.TYPE_VARCHAR},
+	{name: "memory_total", t: duckdb.TYPE_BIGINT}, {name: "memory_used", t: duckdb.TYPE_BIGINT},
+	{name: "gpu_percent", t: duckdb.TYPE_BIGINT}, {name: "memory_percent", t: duckdb.TYPE_BIGINT},
+}
+
+// gpuRows lists the node's GPUs, sampled now (none without a driver).
+func (e *Engine) gpuRows(string) []map[string]any {
+	if e.gpus == nil {
+		return nil
+	}
+	ctx := context.Background()
+	devs, err := e.gpus.Devices(ctx)
+	if err != nil {
+		e.log.Warn("GPU discovery", "err", err)
+		return nil
+	}
+	var out []map[string]any
+	for _, d := range devs {
+		row := map[string]any{"index": int64(d.Index), "uuid": d.UUID, "name": d.Name, "memory_total": int64(d.MemoryTotal)}
+		if u, err := e.gpus.Sample(ctx, d.UUID); err == nil {
+			row["memory_used"], row["gpu_percent"], row["memory_percent"] = int64(u.MemoryUsed), int64(u.GPUPercent), int64(u.MemoryPercent)
+		}
+		out = append(out, row)
+	}
+	return out
+}
