@@ -1383,10 +1383,9 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 			for _, w := range writes {
 				if len(w.data.Add) > 0 && !w.data.Add[0].IsInline() {
 					select {
-					case s.e.cacheNow <- s.db.name:
-					default:
+					case s.e.cacheNow <- s.db.name + "\x00" + w.data.Name:
+					default: // the next round copies it
 					}
-					break
 				}
 			}
 			for _, w := range writes {

@@ -150,7 +150,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				if err := e.compactOne(ctx, db, name); err != nil && ctx.Err() == nil {
 					e.log.Warn("compaction", "database", project, "table", name, "err", err)
 				}
-				e.fillScanCache(ctx, db)
+				e.fillScanCache(ctx, db, name)
 			}
 			continue
 		case r := <-e.statsNow:
@@ -161,12 +161,13 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				e.backgroundStatistics(ctx, db, r.table, r.version)
 			}
 			continue
-		case project := <-e.cacheNow:
+		case req := <-e.cacheNow:
+			project, name, _ := strings.Cut(req, "\x00")
 			e.mu.Lock()
 			db := e.dbs[project]
 			e.mu.Unlock()
 			if db != nil {
-				e.fillScanCache(ctx, db)
+				e.fillScanCache(ctx, db, name)
 			}
 			continue
 		case <-t.C:
@@ -181,7 +182,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 			if err := e.maintain(ctx, db, 8); err != nil && ctx.Err() == nil {
 				e.log.Warn("table maintenance", "database", db.name, "err", err)
 			}
-			e.fillScanCache(ctx, db)
+			e.fillScanCache(ctx, db, "")
 			e.backgroundStatistics(ctx, db, "", -1)
 		}
 		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
@@ -254,7 +255,7 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 	if _, err := s.e.fs.SpillInline(ctx, spillBatch); err != nil {
 		return err
 	}
-	s.e.fillScanCache(ctx, s.db)
+	s.e.fillScanCache(ctx, s.db, "")
 	_, err := s.e.fs.CollectGarbage(ctx, s.e.cfg.GCGrace)
 	return err
 }
@@ -264,15 +265,19 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 const spillBatch = 256
 
 // fillScanCache copies the current Parquet blocks of a project's tables
-// into the scan cache, uncompressed, while the budget allows. Scans then
-// read the copies (storage.ReadSQL): plain pages instead of ZSTD ones.
-func (e *Engine) fillScanCache(ctx context.Context, db *database) {
+// (of one table, when named) into the scan cache, uncompressed, while the
+// budget allows. Scans then read the copies (storage.ReadSQL): plain pages
+// instead of ZSTD ones.
+func (e *Engine) fillScanCache(ctx context.Context, db *database, table string) {
 	sc := e.fs.ScanCache()
 	if sc == nil || !sc.Room(0) {
 		return
 	}
 	var todo []catalog.FileRef
-	for _, t := range e.catalog.Tables(db.name) {
+	for _, t := range e.catalog.TableHeads(db.name) {
+		if table != "" && t.Name != table {
+			continue
+		}
 		_, files, err := e.catalog.TableFiles(db.name, t.Schema, t.Name, 0, 0)
 		if err != nil {
 			continue
