@@ -49,13 +49,8 @@ type expectationRequest struct {
 // expectationSQL rewrites ALTER FEATURE GROUP g ADD|DROP EXPECTATION …;
 // toks start at the group's name. ok is false for other ALTERs.
 func expectationSQL(sql, key string, toks []*pg_query.ScanToken) (out string, ok bool, err error) {
-	text := func(i int) string {
-		if i >= len(toks) {
-			return ""
-		}
-		return sql[toks[i].Start:toks[i].End]
-	}
-	word := func(i int) string { return strings.ToLower(text(i)) }
+	sc := scanned{sql, toks}
+	text, word := sc.text, sc.word
 	if !(word(1) == "add" || word(1) == "drop") || word(2) != "expectation" {
 		return "", false, nil
 	}
@@ -79,17 +74,8 @@ func expectationSQL(sql, key string, toks []*pg_query.ScanToken) (out string, ok
 		if word(i) != "check" || i+1 >= len(toks) || toks[i+1].Token != pg_query.Token_ASCII_40 {
 			return "", true, syntax(i)
 		}
-		open, depth, shut := i+1, 0, -1
-		for j := open; j < len(toks) && shut < 0; j++ {
-			switch toks[j].Token {
-			case pg_query.Token_ASCII_40:
-				depth++
-			case pg_query.Token_ASCII_41:
-				if depth--; depth == 0 {
-					shut = j
-				}
-			}
-		}
+		open := i + 1
+		shut := sc.closing(open)
 		if shut < 0 || shut == open+1 {
 			return "", true, syntax(open)
 		}

@@ -44,12 +44,7 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 		return sql, nil // the parser reports it
 	}
 	toks := res.Tokens
-	word := func(i int) string {
-		if i >= len(toks) {
-			return ""
-		}
-		return strings.ToLower(sql[toks[i].Start:toks[i].End])
-	}
+	word := scanned{sql, toks}.word
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
@@ -98,30 +93,10 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 
 // createFeatureGroupSQL rewrites what follows CREATE FEATURE GROUP.
 func (s *Session) createFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) (string, error) {
-	text := func(t *pg_query.ScanToken) string { return sql[t.Start:t.End] }
-	word := func(i int) string {
-		if i >= len(toks) {
-			return ""
-		}
-		return strings.ToLower(text(toks[i]))
-	}
+	sc := scanned{sql, toks}
+	word, closing := sc.word, sc.closing
 	syntax := func(what string) error {
 		return pgerr.New(pgerr.SyntaxError, "syntax error in CREATE FEATURE GROUP: %s", what)
-	}
-	// closing returns the index of the parenthesis closing the one at i.
-	closing := func(i int) int {
-		depth := 0
-		for j := i; j < len(toks); j++ {
-			switch toks[j].Token {
-			case pg_query.Token_ASCII_40:
-				depth++
-			case pg_query.Token_ASCII_41:
-				if depth--; depth == 0 {
-					return j
-				}
-			}
-		}
-		return -1
 	}
 	names := func(open int) ([]string, int, error) {
 		shut := closing(open)
@@ -133,7 +108,7 @@ func (s *Session) createFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) 
 			if toks[j].Token == pg_query.Token_ASCII_44 {
 				continue
 			}
-			out = append(out, identText(text(toks[j])))
+			out = append(out, identText(sc.text(j)))
 		}
 		if len(out) == 0 {
 			return nil, 0, syntax("empty column list")
@@ -185,7 +160,7 @@ func (s *Session) createFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) 
 		case word(i) == "online":
 			def.Online, i = true, i+1
 		case word(i) == "description" && i+1 < len(toks) && toks[i+1].Token == pg_query.Token_SCONST:
-			lit := text(toks[i+1])
+			lit := sc.text(i + 1)
 			def.Description, i = strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"), i+2
 		case word(i) == "as":
 			if i+1 >= len(toks) {
@@ -194,7 +169,7 @@ func (s *Session) createFeatureGroupSQL(sql string, toks []*pg_query.ScanToken) 
 			as = " AS " + sql[toks[i+1].Start:toks[len(toks)-1].End]
 			i = len(toks)
 		default:
-			return "", pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in CREATE FEATURE GROUP", text(toks[i]))
+			return "", pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in CREATE FEATURE GROUP", sc.text(i))
 		}
 		if i > len(toks) {
 			return "", syntax("incomplete statement")

@@ -43,13 +43,8 @@ type featureViewDef struct {
 
 // createFeatureViewSQL rewrites what follows CREATE FEATURE VIEW.
 func (s *Session) createFeatureViewSQL(sql string, toks []*pg_query.ScanToken) (string, error) {
-	text := func(t *pg_query.ScanToken) string { return sql[t.Start:t.End] }
-	word := func(i int) string {
-		if i >= len(toks) {
-			return ""
-		}
-		return strings.ToLower(text(toks[i]))
-	}
+	sc := scanned{sql, toks}
+	word := sc.word
 	syntax := func(what string) error {
 		return pgerr.New(pgerr.SyntaxError, "syntax error in CREATE FEATURE VIEW: %s", what)
 	}
@@ -65,7 +60,7 @@ func (s *Session) createFeatureViewSQL(sql string, toks []*pg_query.ScanToken) (
 	for i < len(toks) && word(i) != "as" {
 		switch {
 		case word(i) == "event" && word(i+1) == "time" && i+4 < len(toks) && toks[i+2].Token == pg_query.Token_ASCII_40 && toks[i+4].Token == pg_query.Token_ASCII_41:
-			def.EventTime, i = identText(text(toks[i+3])), i+5
+			def.EventTime, i = identText(sc.text(i+3)), i+5
 		case word(i) == "plain" && word(i+1) == "join":
 			def.Plain, i = true, i+2
 		case word(i) == "ttl":
@@ -92,7 +87,7 @@ func (s *Session) createFeatureViewSQL(sql string, toks []*pg_query.ScanToken) (
 			}
 			i = j
 		default:
-			return "", pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in CREATE FEATURE VIEW", text(toks[i]))
+			return "", pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in CREATE FEATURE VIEW", sc.text(i))
 		}
 	}
 	if i+1 >= len(toks) {

@@ -53,13 +53,8 @@ type trainingRequest struct {
 
 // trainingSQL rewrites what follows CREATE/DROP TRAINING DATASET.
 func trainingSQL(sql, op, key string, toks []*pg_query.ScanToken) (string, error) {
-	text := func(i int) string {
-		if i >= len(toks) {
-			return ""
-		}
-		return sql[toks[i].Start:toks[i].End]
-	}
-	word := func(i int) string { return strings.ToLower(text(i)) }
+	sc := scanned{sql, toks}
+	text, word := sc.text, sc.word
 	syntax := func(near string) error {
 		return pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in %s TRAINING DATASET", near, strings.ToUpper(op))
 	}

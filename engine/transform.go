@@ -67,12 +67,7 @@ type transformSpec struct {
 // parseTransforms reads TRANSFORM ( f ( col ) , … ) at toks[i] (the
 // opening parenthesis) and returns the index after it.
 func parseTransforms(sql string, toks []*pg_query.ScanToken, i int) ([]transformSpec, int, error) {
-	text := func(j int) string {
-		if j >= len(toks) {
-			return ""
-		}
-		return sql[toks[j].Start:toks[j].End]
-	}
+	text := scanned{sql, toks}.text
 	syntax := func(j int) error {
 		near := text(j)
 		if j >= len(toks) {
