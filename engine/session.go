@@ -94,6 +94,9 @@ type Session struct {
 	// Parquet; ctasRows is how many it wrote (-1: not known yet).
 	ctasDirect bool
 	ctasRows   int64
+	// holdsFiles: the transaction holds table files against compaction
+	// (Engine.holdFiles).
+	holdsFiles bool
 
 	runMu     sync.Mutex
 	cancelRun context.CancelFunc

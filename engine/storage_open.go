@@ -334,6 +334,7 @@ func (e *Engine) scanCacheRows(string) []map[string]any {
 // (40001) caused by no client.
 func (e *Engine) holdFiles(s *Session, table, file string) {
 	k := s.db.name + "\x00" + table + "\x00" + file
+	s.holdsFiles = true
 	e.heldMu.Lock()
 	defer e.heldMu.Unlock()
 	if e.held[k] == nil {
@@ -344,6 +345,10 @@ func (e *Engine) holdFiles(s *Session, table, file string) {
 
 // releaseFiles ends what a session's transaction held.
 func (e *Engine) releaseFiles(s *Session) {
+	if !s.holdsFiles {
+		return // most transactions rewrite nothing: no shared lock for them
+	}
+	s.holdsFiles = false
 	e.heldMu.Lock()
 	defer e.heldMu.Unlock()
 	for k, m := range e.held {
