@@ -143,6 +143,18 @@ func (s *state) apply(e *envelope) (uint64, error) {
 			return 0, err
 		}
 		return 0, s.applyStatistics(p)
+	case CmdPutExperiment:
+		var p PutExperiment
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return s.applyPutExperiment(p, e.Time, ids)
+	case CmdDropExperiment:
+		var p DropExperiment
+		if err := decode(e, &p); err != nil {
+			return 0, err
+		}
+		return 0, s.applyDropExperiment(p)
 	}
 	// The FSM checks types before apply; reaching here is a programming error.
 	return 0, errorf(CodeInvalid, "unknown catalog command %s", e.Type)
@@ -266,6 +278,13 @@ func (s *state) dropProject(p DropProject) (uint64, error) {
 		}
 	}
 	s.Training = keep
+	exps := s.Experiments[:0]
+	for _, x := range s.Experiments {
+		if x.Project != p.Name {
+			exps = append(exps, x)
+		}
+	}
+	s.Experiments = exps
 	delete(s.Projects, p.Name)
 	return uint64(pr.OID), nil
 }

@@ -27,6 +27,8 @@ const (
 	CmdExpireSnapshots
 	CmdSpill
 	CmdPutStatistics
+	CmdPutExperiment
+	CmdDropExperiment
 )
 
 // cmdVersions is the newest payload version this binary applies for each
@@ -49,6 +51,8 @@ var cmdVersions = map[CmdType]uint16{
 	CmdExpireSnapshots: 1,
 	CmdSpill:           1,
 	CmdPutStatistics:   1,
+	CmdPutExperiment:   1,
+	CmdDropExperiment:  1,
 }
 
 func (t CmdType) String() string {
@@ -83,6 +87,10 @@ func (t CmdType) String() string {
 		return "Spill"
 	case CmdPutStatistics:
 		return "PutStatistics"
+	case CmdPutExperiment:
+		return "PutExperiment"
+	case CmdDropExperiment:
+		return "DropExperiment"
 	}
 	return fmt.Sprintf("CmdType(%d)", uint16(t))
 }
@@ -207,6 +215,10 @@ func idsNeeded(t CmdType, payload any) int {
 	case CmdCommit:
 		if p, ok := payload.(Commit); ok {
 			return commitIDs(p)
+		}
+	case CmdPutExperiment:
+		if p, ok := payload.(PutExperiment); ok && p.Experiment != nil && p.Experiment.ID == 0 {
+			return 1
 		}
 	}
 	return 0

@@ -93,6 +93,8 @@ type state struct {
 	Views map[string]*FeatureView `json:"views,omitempty"`
 	// Training holds training dataset versions in the order they were made.
 	Training []*TrainingDataset `json:"training,omitempty"`
+	// Experiments in the order they were created (ids increase).
+	Experiments []*Experiment `json:"experiments,omitempty"`
 	Dedup    []dedupEntry       `json:"dedup"` // oldest first, at most 2×dedupWindow
 
 	children  map[uint64]map[string]uint64 // derived from Inodes

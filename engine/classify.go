@@ -28,6 +28,7 @@ const (
 	kindTraining                // CREATE/DROP TRAINING DATASET (trainingdataset.go)
 	kindExpectation             // ALTER FEATURE GROUP … ADD/DROP EXPECTATION (expectation.go)
 	kindAnalyze                 // ANALYZE: feature statistics (statistics.go)
+	kindExperiment              // CREATE/WAIT/CANCEL/DROP EXPERIMENT (experiments.go)
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -165,6 +166,9 @@ func classify(n *pg_query.Node) classification {
 	case *pg_query.Node_DoStmt:
 		if req, ok := trainingRequestOf(x.DoStmt); ok {
 			c.kind, c.tag, c.write = kindTraining, strings.ToUpper(req.Op)+" TRAINING DATASET", true
+		} else if req, ok := experimentRequestOf(x.DoStmt); ok {
+			c.kind, c.tag, c.write = kindExperiment, strings.ToUpper(req.Op)+" EXPERIMENT", false
+			c.rows = req.Op == "create" || req.Op == "wait"
 		} else if _, ok := expectationRequestOf(x.DoStmt); ok {
 			c.kind, c.tag, c.write = kindExpectation, "ALTER FEATURE GROUP", true
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,8 @@ import (
 	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/fs"
 	"github.com/hopsql/hopsql/gpu"
+	"github.com/hopsql/hopsql/gpu/jobs"
+	"github.com/hopsql/hopsql/gpu/trainer"
 )
 
 // Config configures an Engine.
@@ -52,7 +55,12 @@ type Config struct {
 	// StatsSyncRows: feature group versions of at most this many rows get
 	// their statistics before the commit is acknowledged, bigger ones in
 	// the background (statistics.go). 0 takes the default (1,000,000).
-	StatsSyncRows       int64
+	StatsSyncRows int64
+	// CPUSlots is how many CPU-only trials run at once (0: the number of
+	// cores; negative: none). Python is the trainers' interpreter
+	// (default /usr/bin/python3).
+	CPUSlots            int
+	Python              string
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -103,6 +111,16 @@ type Engine struct {
 	stopGC    context.CancelFunc
 	gcDone    chan struct{}
 	maintDone chan struct{}
+
+	// Experiments (experiments.go): the slots trials run on, how jobs
+	// start, the trainer runtime script, and the experiments running here.
+	alloc   *gpu.Allocator
+	backend jobs.Backend
+	runtime string
+	expMu   sync.Mutex
+	exps    map[uint64]*experimentState
+	expCtx  context.Context
+	expStop context.CancelFunc
 
 	mu  sync.Mutex
 	dbs map[string]*database
@@ -181,6 +199,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.gpus, err = gpu.Open(); err != nil {
 		// A driver that fails to initialise: run without GPUs, say why.
 		e.log.Warn("GPU discovery", "err", err)
+		e.gpus = gpu.None{}
+	}
+	if err := e.openJobs(ctx); err != nil {
+		node.Close()
+		return nil, err
 	}
 	gcCtx, stop := context.WithCancel(context.Background())
 	e.stopGC, e.gcDone = stop, make(chan struct{})
@@ -201,7 +224,33 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 			return nil, err
 		}
 	}
+	e.resumeExperiments()
 	return e, nil
+}
+
+// openJobs sets up what experiments run on: the node's GPUs and CPU slots,
+// local processes, and the trainer runtime written under the data
+// directory.
+func (e *Engine) openJobs(ctx context.Context) error {
+	devs, err := e.gpus.Devices(ctx)
+	if err != nil {
+		e.log.Warn("GPU discovery", "err", err)
+	}
+	slots := e.cfg.CPUSlots
+	if slots == 0 {
+		slots = runtime.NumCPU()
+	}
+	e.alloc = gpu.NewAllocator(devs, max(slots, 0))
+	e.backend = jobs.Local{}
+	if e.cfg.Python == "" {
+		e.cfg.Python = trainer.DefaultPython
+	}
+	if e.runtime, err = trainer.WriteRuntime(filepath.Join(e.cfg.DataDir, "runtime")); err != nil {
+		return err
+	}
+	e.exps = map[uint64]*experimentState{}
+	e.expCtx, e.expStop = context.WithCancel(context.Background())
+	return nil
 }
 
 // bootstrapCatalog makes sure the superuser and the default project exist,
@@ -423,6 +472,23 @@ func validDatabaseName(name string) error {
 
 // Close closes every database. Sessions must be closed first.
 func (e *Engine) Close() error {
+	// Running experiments stop first: their trials are killed and stay
+	// RUNNING in the catalog, so that the next start resumes them.
+	if e.expStop != nil {
+		e.expStop()
+		e.expMu.Lock()
+		var running []*experimentState
+		for _, x := range e.exps {
+			running = append(running, x)
+		}
+		e.expMu.Unlock()
+		for _, x := range running {
+			select {
+			case <-x.driver.Done():
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}
 	// Background work stops first, and without e.mu: the maintenance loop
 	// takes e.mu to list the databases.
 	if e.stopGC != nil {

@@ -36,7 +36,7 @@ const featureOption = "hopsql_feature_group"
 // rewriteFeatureDDL turns the feature group statements of a query string
 // into PostgreSQL ones.
 func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
-	if low := strings.ToLower(sql); !strings.Contains(low, "feature") && !strings.Contains(low, "training") {
+	if low := strings.ToLower(sql); !strings.Contains(low, "feature") && !strings.Contains(low, "training") && !strings.Contains(low, "experiment") {
 		return sql, nil
 	}
 	res, err := pg_query.Scan(sql)
@@ -48,8 +48,10 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
-		if !(word(i) == "create" || word(i) == "drop" || word(i) == "alter") || !(word(i+1) == "feature" && (word(i+2) == "group" || word(i+2) == "view") ||
-			word(i+1) == "training" && word(i+2) == "dataset") || (word(i) == "alter" && word(i+2) != "group") {
+		isExperiment := word(i+1) == "experiment" && (word(i) == "create" || word(i) == "wait" || word(i) == "cancel" || word(i) == "drop")
+		isFeature := (word(i) == "create" || word(i) == "drop" || word(i) == "alter") && (word(i+1) == "feature" && (word(i+2) == "group" || word(i+2) == "view") ||
+			word(i+1) == "training" && word(i+2) == "dataset") && !(word(i) == "alter" && word(i+2) != "group")
+		if !isExperiment && !isFeature {
 			continue
 		}
 		if i > 0 && toks[i-1].Token != pg_query.Token_ASCII_59 { // not at a statement's start
@@ -60,19 +62,11 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 			end++
 		}
 		var out string
-		switch word(i) + " " + word(i+2) {
-		case "create group":
-			out, err = s.createFeatureGroupSQL(sql, toks[i+3:end])
-		case "drop group":
-			out, err = s.dropFeatureGroupSQL(sql, toks[i+3:end])
-		case "create view":
-			out, err = s.createFeatureViewSQL(sql, toks[i+3:end])
-		case "drop view":
-			out, err = s.dropFeatureViewSQL(sql, toks[i+3:end])
-		case "alter group":
-			out, err = s.alterFeatureGroupSQL(sql, toks[i+3:end])
+		switch {
+		case isExperiment:
+			out, err = experimentSQL(sql, word(i), s.e.doKey, toks[i+2:end])
 		default:
-			out, err = trainingSQL(sql, word(i), s.e.doKey, toks[i+3:end])
+			out, err = s.featureSQL(sql, word(i)+" "+word(i+2), toks[i+3:end])
 		}
 		if err != nil {
 			return "", err
@@ -89,6 +83,25 @@ func (s *Session) rewriteFeatureDDL(sql string) (string, error) {
 	}
 	b.WriteString(sql[last:])
 	return b.String(), nil
+}
+
+// featureSQL rewrites one feature group, feature view or training dataset
+// statement; what names it ("create group", "drop view", …).
+func (s *Session) featureSQL(sql, what string, toks []*pg_query.ScanToken) (string, error) {
+	switch what {
+	case "create group":
+		return s.createFeatureGroupSQL(sql, toks)
+	case "drop group":
+		return s.dropFeatureGroupSQL(sql, toks)
+	case "create view":
+		return s.createFeatureViewSQL(sql, toks)
+	case "drop view":
+		return s.dropFeatureViewSQL(sql, toks)
+	case "alter group":
+		return s.alterFeatureGroupSQL(sql, toks)
+	default:
+		return trainingSQL(sql, strings.Fields(what)[0], s.e.doKey, toks)
+	}
 }
 
 // createFeatureGroupSQL rewrites what follows CREATE FEATURE GROUP.

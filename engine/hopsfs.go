@@ -276,6 +276,9 @@ func (e *Engine) systemTables() []systemTable {
 		{"transformations", transformationColumns, e.transformationRows},
 		{"scan_cache", scanCacheColumns, e.scanCacheRows},
 		{"gpus", gpuColumns, e.gpuRows},
+		{"experiments", experimentColumns, e.experimentRows},
+		{"trials", trialColumns, e.trialRows},
+		{"trial_metrics", trialMetricColumns, e.trialMetricRows},
 	}
 }
 
@@ -317,6 +320,12 @@ func (f listFunc) Executor() duckdb.ScalarFuncExecutor {
 		rows := f.rows()
 		out := make([]any, len(rows))
 		for i, r := range rows {
+			// A column a row leaves out is NULL.
+			for _, c := range f.cols {
+				if _, ok := r[c.name]; !ok {
+					r[c.name] = nil
+				}
+			}
 			out[i] = r
 		}
 		return out, nil

@@ -713,6 +713,8 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		return Result{Tag: st.tag}, s.execExpectation(ctx, req)
 	case kindAnalyze:
 		return Result{Tag: st.tag}, s.execAnalyze(ctx, st)
+	case kindExperiment:
+		return s.execExperiment(ctx, st, sink)
 	case kindDeclare:
 		return s.execDeclare(st)
 	case kindFetch:

@@ -30,6 +30,10 @@ func (s *Session) prepareUtility(ctx context.Context, st *Statement, raw *pg_que
 			return pgerr.New(pgerr.UndefinedObject, "unrecognized configuration parameter %q", x.VariableShowStmt.Name)
 		}
 		st.Fields = []Field{textField(canonicalName(name))}
+	case *pg_query.Node_DoStmt:
+		if req, ok := experimentRequestOf(x.DoStmt); ok {
+			st.Fields = experimentFields(req.Op)
+		}
 	case *pg_query.Node_CreatedbStmt:
 		st.dbName = x.CreatedbStmt.Dbname
 	case *pg_query.Node_DropdbStmt:

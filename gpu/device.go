@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -119,13 +120,15 @@ type Allocator struct {
 	used     map[string]int // UUID → milli-devices granted
 	cpuSlots int
 	cpuUsed  int
+	// freed is closed (and replaced) by every Release: waiters retry.
+	freed chan struct{}
 }
 
 // NewAllocator returns an allocator over devices and cpuSlots CPU slots.
 func NewAllocator(devices []Device, cpuSlots int) *Allocator {
 	sorted := append([]Device(nil), devices...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Index < sorted[j].Index })
-	a := &Allocator{used: map[string]int{}, cpuSlots: cpuSlots}
+	a := &Allocator{used: map[string]int{}, cpuSlots: cpuSlots, freed: make(chan struct{})}
 	for _, d := range sorted {
 		a.devices = append(a.devices, d.UUID)
 	}
@@ -194,10 +197,46 @@ func (a *Allocator) Acquire(gpus float64) (Grant, error) {
 	return Grant{Devices: free[:n:n], Share: milli}, nil
 }
 
+// AcquireWait is Acquire that waits for a release while the request fits
+// the machine but not now.
+func (a *Allocator) AcquireWait(ctx context.Context, gpus float64) (Grant, error) {
+	for {
+		a.mu.Lock()
+		freed := a.freed
+		a.mu.Unlock()
+		g, err := a.Acquire(gpus)
+		if !errors.Is(err, ErrBusy) {
+			return g, err
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return Grant{}, ctx.Err()
+		}
+	}
+}
+
+// CPUSlots returns the number of CPU slots and how many are in use.
+func (a *Allocator) CPUSlots() (total, used int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cpuSlots, a.cpuUsed
+}
+
+// Device names what a grant runs on: "cpu" or its devices' UUIDs.
+func (g Grant) Device() string {
+	if len(g.Devices) == 0 {
+		return "cpu"
+	}
+	return strings.Join(g.Devices, ",")
+}
+
 // Release returns a grant.
 func (a *Allocator) Release(g Grant) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	close(a.freed)
+	a.freed = make(chan struct{})
 	if g.cpu {
 		a.cpuUsed--
 		return

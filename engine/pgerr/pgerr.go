@@ -83,6 +83,8 @@ const (
 	UndefinedFile                = "58P01"
 	DuplicateFile                = "58P02"
 	DiskFull                     = "53100"
+	InsufficientResources        = "53000"
+	ExternalRoutineException     = "38000"
 	InternalError                = "XX000"
 	ConfigFileError              = "F0000"
 )

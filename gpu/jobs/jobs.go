@@ -1,0 +1,177 @@
+// Package jobs runs trials as child processes behind a Backend interface:
+// local processes now; a Kubernetes Jobs backend can be added without
+// touching the SQL side. A job writes its metrics as JSON lines on a
+// channel of its own (file descriptor 3 for local processes, named by
+// HOPSQL_METRICS_FD), reads "stop" lines on its standard input when the
+// scheduler wants it to end early, and sends everything it prints to a log
+// file.
+package jobs
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Spec is what to run.
+type Spec struct {
+	Argv []string
+	Env  []string // added to the server's environment
+	Dir  string   // working directory
+	Log  string   // file that receives standard output and error
+}
+
+// Report is one line of a job's metric stream.
+type Report struct {
+	Step    int
+	Metrics map[string]float64 // finite values only
+	Time    time.Time
+}
+
+// Job is a started job.
+type Job interface {
+	// Reports delivers the metric stream; it is closed when the stream
+	// ends (the job exited or closed it).
+	Reports() <-chan Report
+	// Stop asks the job to end early; it goes on until it notices.
+	Stop() error
+	// Kill ends the job (and whatever it started) now.
+	Kill()
+	// Wait waits for the job to end and returns why it failed, if it did.
+	Wait() error
+}
+
+// Backend starts jobs.
+type Backend interface {
+	Start(ctx context.Context, spec Spec) (Job, error)
+}
+
+// Local runs jobs as child processes of the server, each in its own process
+// group so that killing a job kills its children too.
+type Local struct{}
+
+type localJob struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	reports chan Report
+	done    chan struct{}
+	err     error
+	stopMu  sync.Mutex
+	log     *os.File
+}
+
+// Start starts spec. Cancelling ctx kills the job.
+func (Local) Start(ctx context.Context, spec Spec) (Job, error) {
+	if len(spec.Argv) == 0 {
+		return nil, errors.New("jobs: empty command")
+	}
+	log, err := os.OpenFile(spec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: open log: %w", err)
+	}
+	mr, mw, err := os.Pipe()
+	if err != nil {
+		log.Close()
+		return nil, fmt.Errorf("jobs: metrics pipe: %w", err)
+	}
+	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
+	cmd.Dir = spec.Dir
+	cmd.Env = append(append(os.Environ(), spec.Env...), "HOPSQL_METRICS_FD=3")
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.ExtraFiles = []*os.File{mw}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		log.Close()
+		mr.Close()
+		mw.Close()
+		return nil, fmt.Errorf("jobs: stdin: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		mr.Close()
+		mw.Close()
+		return nil, fmt.Errorf("jobs: start %s: %w", spec.Argv[0], err)
+	}
+	mw.Close() // the child holds the only write end now: EOF when it exits
+	j := &localJob{cmd: cmd, stdin: stdin, reports: make(chan Report, 64), done: make(chan struct{}), log: log}
+	go j.read(mr)
+	go func() {
+		j.err = cmd.Wait()
+		log.Close()
+		close(j.done)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			j.Kill()
+		case <-j.done:
+		}
+	}()
+	return j, nil
+}
+
+// metricLine is the wire form of a report; values may be null (NaN).
+type metricLine struct {
+	Step    int                 `json:"step"`
+	Metrics map[string]*float64 `json:"metrics"`
+}
+
+func (j *localJob) read(r *os.File) {
+	defer close(j.reports)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l metricLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			fmt.Fprintf(j.log, "hopsql: ignored a metric line that is not JSON: %q\n", sc.Text())
+			continue
+		}
+		m := make(map[string]float64, len(l.Metrics))
+		for k, v := range l.Metrics {
+			if v != nil && !math.IsNaN(*v) && !math.IsInf(*v, 0) {
+				m[k] = *v
+			}
+		}
+		j.reports <- Report{Step: l.Step, Metrics: m, Time: time.Now()}
+	}
+}
+
+func (j *localJob) Reports() <-chan Report { return j.reports }
+
+func (j *localJob) Stop() error {
+	j.stopMu.Lock()
+	defer j.stopMu.Unlock()
+	_, err := io.WriteString(j.stdin, "stop\n")
+	return err
+}
+
+func (j *localJob) Kill() {
+	if p := j.cmd.Process; p != nil {
+		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	}
+}
+
+func (j *localJob) Wait() error {
+	<-j.done
+	// Whatever the job started and left behind goes with it.
+	_ = syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL)
+	// Drain what the job reported after the scheduler stopped listening,
+	// so that the reader ends.
+	for range j.reports {
+	}
+	j.stopMu.Lock()
+	j.stdin.Close()
+	j.stopMu.Unlock()
+	return j.err
+}
