@@ -95,7 +95,7 @@ type state struct {
 	Training []*TrainingDataset `json:"training,omitempty"`
 	// Experiments in the order they were created (ids increase).
 	Experiments []*Experiment `json:"experiments,omitempty"`
-	Dedup    []dedupEntry       `json:"dedup"` // oldest first, at most 2×dedupWindow
+	Dedup       []dedupEntry  `json:"dedup"` // oldest first, at most 2×dedupWindow
 
 	children  map[uint64]map[string]uint64 // derived from Inodes
 	dedup     map[string]int               // request id → index in Dedup

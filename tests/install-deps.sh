@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real clients and the reference server the tests drive, from
 # Debian, when they are missing: psql and PostgreSQL 15, PgJDBC 42.5 with a
-# JDK, and psycopg2 for /usr/bin/python3.
+# JDK, psycopg2 for /usr/bin/python3, and the trainer runtime's NumPy,
+# scikit-learn, XGBoost and PyTorch (CPU) for experiments.
 set -euo pipefail
 need=()
 command -v psql >/dev/null || need+=(postgresql-client-15)
@@ -9,6 +10,10 @@ command -v psql >/dev/null || need+=(postgresql-client-15)
 [ -f /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
 command -v javac >/dev/null || need+=(default-jdk-headless)
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null || need+=(python3-psycopg2)
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+/usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
+/usr/bin/python3 -c 'import xgboost' 2>/dev/null || need+=(python3-xgboost)
+/usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
