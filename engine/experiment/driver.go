@@ -364,6 +364,14 @@ func (d *Driver) runTrial(ctx context.Context, n int, g gpu.Grant) {
 		return
 	}
 	metrics, early, err := d.env.Outcome(*d.snapshot(n), waitErr)
+	if err != nil && stopAsked {
+		// Asked to stop, it did not end in time and was killed: it is
+		// still an early-stopped trial, worth its last report.
+		if last := d.lastReport(n); last != nil {
+			d.end(ctx, n, catalog.TrialEarlyStopped, last, "")
+			return
+		}
+	}
 	if err != nil {
 		d.end(ctx, n, catalog.TrialFailed, nil, err.Error())
 		return
@@ -373,10 +381,24 @@ func (d *Driver) runTrial(ctx context.Context, n int, g gpu.Grant) {
 		return
 	}
 	status := catalog.TrialSucceeded
-	if early || stopAsked {
+	if early {
 		status = catalog.TrialEarlyStopped
 	}
 	d.end(ctx, n, status, metrics, "")
+}
+
+// lastReport returns the metrics of trial n's last report with the
+// objective, or nil.
+func (d *Driver) lastReport(n int) map[string]float64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.trials[n].History
+	for i := len(h) - 1; i >= 0; i-- {
+		if _, ok := h[i].Metrics[d.plan.Metric]; ok {
+			return h[i].Metrics
+		}
+	}
+	return nil
 }
 
 func (d *Driver) snapshot(n int) *catalog.Trial {

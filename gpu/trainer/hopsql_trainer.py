@@ -50,6 +50,9 @@ class Reporter:
         self._stop = threading.Event()
         self.steps = 0
         self.last = {}
+        # Whether the trainer learnt of a stop request (and so ended early):
+        # a request that arrives after training ended changes nothing.
+        self.stopped = False
         threading.Thread(target=self._watch_stdin, name="hopsql-stop", daemon=True).start()
 
     def _watch_stdin(self):
@@ -71,7 +74,9 @@ class Reporter:
 
     @property
     def should_stop(self):
-        return self._stop.is_set()
+        if self._stop.is_set():
+            self.stopped = True
+        return self.stopped
 
     def report(self, step, **metrics):
         clean = {name: _metric_value(name, value) for name, value in metrics.items()}
@@ -499,12 +504,12 @@ def run(trial_dir):
         print(f"hopsql: the objective metric {hp['metric']!r} was never reported "
               f"(reported: {', '.join(sorted(final)) or 'nothing'})", file=sys.stderr, flush=True)
         return EXIT_NO_OBJECTIVE
-    outputs = {"metrics": final, "early_stopped": reporter.should_stop, "steps": reporter.steps}
+    outputs = {"metrics": final, "early_stopped": reporter.stopped, "steps": reporter.steps}
     tmp = os.path.join(trial_dir, "outputs.json.tmp")
     with open(tmp, "w") as f:
         json.dump(outputs, f, allow_nan=False)
     os.replace(tmp, os.path.join(trial_dir, "outputs.json"))
-    reporter.log(f"done: {reporter.steps} report(s), early_stopped={reporter.should_stop}")
+    reporter.log(f"done: {reporter.steps} report(s), early_stopped={reporter.stopped}")
     return 0
 
 
