@@ -12,7 +12,10 @@
 // expectations and statistics, feature views, training datasets and their
 // fitted transformation functions, the online store (featuregroup.go,
 // expectation.go, statistics.go, featureview.go, trainingdataset.go,
-// transform.go, online.go), time travel (timetravel.go).
+// transform.go, online.go), time travel (timetravel.go), and experiments
+// (experiment_sql.go: the grammar; experiments.go: checks, data export as
+// .npy, trials as jobs, resume, system tables; engine/experiment: searchers,
+// early stopping and the asynchronous driver).
 //
 // A database is a hopsql project; each has its own DuckDB database file under
 // <data>/databases/<name>.duckdb, opened once per process and shared by the
