@@ -39,7 +39,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each (a) and (b) measurement runs")
 	flag.Int64Var(&cfg.pitLabels, "pit-labels", 10_000_000, "label rows of the point-in-time benchmark (h)")
 	flag.Int64Var(&cfg.pitKeys, "pit-keys", 1_000_000, "keys per feature group in (h), 10 events each")
-	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h,i", "comma-separated subset of benchmarks to run (f: filesystem; alone it needs no PostgreSQL)")
+	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h,i,j", "comma-separated subset of benchmarks to run (f: filesystem, j: experiments; alone they need no PostgreSQL)")
 	flag.Parse()
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
@@ -129,7 +129,7 @@ func run(cfg config) error {
 	steps := []struct {
 		key string
 		f   func(context.Context)
-	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}, {"h", b.benchH}, {"i", b.benchI}}
+	}{{"a", b.benchA}, {"b", b.benchB}, {"c", b.benchC}, {"d", b.benchD}, {"e", b.benchE}, {"f", b.benchF}, {"g", b.benchG}, {"h", b.benchH}, {"i", b.benchI}, {"j", b.benchJ}}
 	for _, st := range steps {
 		if !cfg.only[st.key] || ctx.Err() != nil {
 			continue

@@ -52,8 +52,11 @@ type Trial struct {
 	Device   string             `json:"device,omitempty"`
 	Started  int64              `json:"started,omitempty"`
 	Finished int64              `json:"finished,omitempty"`
-	Error    string             `json:"error,omitempty"`
-	Attempts int                `json:"attempts,omitempty"`
+	// Ran is how long the trainer's process ran (ns): Finished − Started
+	// minus this is the scheduler's overhead.
+	Ran      int64  `json:"ran,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
 }
 
 // MetricPoint is one step a trial reported.

@@ -116,6 +116,7 @@ type Engine struct {
 	// start, the trainer runtime script, and the experiments running here.
 	alloc   *gpu.Allocator
 	backend jobs.Backend
+	forks   *jobs.Forkserver
 	runtime string
 	expMu   sync.Mutex
 	exps    map[uint64]*experimentState
@@ -241,13 +242,18 @@ func (e *Engine) openJobs(ctx context.Context) error {
 		slots = runtime.NumCPU()
 	}
 	e.alloc = gpu.NewAllocator(devs, max(slots, 0))
-	e.backend = jobs.Local{}
 	if e.cfg.Python == "" {
 		e.cfg.Python = trainer.DefaultPython
 	}
-	if e.runtime, err = trainer.WriteRuntime(filepath.Join(e.cfg.DataDir, "runtime")); err != nil {
+	dir := filepath.Join(e.cfg.DataDir, "runtime")
+	if e.runtime, err = trainer.WriteRuntime(dir); err != nil {
 		return err
 	}
+	// Trials fork from a runtime that has imported its libraries once,
+	// started with the first trial.
+	e.forks = &jobs.Forkserver{Argv: []string{e.cfg.Python, e.runtime, "--serve"}, Prefix: []string{e.cfg.Python, e.runtime},
+		Log: filepath.Join(dir, "forkserver.log")}
+	e.backend = e.forks
 	e.exps = map[uint64]*experimentState{}
 	e.expCtx, e.expStop = context.WithCancel(context.Background())
 	return nil
@@ -442,9 +448,11 @@ func (e *Engine) DropDatabase(ctx context.Context, name string, missingOK bool) 
 		return pgerr.New("55006", "database %q is being accessed by other users", name).
 			WithDetail(fmt.Sprintf("There are %d other sessions using the database.", n))
 	}
+	e.stopExperiments(ctx, name)
 	if _, err := e.catalog.Propose(ctx, catalog.CmdDropProject, catalog.DropProject{Name: name}); err != nil {
 		return fmt.Errorf("drop database %q: %w", name, err)
 	}
+	_ = os.RemoveAll(e.experimentDir(name))
 	if err := db.connector.Close(); err != nil {
 		return fmt.Errorf("close database %q: %w", name, err)
 	}
@@ -488,6 +496,7 @@ func (e *Engine) Close() error {
 			case <-time.After(10 * time.Second):
 			}
 		}
+		e.forks.Close()
 	}
 	// Background work stops first, and without e.mu: the maintenance loop
 	// takes e.mu to list the databases.

@@ -670,6 +670,11 @@ func (e *Engine) startExperiment(x catalog.Experiment) error {
 	}
 	st.driver = d
 	e.expMu.Lock()
+	if _, running := e.exps[x.ID]; running {
+		// Already started here (a resume racing a create, say).
+		e.expMu.Unlock()
+		return nil
+	}
 	e.exps[x.ID] = st
 	e.expMu.Unlock()
 	d.Start(e.expCtx)
@@ -739,6 +744,27 @@ func (e *Engine) cancelExperiment(ctx context.Context, x catalog.Experiment) err
 	_, err := e.catalog.Propose(ctx, catalog.CmdPutExperiment, catalog.PutExperiment{Project: x.Project,
 		Experiment: &catalog.Experiment{ID: x.ID, Status: catalog.ExperimentCancelled}})
 	return pgerr.From(err)
+}
+
+// stopExperiments cancels a project's running experiments (the project is
+// being dropped).
+func (e *Engine) stopExperiments(ctx context.Context, project string) {
+	e.expMu.Lock()
+	var mine []*experimentState
+	for _, x := range e.exps {
+		if x.project == project {
+			mine = append(mine, x)
+		}
+	}
+	e.expMu.Unlock()
+	for _, x := range mine {
+		x.driver.Cancel()
+		select {
+		case <-x.driver.Done():
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (e *Engine) dropExperiment(ctx context.Context, x catalog.Experiment) error {
@@ -831,7 +857,7 @@ func (s *Session) waitExperiment(ctx context.Context, name string) ([]driver.Val
 			}
 			s.notice("NOTICE", pgerr.SuccessfulCompletion, "%s", msg)
 		}
-		if x.Status != catalog.ExperimentRunning || st == nil && !s.e.catalog.IsLeader() {
+		if x.Status != catalog.ExperimentRunning {
 			if x.Status == catalog.ExperimentFailed {
 				return nil, pgerr.New(pgerr.ExternalRoutineException, "experiment %q failed: %s", x.Name, x.Error)
 			}
@@ -840,10 +866,6 @@ func (s *Session) waitExperiment(ctx context.Context, name string) ([]driver.Val
 				row[4], row[5], row[6] = int64(b.Number), *b.Value, string(b.Params)
 			}
 			return row, nil
-		}
-		if st == nil {
-			// Recorded as running, but no driver here yet (resuming).
-			s.e.resumeExperiments()
 		}
 		var doneCh <-chan struct{}
 		if st != nil {
@@ -1020,7 +1042,8 @@ var trialColumns = []column{
 	{name: "params", t: duckdb.TYPE_VARCHAR}, {name: "ablated", t: duckdb.TYPE_VARCHAR}, {name: "status", t: duckdb.TYPE_VARCHAR},
 	{name: "metric", t: duckdb.TYPE_VARCHAR}, {name: "value", t: duckdb.TYPE_DOUBLE}, {name: "metrics", t: duckdb.TYPE_VARCHAR},
 	{name: "steps", t: duckdb.TYPE_BIGINT}, {name: "device", t: duckdb.TYPE_VARCHAR}, {name: "started_at", t: duckdb.TYPE_TIMESTAMP_TZ},
-	{name: "finished_at", t: duckdb.TYPE_TIMESTAMP_TZ}, {name: "duration_ms", t: duckdb.TYPE_DOUBLE}, {name: "attempts", t: duckdb.TYPE_BIGINT},
+	{name: "finished_at", t: duckdb.TYPE_TIMESTAMP_TZ}, {name: "duration_ms", t: duckdb.TYPE_DOUBLE}, {name: "run_ms", t: duckdb.TYPE_DOUBLE},
+	{name: "attempts", t: duckdb.TYPE_BIGINT},
 	{name: "error", t: duckdb.TYPE_VARCHAR}, {name: "log_path", t: duckdb.TYPE_VARCHAR},
 }
 
@@ -1103,6 +1126,9 @@ func (e *Engine) trialRows(project string) []map[string]any {
 			}
 			if t.Started != 0 && t.Finished != 0 {
 				row["duration_ms"] = float64(t.Finished-t.Started) / 1e6
+			}
+			if t.Ran != 0 {
+				row["run_ms"] = float64(t.Ran) / 1e6
 			}
 			out = append(out, row)
 		}

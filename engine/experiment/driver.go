@@ -332,7 +332,7 @@ func (d *Driver) runTrial(ctx context.Context, n int, g gpu.Grant) {
 	d.mu.Lock()
 	t := d.trials[n]
 	t.Status, t.Device, t.Started, t.Finished = catalog.TrialRunning, g.Device(), time.Now().UnixNano(), 0
-	t.Value, t.Metrics, t.History, t.Error = nil, nil, nil, ""
+	t.Value, t.Metrics, t.History, t.Error, t.Ran = nil, nil, nil, "", 0
 	t.Attempts++
 	d.mu.Unlock()
 	d.stopper.start(n)
@@ -359,6 +359,9 @@ func (d *Driver) runTrial(ctx context.Context, n int, g gpu.Grant) {
 	if grace != nil {
 		grace.Stop()
 	}
+	d.mu.Lock()
+	t.Ran = job.Ran().Nanoseconds()
+	d.mu.Unlock()
 	if ctx.Err() != nil {
 		d.end(ctx, n, catalog.TrialCancelled, nil, "")
 		return

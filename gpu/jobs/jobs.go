@@ -48,6 +48,10 @@ type Job interface {
 	Kill()
 	// Wait waits for the job to end and returns why it failed, if it did.
 	Wait() error
+	// Ran is how long the job's process ran (from its start to its exit),
+	// known once Wait returned: the rest of a trial's time is the
+	// scheduler's.
+	Ran() time.Duration
 }
 
 // Backend starts jobs.
@@ -66,7 +70,7 @@ type localJob struct {
 	done    chan struct{}
 	err     error
 	stopMu  sync.Mutex
-	log     *os.File
+	ran     time.Duration
 }
 
 // Start starts spec. Cancelling ctx kills the job.
@@ -96,6 +100,7 @@ func (Local) Start(ctx context.Context, spec Spec) (Job, error) {
 		mw.Close()
 		return nil, fmt.Errorf("jobs: stdin: %w", err)
 	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		mr.Close()
@@ -103,10 +108,11 @@ func (Local) Start(ctx context.Context, spec Spec) (Job, error) {
 		return nil, fmt.Errorf("jobs: start %s: %w", spec.Argv[0], err)
 	}
 	mw.Close() // the child holds the only write end now: EOF when it exits
-	j := &localJob{cmd: cmd, stdin: stdin, reports: make(chan Report, 64), done: make(chan struct{}), log: log}
-	go j.read(mr)
+	j := &localJob{cmd: cmd, stdin: stdin, reports: make(chan Report, 64), done: make(chan struct{})}
+	go readReports(mr, j.reports, appendNote(spec.Log))
 	go func() {
 		j.err = cmd.Wait()
+		j.ran = time.Since(started)
 		log.Close()
 		close(j.done)
 	}()
@@ -126,15 +132,17 @@ type metricLine struct {
 	Metrics map[string]*float64 `json:"metrics"`
 }
 
-func (j *localJob) read(r *os.File) {
-	defer close(j.reports)
+// readReports parses a job's metric stream into out, closing it at the
+// end; note records lines that are not reports.
+func readReports(r *os.File, out chan<- Report, note func(string)) {
+	defer close(out)
 	defer r.Close()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		var l metricLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			fmt.Fprintf(j.log, "hopsql: ignored a metric line that is not JSON: %q\n", sc.Text())
+			note(fmt.Sprintf("hopsql: ignored a metric line that is not JSON: %q\n", sc.Text()))
 			continue
 		}
 		m := make(map[string]float64, len(l.Metrics))
@@ -143,11 +151,26 @@ func (j *localJob) read(r *os.File) {
 				m[k] = *v
 			}
 		}
-		j.reports <- Report{Step: l.Step, Metrics: m, Time: time.Now()}
+		out <- Report{Step: l.Step, Metrics: m, Time: time.Now()}
+	}
+}
+
+// appendNote returns a note function that appends to a log file.
+func appendNote(path string) func(string) {
+	return func(s string) {
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			_, _ = f.WriteString(s)
+			f.Close()
+		}
 	}
 }
 
 func (j *localJob) Reports() <-chan Report { return j.reports }
+
+func (j *localJob) Ran() time.Duration {
+	<-j.done
+	return j.ran
+}
 
 func (j *localJob) Stop() error {
 	j.stopMu.Lock()

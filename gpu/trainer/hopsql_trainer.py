@@ -513,9 +513,93 @@ def run(trial_dir):
     return 0
 
 
+# ---- fork server -------------------------------------------------------------
+#
+# Importing NumPy, scikit-learn and XGBoost takes about a second, more than
+# many trials train. With --serve FD the runtime imports them once and then
+# forks one child per trial request arriving on the SOCK_SEQPACKET socket FD:
+# each request is a JSON object {"id", "dir", "env"} with three descriptors
+# (the trial's stdin, its metrics pipe, its log); the reply {"id", "pid"}
+# follows the fork and {"exit": pid, "code": n} the child's end (a signal
+# number s is reported as code -s). The server exits when the socket closes.
+
+def _preload():
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import xgboost  # noqa: F401
+
+
+def _child(request, fds):
+    global THREADS
+    stdin_r, metrics_w, log = fds
+    os.setpgid(0, 0)
+    os.dup2(stdin_r, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.dup2(metrics_w, 3)
+    os.closerange(4, 1 << 16)
+    os.environ.update(request.get("env") or {})
+    os.environ["HOPSQL_METRICS_FD"] = "3"
+    THREADS = max(1, int(os.environ.get("HOPSQL_THREADS") or 1))
+    # The parent's buffered streams point at the old descriptors.
+    sys.stdin = open(0, "r", closefd=False)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)
+    sys.stderr = open(2, "w", buffering=1, closefd=False)
+    os.chdir(request["dir"])
+    code = 1
+    try:
+        code = main(["hopsql_trainer.py", request["dir"]])
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(fd):
+    import socket
+    sock = socket.socket(fileno=fd)
+    _preload()
+    lock = threading.Lock()
+
+    def send(message):
+        with lock:
+            sock.send(json.dumps(message).encode())
+
+    def reap():
+        while True:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:  # no child now
+                threading.Event().wait(0.05)
+                continue
+            send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+
+    threading.Thread(target=reap, name="hopsql-reaper", daemon=True).start()
+    send({"ready": True})
+    while True:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
+        if not data:
+            return 0
+        request = json.loads(data)
+        if len(fds) != 3:
+            for f in fds:
+                os.close(f)
+            send({"id": request.get("id"), "error": f"expected 3 descriptors, got {len(fds)}"})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            _child(request, fds)
+        for f in fds:
+            os.close(f)
+        send({"id": request["id"], "pid": pid})
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--serve":
+        return serve(int(argv[2]))
     if len(argv) != 2:
-        print("usage: hopsql_trainer.py TRIAL_DIR", file=sys.stderr)
+        print("usage: hopsql_trainer.py TRIAL_DIR | --serve FD", file=sys.stderr)
         return 2
     try:
         return run(argv[1])
