@@ -82,9 +82,14 @@ func (b *bench) benchJ(ctx context.Context) {
 			sec.notes = append(sec.notes, fmt.Sprintf("The asynchronous run never reached the synchronous run's best auc %.4f (its best: %.4f).", res[0].best, res[1].best))
 		}
 	}
-	sec.ratios = append(sec.ratios, []string{"time to the synchronous run's best metric, synchronous ÷ asynchronous", ratioStr(speedup, ok && reached), "≥ 2× at an equal or better metric",
-		verdict(ok && reached, speedup >= 2 && res[1].best >= res[0].best)})
-	b.rep.target("(j) async + median stopping reaches the sync best ≥ 2× sooner", ok && reached, speedup >= 2 && res[1].best >= res[0].best, ratioStr(speedup, ok && reached))
+	// Not reaching the synchronous best is a measured miss, not an error.
+	met := reached && speedup >= 2 && res[1].best >= res[0].best
+	value := ratioStr(speedup, ok && reached)
+	if ok && !reached {
+		value = fmt.Sprintf("not reached (%.4f < %.4f)", res[1].best, res[0].best)
+	}
+	sec.ratios = append(sec.ratios, []string{"time to the synchronous run's best metric, synchronous ÷ asynchronous", value, "≥ 2× at an equal or better metric", verdict(ok, met)})
+	b.rep.target("(j) async + median stopping reaches the sync best ≥ 2× sooner", ok, met, value)
 
 	// Scheduling overhead: a trainer that returns at once.
 	logf("(j) no-op trainer")

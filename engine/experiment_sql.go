@@ -60,6 +60,7 @@ type experimentSpec struct {
 	GPUs        float64  `json:"gpus_per_trial,omitempty"`
 	Stopping    string   `json:"early_stopping,omitempty"`
 	MinTrials   int      `json:"min_trials,omitempty"`
+	Warmup      int      `json:"warmup_steps,omitempty"`
 	MaxFailures int      `json:"max_failures"`
 	Seed        int64    `json:"seed"`
 	Synchronous bool     `json:"synchronous,omitempty"`

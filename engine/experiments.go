@@ -43,6 +43,7 @@ var experimentOptions = map[string]string{
 	"gpus_per_trial":            "GPUs per trial: 0 (a CPU slot), a fraction up to 1, or a whole number",
 	"early_stopping":            "'median', 'asha' or 'none'",
 	"early_stopping_min_trials": "finished trials before the median rule may stop one (default 3)",
+	"early_stopping_warmup":     "steps a trial reports before the median rule may stop it (default 10)",
 	"max_failures":              "failed trials tolerated before the experiment fails (default: any number)",
 	"seed":                      "seed of the search, the test split and the trainers (default 0)",
 	"task":                      "'classification' or 'regression' (default: from the target's type)",
@@ -219,7 +220,7 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 			return 0, pgerr.New(pgerr.InvalidParameterValue, "unknown experiment option %q (%s)", name, strings.Join(names, ", "))
 		}
 	}
-	spec.MaxFailures, spec.MinTrials, spec.Stopping = -1, 3, experiment.StopMedian
+	spec.MaxFailures, spec.MinTrials, spec.Warmup, spec.Stopping = -1, 3, 10, experiment.StopMedian
 	if spec.Search == experiment.Ablation {
 		// Ablation compares complete trials.
 		spec.Stopping = experiment.StopNone
@@ -248,6 +249,8 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 			}
 		case "early_stopping_min_trials":
 			spec.MinTrials, err = optInt(v, name)
+		case "early_stopping_warmup":
+			spec.Warmup, err = optInt(v, name)
 		case "max_failures":
 			spec.MaxFailures, err = optInt(v, name)
 			if err == nil && spec.MaxFailures < 0 {
@@ -660,7 +663,7 @@ func (e *Engine) startExperiment(x catalog.Experiment) error {
 	st := &experimentState{id: x.ID, project: x.Project, name: x.Name, spec: &spec}
 	env := &trialEnv{e: e, x: st, owner: x.Owner, local: filepath.Join(e.experimentDir(x.Project), strconv.FormatUint(x.ID, 10))}
 	d, err := experiment.New(experiment.Plan{Searcher: searcher, Metric: spec.Metric, Maximize: spec.Maximize,
-		Parallelism: spec.Parallelism, GPUs: spec.GPUs, EarlyStopping: spec.Stopping, MinTrials: spec.MinTrials,
+		Parallelism: spec.Parallelism, GPUs: spec.GPUs, EarlyStopping: spec.Stopping, MinTrials: spec.MinTrials, Warmup: spec.Warmup,
 		MaxFailures: spec.MaxFailures, Synchronous: spec.Synchronous}, env, e.alloc, x.Trials)
 	if err != nil {
 		return err

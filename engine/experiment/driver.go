@@ -25,6 +25,7 @@ type Plan struct {
 	GPUs          float64 // per trial; 0 = a CPU slot
 	EarlyStopping string  // none, median, asha
 	MinTrials     int     // finished trials before the median rule may stop one
+	Warmup        int     // steps a trial reports before the median rule may stop it
 	MaxFailures   int     // failed trials tolerated; < 0: any number
 	// Synchronous runs generations of Parallelism trials with a barrier
 	// between them and no early stopping: how Spark-era searches ran,
@@ -70,7 +71,7 @@ func New(plan Plan, env Env, alloc *gpu.Allocator, past []catalog.Trial) (*Drive
 	if plan.Synchronous {
 		plan.EarlyStopping = StopNone
 	}
-	st, err := newStopper(plan.EarlyStopping, plan.Maximize, max(plan.MinTrials, 1))
+	st, err := newStopper(plan.EarlyStopping, plan.Maximize, max(plan.MinTrials, 1), plan.Warmup)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/c-bata/goptuna"
-	"github.com/c-bata/goptuna/medianstopping"
 	"github.com/c-bata/goptuna/successivehalving"
 )
 
@@ -20,11 +19,9 @@ const (
 // stopper decides from a running trial's reports whether to stop it. It
 // keeps one goptuna study for the experiment's life: each trial is a
 // goptuna trial whose intermediate values are the objective per step, and
-// goptuna's pruners judge them — the median rule (stop a trial whose best
-// value so far is worse than the median of finished trials' values at the
-// same step, once minTrials trials finished) or successive halving, the
-// asynchronous kind (ASHA: at steps 1, 3, 9, … keep the top third of the
-// trials that reached that step).
+// a goptuna pruner judges them — the median stopping rule (medianRule) or
+// goptuna's successive halving, the asynchronous kind (ASHA: at steps 1, 3,
+// 9, … keep the top third of the trials that reached that step).
 type stopper struct {
 	mu     sync.Mutex
 	rule   string
@@ -33,15 +30,13 @@ type stopper struct {
 	ids    map[int]int // trial number → goptuna trial id
 }
 
-func newStopper(rule string, maximize bool, minTrials int) (*stopper, error) {
+func newStopper(rule string, maximize bool, minTrials, warmup int) (*stopper, error) {
 	var pruner goptuna.Pruner
 	switch rule {
 	case StopNone, "":
 		return &stopper{rule: StopNone}, nil
 	case StopMedian:
-		m := medianstopping.NewMedianPruner()
-		m.NStartUpTrials = minTrials
-		pruner = m
+		pruner = medianRule{minTrials: minTrials, warmup: warmup}
 	case StopASHA:
 		p, err := successivehalving.NewPruner(successivehalving.OptionMinResource(1),
 			successivehalving.OptionReductionFactor(3), successivehalving.OptionMinEarlyStoppingRate(0))
@@ -152,3 +147,60 @@ func (quiet) Debug(string, ...interface{}) {}
 func (quiet) Info(string, ...interface{})  {}
 func (quiet) Warn(string, ...interface{})  {}
 func (quiet) Error(string, ...interface{}) {}
+
+// medianRule is the median stopping rule of Google Vizier, as Maggy applies
+// it: at step s, stop a trial whose best value so far is worse than the
+// median, over the trials that finished, of their running averages up to
+// step s — once minTrials trials finished and the trial reported warmup
+// steps. (goptuna's MedianPruner compares with finished trials' values at
+// step s itself, not their running averages, and from the first step: on
+// boosting rounds that stops fast learners with slow starts, the best
+// configurations among them.)
+type medianRule struct{ minTrials, warmup int }
+
+func (m medianRule) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool, error) {
+	step, ok := trial.GetLatestStep()
+	if !ok || step < m.warmup {
+		return false, nil
+	}
+	all, err := study.Storage.GetAllTrials(study.ID)
+	if err != nil {
+		return false, err
+	}
+	maximize := study.Direction() == goptuna.StudyDirectionMaximize
+	better := func(a, b float64) bool { return maximize && a > b || !maximize && a < b }
+	var averages []float64
+	finished := 0
+	for _, t := range all {
+		if t.State != goptuna.TrialStateComplete {
+			continue
+		}
+		finished++
+		sum, n := 0.0, 0
+		for st, v := range t.IntermediateValues {
+			if st <= step {
+				sum += v
+				n++
+			}
+		}
+		if n > 0 {
+			averages = append(averages, sum/float64(n))
+		}
+	}
+	if finished < m.minTrials || len(averages) == 0 {
+		return false, nil
+	}
+	best, first := 0.0, true
+	for _, v := range trial.IntermediateValues {
+		if first || better(v, best) {
+			best, first = v, false
+		}
+	}
+	sort.Float64s(averages)
+	n := len(averages)
+	median := averages[n/2]
+	if n%2 == 0 {
+		median = (averages[n/2-1] + averages[n/2]) / 2
+	}
+	return better(median, best), nil
+}
