@@ -135,17 +135,10 @@ func describeMachine() []kv {
 	return out
 }
 
-// fsBegin and fsEnd delimit section (f) in the results file, so that a run
-// of -only f can replace just that section in a file written by a full run.
-const (
-	fsBegin = "<!-- bench:f begin -->"
-	fsEnd   = "<!-- bench:f end -->"
-)
-
 func (r *report) write() error {
-	if r.cfg.only["f"] && len(r.cfg.only) == 1 {
+	if standaloneOnly(r.cfg.only) {
 		if old, err := os.ReadFile(r.cfg.out); err == nil {
-			return r.spliceF(string(old))
+			return r.splice(string(old))
 		}
 	}
 	var b strings.Builder
@@ -202,8 +195,8 @@ func (r *report) write() error {
 
 func writeSection(b *strings.Builder, s *section) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	if s.key == "f" {
-		w("%s\n", fsBegin)
+	if spliced[s.key] {
+		w("%s\n", beginMark(s.key))
 	}
 	w("## %s\n\n", s.title)
 	w("| %s |\n|%s\n", strings.Join(s.head, " | "), strings.Repeat("---|", len(s.head)))
@@ -221,17 +214,31 @@ func writeSection(b *strings.Builder, s *section) {
 	for _, n := range s.notes {
 		w("%s\n\n", n)
 	}
-	if s.key == "f" {
-		w("%s\n\n", fsEnd)
+	if spliced[s.key] {
+		w("%s\n\n", endMark(s.key))
 	}
 }
 
-// spliceF replaces section (f) of an existing results file (or appends
-// it), keeping every other figure, for a run of -only f.
-func (r *report) spliceF(old string) error {
-	var b strings.Builder
+// spliced are the sections that need no PostgreSQL: a run of only those
+// replaces them in an existing results file (or appends them), keeping
+// every other figure.
+var spliced = map[string]bool{"f": true, "j": true}
+
+func beginMark(key string) string { return "<!-- bench:" + key + " begin -->" }
+func endMark(key string) string   { return "<!-- bench:" + key + " end -->" }
+
+func standaloneOnly(only map[string]bool) bool {
+	for k, on := range only {
+		if on && !spliced[k] {
+			return false
+		}
+	}
+	return len(only) > 0
+}
+
+func (r *report) splice(old string) error {
 	for _, s := range r.sections {
-		if s.key != "f" {
+		if !spliced[s.key] {
 			continue
 		}
 		// The run's failures go inside the section; the file's own
@@ -241,27 +248,28 @@ func (r *report) spliceF(old string) error {
 		for _, f := range r.failures {
 			sc.notes = append(sc.notes, "Failed: `"+strings.ReplaceAll(strings.TrimSpace(f), "\n", " ")+"`")
 		}
+		var b strings.Builder
 		writeSection(&b, &sc)
-	}
-	if b.Len() == 0 {
-		return nil // not measured yet
-	}
-	block := b.String()
-	if i := strings.Index(old, fsBegin); i >= 0 {
-		if j := strings.Index(old[i:], fsEnd); j >= 0 {
-			end := i + j + len(fsEnd)
-			for end < len(old) && old[end] == '\n' {
-				end++
+		block := b.String()
+		begin, end := beginMark(s.key), endMark(s.key)
+		if i := strings.Index(old, begin); i >= 0 {
+			if j := strings.Index(old[i:], end); j >= 0 {
+				stop := i + j + len(end)
+				for stop < len(old) && old[stop] == '\n' {
+					stop++
+				}
+				old = old[:i] + block + old[stop:]
+				continue
 			}
-			return os.WriteFile(r.cfg.out, []byte(old[:i]+block+old[end:]), 0o644)
 		}
+		old = strings.TrimRight(old, "\n") + "\n\n" + block
 	}
-	return os.WriteFile(r.cfg.out, []byte(strings.TrimRight(old, "\n")+"\n\n"+block), 0o644)
+	return os.WriteFile(r.cfg.out, []byte(old), 0o644)
 }
 
 func onlyList(m map[string]bool) string {
 	var ks []string
-	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
+	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
 		if m[k] {
 			ks = append(ks, k)
 		}

@@ -59,8 +59,11 @@ type Config struct {
 	// CPUSlots is how many CPU-only trials run at once (0: the number of
 	// cores; negative: none). Python is the trainers' interpreter
 	// (default /usr/bin/python3).
-	CPUSlots            int
-	Python              string
+	CPUSlots int
+	Python   string
+	// FakeGPUs replaces GPU discovery by that many fake devices: tests of
+	// GPU scheduling on machines without one.
+	FakeGPUs            int
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
@@ -197,7 +200,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		node.Close()
 		return nil, err
 	}
-	if e.gpus, err = gpu.Open(); err != nil {
+	if cfg.FakeGPUs > 0 {
+		var devs []gpu.Device
+		for i := 0; i < cfg.FakeGPUs; i++ {
+			devs = append(devs, gpu.Device{Index: i, UUID: fmt.Sprintf("GPU-fake-%d", i), Name: "fake GPU", MemoryTotal: 16 << 30})
+		}
+		e.gpus = gpu.NewFake(devs...)
+	} else if e.gpus, err = gpu.Open(); err != nil {
 		// A driver that fails to initialise: run without GPUs, say why.
 		e.log.Warn("GPU discovery", "err", err)
 		e.gpus = gpu.None{}

@@ -385,6 +385,7 @@ var gpuColumns = []column{
 	{name: "index", t: duckdb.TYPE_BIGINT}, {name: "uuid", t: duckdb.TYPE_VARCHAR}, {name: "name", t: duckdb.TYPE_VARCHAR},
 	{name: "memory_total", t: duckdb.TYPE_BIGINT}, {name: "memory_used", t: duckdb.TYPE_BIGINT},
 	{name: "gpu_percent", t: duckdb.TYPE_BIGINT}, {name: "memory_percent", t: duckdb.TYPE_BIGINT},
+	{name: "allocated", t: duckdb.TYPE_DOUBLE},
 }
 
 // gpuRows lists the node's GPUs, sampled now (none without a driver).
@@ -398,9 +399,11 @@ func (e *Engine) gpuRows(string) []map[string]any {
 		e.log.Warn("GPU discovery", "err", err)
 		return nil
 	}
+	used := e.alloc.Used() // the fraction of each device trials hold now
 	var out []map[string]any
 	for _, d := range devs {
-		row := map[string]any{"index": int64(d.Index), "uuid": d.UUID, "name": d.Name, "memory_total": int64(d.MemoryTotal)}
+		row := map[string]any{"index": int64(d.Index), "uuid": d.UUID, "name": d.Name, "memory_total": int64(d.MemoryTotal),
+			"allocated": used[d.UUID]}
 		if u, err := e.gpus.Sample(ctx, d.UUID); err == nil {
 			row["memory_used"], row["gpu_percent"], row["memory_percent"] = int64(u.MemoryUsed), int64(u.GPUPercent), int64(u.MemoryPercent)
 		}

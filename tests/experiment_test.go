@@ -1101,3 +1101,25 @@ func TestExperimentDrop(t *testing.T) {
 	expCreate(t, c, fmt.Sprintf(quick, "run"))
 	mustWait(t, c, "run", "SUCCEEDED", 1)
 }
+
+func TestExperimentDebugX(t *testing.T) {
+	srv, c := expServer(t)
+	res := "/Projects/hopsql/Resources"
+	putFile(t, srv, res+"/flaky.py", failScript)
+	id, _ := expCreate(t, c, "CREATE EXPERIMENT strict TRAIN SCRIPT '"+res+"/flaky.py' ON d TARGET label "+
+		"GRID SEARCH (x IN (0.1, 0.7, 0.2, 0.9)) OPTIMIZE MAXIMIZE score WITH (parallelism = 2, early_stopping = 'none', max_failures = 0)")
+	time.Sleep(3 * time.Second)
+	t.Log(expStatus(t, c, id), expTrials(t, c, id))
+	c2 := srv.connect(t)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+		defer cancel()
+		_, err := expWaitCtx(ctx, c2, "strict")
+		t.Log("WAIT:", err)
+	}()
+	for i := 0; i < 10; i++ {
+		time.Sleep(1000 * time.Millisecond)
+		t.Log(expStatus(t, c, id), expTrials(t, c, id))
+	}
+	t.Log(srv.Log())
+}

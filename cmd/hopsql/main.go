@@ -80,6 +80,7 @@ func serve(args []string) error {
 	compression := fs.String("parquet-compression", "zstd", "codec of new table files: zstd, snappy, lz4_raw or uncompressed")
 	scanCache := fs.Int64("scan-cache-bytes", 4<<30, "bytes of uncompressed copies of table blocks kept for fast scans; 0 disables")
 	cpuSlots := fs.Int("cpu-slots", runtime.NumCPU(), "experiment trials that run at once on CPUs (0: none; GPU trials are bounded by the GPUs)")
+	fakeGPUs := fs.Int("fake-gpus", 0, "for tests: schedule trials on this many fake GPUs instead of the real ones")
 	python := fs.String("python", "/usr/bin/python3", "the interpreter that runs trainers (with scikit-learn, XGBoost and PyTorch)")
 	statsSync := fs.Int64("stats-sync-rows", 1_000_000, "feature group versions up to this many rows get their statistics before the commit is acknowledged, bigger ones in the background")
 	smallRows := fs.Int("small-commit-rows", 256, "commits adding at most this many rows to a table write them inline in the catalog entry (JSON lines) instead of a Parquet block; negative: never")
@@ -116,7 +117,7 @@ func serve(args []string) error {
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
 		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache), StatsSyncRows: *statsSync,
-		CPUSlots: cpuSlotsConfig(*cpuSlots), Python: *python,
+		CPUSlots: cpuSlotsConfig(*cpuSlots), Python: *python, FakeGPUs: *fakeGPUs,
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
 			log.Error("catalog halted", "err", err)
