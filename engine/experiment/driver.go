@@ -233,6 +233,11 @@ func (d *Driver) run(ctx context.Context) {
 		d.afterTrial(<-results, &failedOut)
 		running--
 	}
+	if failedOut {
+		// Checked first: failing out cancelled the context too.
+		d.finish(catalog.ExperimentFailed, fmt.Sprintf("%d trials failed (max_failures = %d)", d.failures, d.plan.MaxFailures))
+		return
+	}
 	if ctx.Err() != nil {
 		d.mu.Lock()
 		user := d.userCancel
@@ -240,10 +245,6 @@ func (d *Driver) run(ctx context.Context) {
 		if user {
 			d.finish(catalog.ExperimentCancelled, "")
 		}
-		return
-	}
-	if failedOut {
-		d.finish(catalog.ExperimentFailed, fmt.Sprintf("%d trials failed (max_failures = %d)", d.failures, d.plan.MaxFailures))
 		return
 	}
 	d.mu.Lock()

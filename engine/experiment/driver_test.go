@@ -579,29 +579,38 @@ func TestDriverEarlyStopping(t *testing.T) {
 		name      string
 		rule      string
 		minTrials int
+		warmup    int
 		maximize  bool
 		scripts   map[int]script
 		stopped   int // the trial that must be stopped, 0: none
+		stoppedAt int // its steps when stopped
 	}{
-		{"median stops a worse trial", StopMedian, 2, true,
-			map[int]script{1: good, 2: good, 3: {reports: reports(0.1), hold: true}}, 3},
-		{"median minimizing", StopMedian, 2, false,
-			map[int]script{1: {reports: reports(0.2, 0.1)}, 2: {reports: reports(0.2, 0.1)}, 3: {reports: reports(5), hold: true}}, 3},
-		{"median waits for MinTrials", StopMedian, 2, true,
-			map[int]script{1: good, 2: {reports: reports(0.1, 0.1, 0.1)}, 3: good}, 0},
-		{"median spares a better trial", StopMedian, 2, true,
-			map[int]script{1: good, 2: good, 3: {reports: reports(0.95, 0.96, 0.97)}}, 0},
-		{"none stops nothing", StopNone, 2, true,
-			map[int]script{1: good, 2: good, 3: {reports: reports(0.1, 0.1, 0.1)}}, 0},
-		{"asha stops a bad trial at rung 0", StopASHA, 0, true,
-			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.9, 0.9)}, 3: {reports: reports(0.1), hold: true}}, 3},
-		{"asha stops at the second trial", StopASHA, 0, true,
-			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.1), hold: true}, 3: {reports: reports(0.95, 0.96)}}, 2},
+		{"median stops a worse trial", StopMedian, 2, 0, true,
+			map[int]script{1: good, 2: good, 3: {reports: reports(0.1), hold: true}}, 3, 1},
+		{"median minimizing", StopMedian, 2, 0, false,
+			map[int]script{1: {reports: reports(0.2, 0.1)}, 2: {reports: reports(0.2, 0.1)}, 3: {reports: reports(5), hold: true}}, 3, 1},
+		{"median waits for MinTrials", StopMedian, 2, 0, true,
+			map[int]script{1: good, 2: {reports: reports(0.1, 0.1, 0.1)}, 3: good}, 0, 0},
+		{"median waits for the warm-up", StopMedian, 2, 3, true,
+			map[int]script{1: good, 2: good, 3: {reports: reports(0.1, 0.1, 0.1), hold: true}}, 3, 3},
+		{"median spares a better trial", StopMedian, 2, 0, true,
+			map[int]script{1: good, 2: good, 3: {reports: reports(0.95, 0.96, 0.97)}}, 0, 0},
+		// The finished trials' running averages (0.5, 0.7, 0.77), not their
+		// values at each step (0.5, 0.9, 0.92): a slower start that ends
+		// as well is not stopped.
+		{"median compares running averages", StopMedian, 2, 0, true,
+			map[int]script{1: {reports: reports(0.5, 0.9, 0.92)}, 2: {reports: reports(0.5, 0.9, 0.92)}, 3: {reports: reports(0.6, 0.75, 0.8)}}, 0, 0},
+		{"none stops nothing", StopNone, 2, 0, true,
+			map[int]script{1: good, 2: good, 3: {reports: reports(0.1, 0.1, 0.1)}}, 0, 0},
+		{"asha stops a bad trial at rung 0", StopASHA, 0, 0, true,
+			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.9, 0.9)}, 3: {reports: reports(0.1), hold: true}}, 3, 1},
+		{"asha stops at the second trial", StopASHA, 0, 0, true,
+			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.1), hold: true}, 3: {reports: reports(0.95, 0.96)}}, 2, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t, tc.scripts)
 			p := plan(t, 3, 1)
-			p.EarlyStopping, p.MinTrials, p.Maximize = tc.rule, tc.minTrials, tc.maximize
+			p.EarlyStopping, p.MinTrials, p.Warmup, p.Maximize = tc.rule, tc.minTrials, tc.warmup, tc.maximize
 			d := start(t, p, env, gpu.NewAllocator(nil, 1), nil)
 			waitDone(t, d)
 			checkFinal(t, d, env, catalog.ExperimentSucceeded)
@@ -615,8 +624,9 @@ func TestDriverEarlyStopping(t *testing.T) {
 					if j.stops.Load() != 1 || j.ended != endStopped || tr.Status != catalog.TrialEarlyStopped {
 						t.Errorf("trial %d: %d stops, ended %s, status %s; want stopped once, EARLY_STOPPED", n, j.stops.Load(), j.ended, tr.Status)
 					}
-					if len(tr.History) != 1 || tr.Value == nil || *tr.Value != tc.scripts[n].reports[0].Metrics["auc"] {
-						t.Errorf("trial %d: history %v, value %v; want its one report", n, tr.History, tr.Value)
+					last := tc.scripts[n].reports[len(tc.scripts[n].reports)-1].Metrics["auc"]
+					if len(tr.History) != tc.stoppedAt || tr.Value == nil || *tr.Value != last {
+						t.Errorf("trial %d: history %v, value %v; want %d steps, value %v", n, tr.History, tr.Value, tc.stoppedAt, last)
 					}
 					continue
 				}
@@ -1117,5 +1127,32 @@ func TestDriverSharedAllocator(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDriverResumeFeedsEarlyStopping: the finished trials of an earlier run
+// count for the median rule after a restart.
+func TestDriverResumeFeedsEarlyStopping(t *testing.T) {
+	v := 0.92
+	hist := []catalog.MetricPoint{
+		{Step: 1, Metrics: map[string]float64{"auc": 0.9}},
+		{Step: 2, Metrics: map[string]float64{"auc": 0.91}},
+		{Step: 3, Metrics: map[string]float64{"auc": 0.92}},
+	}
+	past := []catalog.Trial{
+		{Number: 1, Params: json.RawMessage(`{"x":0.1,"k":3}`), Status: catalog.TrialSucceeded, Value: &v, History: hist, Attempts: 1},
+		{Number: 2, Params: json.RawMessage(`{"x":0.2,"k":4}`), Status: catalog.TrialSucceeded, Value: &v, History: hist, Attempts: 1},
+	}
+	env := newEnv(t, map[int]script{3: {reports: reports(0.1), hold: true}})
+	p := plan(t, 3, 1)
+	p.EarlyStopping, p.MinTrials = StopMedian, 2
+	d := start(t, p, env, gpu.NewAllocator(nil, 1), past)
+	waitDone(t, d)
+	checkFinal(t, d, env, catalog.ExperimentSucceeded)
+	if got := env.startedNumbers(); !reflect.DeepEqual(got, []int{3}) {
+		t.Fatalf("started %v, want [3]", got)
+	}
+	if tr := env.saved()[3]; tr.Status != catalog.TrialEarlyStopped || env.job(3).stops.Load() != 1 {
+		t.Errorf("trial 3 is %s after %d stops, want EARLY_STOPPED: the restored trials should count", tr.Status, env.job(3).stops.Load())
 	}
 }

@@ -230,8 +230,20 @@ func (b *bayesian) Next(n int, past []Past) (Config, error) {
 	if b.maximize {
 		dir = goptuna.StudyDirectionMaximize
 	}
+	// The first configurations are random: the random searcher's (seeded by
+	// (seed, n), so reproducible, and integer ranges include their upper
+	// bound, which goptuna's random sampler never draws).
 	startup := min(10, max(2, b.trials/4))
-	sampler := tpe.NewSampler(tpe.SamplerOptionSeed(b.seed*7919+int64(n)), tpe.SamplerOptionNumberOfStartupTrials(startup))
+	known := 0
+	for _, p := range past {
+		if !p.Failed && p.Number != n {
+			known++
+		}
+	}
+	if known < startup {
+		return (&random{space: b.space, trials: b.trials, seed: b.seed}).Next(n, past)
+	}
+	sampler := tpe.NewSampler(tpe.SamplerOptionSeed(b.seed*7919+int64(n)), tpe.SamplerOptionNumberOfStartupTrials(0))
 	study, err := goptuna.CreateStudy(fmt.Sprintf("t%d", n), goptuna.StudyOptionStorage(goptuna.NewInMemoryStorage()),
 		goptuna.StudyOptionSampler(sampler), goptuna.StudyOptionDirection(dir), goptuna.StudyOptionLogger(quiet{}))
 	if err != nil {

@@ -132,26 +132,54 @@ type metricLine struct {
 	Metrics map[string]*float64 `json:"metrics"`
 }
 
+// maxMetricLine bounds one report: a longer line is dropped (and noted in
+// the log), not the stream.
+const maxMetricLine = 1 << 20
+
 // readReports parses a job's metric stream into out, closing it at the
 // end; note records lines that are not reports.
 func readReports(r *os.File, out chan<- Report, note func(string)) {
 	defer close(out)
 	defer r.Close()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var l metricLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			note(fmt.Sprintf("hopsql: ignored a metric line that is not JSON: %q\n", sc.Text()))
-			continue
-		}
-		m := make(map[string]float64, len(l.Metrics))
-		for k, v := range l.Metrics {
-			if v != nil && !math.IsNaN(*v) && !math.IsInf(*v, 0) {
-				m[k] = *v
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, tooLong, err := readLine(br, maxMetricLine)
+		if tooLong {
+			note(fmt.Sprintf("hopsql: ignored a metric line over %d bytes\n", maxMetricLine))
+		} else if len(line) > 0 {
+			var l metricLine
+			if jerr := json.Unmarshal(line, &l); jerr != nil {
+				note(fmt.Sprintf("hopsql: ignored a metric line that is not JSON: %q\n", line))
+			} else {
+				m := make(map[string]float64, len(l.Metrics))
+				for k, v := range l.Metrics {
+					if v != nil && !math.IsNaN(*v) && !math.IsInf(*v, 0) {
+						m[k] = *v
+					}
+				}
+				out <- Report{Step: l.Step, Metrics: m, Time: time.Now()}
 			}
 		}
-		out <- Report{Step: l.Step, Metrics: m, Time: time.Now()}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readLine reads one line (without its newline); past limit bytes it keeps
+// reading to the newline but returns only tooLong.
+func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		part, isPrefix, err := br.ReadLine()
+		if !tooLong {
+			line = append(line, part...)
+			if len(line) > limit {
+				line, tooLong = nil, true
+			}
+		}
+		if err != nil || !isPrefix {
+			return line, tooLong, err
+		}
 	}
 }
 
