@@ -38,6 +38,7 @@ type Forkserver struct {
 	jobs    map[int]*forkJob       // pid → job
 	early   map[int]int            // pid → exit code that came before the pid reply
 	failed  time.Time              // when starting the server last failed
+	forked  int                    // jobs forked so far
 	ready   chan struct{}          // closed when the current server is up
 	dead    chan struct{}          // closed when the current server is gone
 }
@@ -212,6 +213,14 @@ func (f *Forkserver) read(conn *net.UnixConn, cmd *exec.Cmd, ready, dead chan st
 	}
 }
 
+// Forked returns how many jobs the server has forked (the others ran as
+// Local jobs).
+func (f *Forkserver) Forked() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forked
+}
+
 // Close stops the server (running jobs go on until they end or are
 // killed).
 func (f *Forkserver) Close() {
@@ -279,6 +288,7 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 	}
 	j := &forkJob{pid: m.PID, stdin: inW, reports: make(chan Report, 64), done: make(chan struct{}), started: started}
 	f.mu.Lock()
+	f.forked++
 	code, gone := f.early[m.PID]
 	if gone {
 		delete(f.early, m.PID)
@@ -312,14 +322,32 @@ type forkJob struct {
 	ran     time.Duration
 }
 
+// ExitError is how a forked job ended unsuccessfully, worded as
+// os/exec words it for a child of the server's own.
+type ExitError struct {
+	Code int // the exit status, or minus the signal's number
+}
+
+func (e *ExitError) Error() string {
+	if e.Code < 0 {
+		return "signal: " + syscall.Signal(-e.Code).String()
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+// ExitCode is the exit status (-1 for a signal), as exec.ExitError's.
+func (e *ExitError) ExitCode() int {
+	if e.Code < 0 {
+		return -1
+	}
+	return e.Code
+}
+
 func (j *forkJob) exited(code int) {
 	j.once.Do(func() {
 		j.ran = time.Since(j.started)
-		switch {
-		case code > 0:
-			j.err = fmt.Errorf("exit status %d", code)
-		case code < 0:
-			j.err = fmt.Errorf("signal: %s", syscall.Signal(-code))
+		if code != 0 {
+			j.err = &ExitError{Code: code}
 		}
 		close(j.done)
 	})

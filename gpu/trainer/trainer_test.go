@@ -478,6 +478,13 @@ func startTrial(t *testing.T, algorithm, metric string, params map[string]any, d
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startTrialOn(t, jobs.Local{}, root, rt, algorithm, metric, params, dropFeatures)
+}
+
+// startTrialOn starts a trial in root through a backend, with the runtime
+// at rt.
+func startTrialOn(t *testing.T, backend jobs.Backend, root, rt, algorithm, metric string, params map[string]any, dropFeatures []string) *trial {
+	t.Helper()
 	data := filepath.Join(root, "data")
 	dir := filepath.Join(root, "trial_1")
 	for _, d := range []string{data, dir} {
@@ -499,7 +506,7 @@ func startTrial(t *testing.T, algorithm, metric string, params map[string]any, d
 	// What the engine passes (a CPU slot: no device visible).
 	env := []string{"CUDA_VISIBLE_DEVICES=", "HOPSQL_THREADS=1", "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1",
 		"MKL_NUM_THREADS=1", "PYTHONUNBUFFERED=1"}
-	j, err := jobs.Local{}.Start(context.Background(), jobs.Spec{Argv: []string{DefaultPython, rt, dir}, Env: env, Dir: dir,
+	j, err := backend.Start(context.Background(), jobs.Spec{Argv: []string{DefaultPython, rt, dir}, Env: env, Dir: dir,
 		Log: filepath.Join(dir, "output.log")})
 	if err != nil {
 		t.Fatal(err)
@@ -705,5 +712,81 @@ func TestRuntimeFailures(t *testing.T) {
 				t.Error("a failed trainer wrote outputs.json")
 			}
 		})
+	}
+}
+
+// TestRuntimeForkserver runs trials as children of a fork server that has
+// imported the runtime's libraries once: the same reports, outputs, stop
+// requests and exit codes as a process of its own, several at once, and
+// the server's own exit is no trial's failure.
+func TestRuntimeForkserver(t *testing.T) {
+	root := t.TempDir()
+	rt, err := WriteRuntime(filepath.Join(root, "runtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &jobs.Forkserver{Argv: []string{DefaultPython, rt, "--serve"}, Prefix: []string{DefaultPython, rt}, Log: filepath.Join(root, "forkserver.log")}
+	t.Cleanup(fs.Close)
+	sub := func(name string) string {
+		d := filepath.Join(root, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	// Three at once: each gets its own descriptors.
+	var trials []*trial
+	for i, n := range []int{3, 5, 7} {
+		trials = append(trials, startTrialOn(t, fs, sub(fmt.Sprintf("ok%d", i)), rt, "xgboost", "auc", map[string]any{"n_estimators": n, "max_depth": 2}, nil))
+	}
+	for i, tr := range trials {
+		reports := tr.rest(t)
+		if err := tr.wait(t); err != nil {
+			t.Fatalf("trial %d failed: %v; log:\n%s", i, err, tr.log(t))
+		}
+		if want := []int{3, 5, 7}[i]; len(reports) != want || tr.outputs(t).Steps != want {
+			t.Fatalf("trial %d: %d reports, outputs %+v; want %d", i, len(reports), tr.outputs(t), want)
+		}
+		if !strings.Contains(tr.log(t), "done: ") {
+			t.Fatalf("trial %d log:\n%s", i, tr.log(t))
+		}
+	}
+	// Stop.
+	tr := startTrialOn(t, fs, sub("stop"), rt, "xgboost", "auc", map[string]any{"n_estimators": 100000, "max_depth": 2}, nil)
+	if _, ok := tr.next(t); !ok {
+		t.Fatalf("no report; log:\n%s", tr.log(t))
+	}
+	if err := tr.job.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	tr.rest(t)
+	if err := tr.wait(t); err != nil || !tr.outputs(t).EarlyStopped {
+		t.Fatalf("stopped trial: %v, outputs %+v; log:\n%s", err, tr.outputs(t), tr.log(t))
+	}
+	// An exit status, and a trial that dies at once (its exit may reach
+	// the server's reader before its pid does).
+	tr = startTrialOn(t, fs, sub("bad"), rt, "xgboost", "auc", map[string]any{"n_trees": 5}, nil)
+	tr.rest(t)
+	var coded interface{ ExitCode() int }
+	if err := tr.wait(t); !errors.As(err, &coded) || coded.ExitCode() != 1 {
+		t.Fatalf("Wait = %v, want exit status 1; log:\n%s", err, tr.log(t))
+	}
+	// Kill.
+	tr = startTrialOn(t, fs, sub("kill"), rt, "xgboost", "auc", map[string]any{"n_estimators": 100000, "max_depth": 2}, nil)
+	if _, ok := tr.next(t); !ok {
+		t.Fatalf("no report; log:\n%s", tr.log(t))
+	}
+	tr.job.Kill()
+	tr.rest(t)
+	if err := tr.wait(t); err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("killed trial: Wait = %v", err)
+	}
+	if tr.job.Ran() <= 0 {
+		t.Fatalf("Ran() = %v", tr.job.Ran())
+	}
+	// None fell back to a process of its own.
+	if n := fs.Forked(); n != 6 {
+		b, _ := os.ReadFile(filepath.Join(root, "forkserver.log"))
+		t.Fatalf("the fork server forked %d of 6 trials; its log:\n%s", n, b)
 	}
 }
