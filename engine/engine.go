@@ -147,6 +147,13 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Superuser == "" {
 		cfg.Superuser = "hopsql"
 	}
+	// Trainers run in their own directories: every path handed to them
+	// must be absolute.
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	cfg.DataDir = abs
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}

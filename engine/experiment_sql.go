@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 
@@ -178,6 +179,9 @@ func parseExperiment(sc scanned, i int, syntax func(int) error) (*experimentSpec
 		if spec.Search != experiment.Grid {
 			if err := expect("trials"); err != nil {
 				return nil, 0, err
+			}
+			if i >= len(toks) || toks[i].Token != pg_query.Token_ICONST {
+				return nil, 0, syntax(i)
 			}
 			n, err := strconv.Atoi(text(i))
 			if err != nil || n <= 0 {
@@ -414,6 +418,10 @@ func rangeBounds(name string, vals []any) (float64, float64, error) {
 	}
 	if !(b[0] < b[1]) {
 		return 0, 0, pgerr.New(pgerr.InvalidParameterValue, "RANGE for %q needs low < high", name)
+	}
+	// Beyond 2^53 doubles skip integers, and integer draws would overflow.
+	if math.Abs(b[0]) > 1<<53 || math.Abs(b[1]) > 1<<53 {
+		return 0, 0, pgerr.New(pgerr.NumericValueOutOfRange, "RANGE for %q: bounds must lie within ±2^53", name)
 	}
 	return b[0], b[1], nil
 }

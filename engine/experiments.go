@@ -661,7 +661,7 @@ func (e *Engine) startExperiment(x catalog.Experiment) error {
 		return err
 	}
 	st := &experimentState{id: x.ID, project: x.Project, name: x.Name, spec: &spec}
-	env := &trialEnv{e: e, x: st, owner: x.Owner, local: filepath.Join(e.experimentDir(x.Project), strconv.FormatUint(x.ID, 10))}
+	env := &trialEnv{e: e, cat: e.catalog, x: st, owner: x.Owner, local: filepath.Join(e.experimentDir(x.Project), strconv.FormatUint(x.ID, 10))}
 	d, err := experiment.New(experiment.Plan{Searcher: searcher, Metric: spec.Metric, Maximize: spec.Maximize,
 		Parallelism: spec.Parallelism, GPUs: spec.GPUs, EarlyStopping: spec.Stopping, MinTrials: spec.MinTrials, Warmup: spec.Warmup,
 		MaxFailures: spec.MaxFailures, Synchronous: spec.Synchronous}, env, e.alloc, x.Trials)
@@ -836,7 +836,10 @@ func (s *Session) waitExperiment(ctx context.Context, name string) ([]driver.Val
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		x, _ = s.e.catalog.Experiment(s.db.name, x.ID)
+		var ok bool
+		if x, ok = s.e.catalog.Experiment(s.db.name, x.ID); !ok {
+			return nil, pgerr.New(pgerr.UndefinedObject, "experiment %q was dropped", name)
+		}
 		st := s.e.runningExperiment(x.ID)
 		trials := s.e.experimentTrials(x)
 		done, early, failed := 0, 0, 0
@@ -901,7 +904,10 @@ func (sp *experimentSpec) totalTrials() int {
 
 // trialEnv is how the driver runs trials on this node.
 type trialEnv struct {
-	e     *Engine
+	e *Engine
+	// cat is the catalog, held here: Engine.Close drops its own reference
+	// while a driver that outlived the wait for it may still save.
+	cat   *catalog.Node
 	x     *experimentState
 	owner string
 	local string // <data>/experiments/<p>/<id>
@@ -1022,7 +1028,7 @@ func (t *trialEnv) Save(status, errMsg string, trials []catalog.Trial) {
 	if status != catalog.ExperimentRunning {
 		p.Experiment = &catalog.Experiment{ID: t.x.id, Status: status, Error: errMsg}
 	}
-	if _, err := t.e.catalog.Propose(ctx, catalog.CmdPutExperiment, p); err != nil {
+	if _, err := t.cat.Propose(ctx, catalog.CmdPutExperiment, p); err != nil {
 		t.e.log.Warn("experiment: recording trials", "id", t.x.id, "err", err)
 	}
 }

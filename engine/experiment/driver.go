@@ -155,10 +155,20 @@ func (d *Driver) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	d.mu.Lock()
 	d.cancel = cancel
+	user := d.userCancel
 	d.mu.Unlock()
+	if user {
+		cancel() // cancelled before it started
+	}
 	go func() {
 		defer close(d.done)
 		defer cancel()
+		defer func() {
+			// A bug here must fail the experiment, not kill the server.
+			if r := recover(); r != nil {
+				d.finish(catalog.ExperimentFailed, fmt.Sprintf("internal error: %v", r))
+			}
+		}()
 		d.run(ctx)
 	}()
 }
@@ -177,6 +187,14 @@ func (d *Driver) run(ctx context.Context) {
 		next = max(next, n+1)
 	}
 	sort.Ints(queue)
+	d.mu.Lock()
+	over := d.failedOutLocked()
+	d.mu.Unlock()
+	if over {
+		// Resumed after the failure that ends it was recorded.
+		d.finish(catalog.ExperimentFailed, fmt.Sprintf("%d trials failed (max_failures = %d)", d.failures, d.plan.MaxFailures))
+		return
+	}
 	results := make(chan result, max(d.plan.Parallelism, 1))
 	running := 0
 	failedOut := false
@@ -316,14 +334,16 @@ func (d *Driver) save(numbers ...int) {
 func (d *Driver) finish(status, msg string) {
 	d.mu.Lock()
 	d.status, d.errMsg = status, msg
+	// Every trial goes with the final status: one that an earlier save
+	// failed to record is recorded now.
 	var ts []catalog.Trial
 	for _, t := range d.trials {
 		if !finished(t.Status) && status != catalog.ExperimentRunning {
 			// Never started (or killed with the experiment).
 			t.Status = catalog.TrialCancelled
 			t.Finished = time.Now().UnixNano()
-			ts = append(ts, *t)
 		}
+		ts = append(ts, *t)
 	}
 	d.mu.Unlock()
 	d.env.Save(status, msg, ts)
@@ -342,6 +362,11 @@ func (d *Driver) runTrial(ctx context.Context, n int, g gpu.Grant) {
 
 	job, err := d.env.Start(ctx, *d.snapshot(n), g)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled or shut down while starting: not the trial's fault.
+			d.end(ctx, n, catalog.TrialCancelled, nil, "")
+			return
+		}
 		d.end(ctx, n, catalog.TrialFailed, nil, err.Error())
 		return
 	}

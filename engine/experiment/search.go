@@ -90,37 +90,46 @@ func NewSearcher(kind string, space []Dim, trials int, features, layers []string
 	return nil, fmt.Errorf("unknown search %q", kind)
 }
 
-type grid struct{ configs []map[string]any }
+// MaxGrid bounds a grid: configurations are made one at a time, but a grid
+// this large is a mistake, not an experiment.
+const MaxGrid = 100_000
+
+// grid enumerates the cartesian product in reading order, the last
+// dimension varying fastest: GRID SEARCH (a IN (1, 2), b IN (3, 4)) runs
+// (1,3), (1,4), (2,3), (2,4).
+type grid struct {
+	space []Dim
+	total int
+}
 
 func newGrid(space []Dim) (*grid, error) {
-	configs := []map[string]any{{}}
+	total := 1
 	for _, d := range space {
 		if d.Range || len(d.Values) == 0 {
 			return nil, fmt.Errorf("grid search needs a list of values for %q", d.Name)
 		}
-		var next []map[string]any
-		for _, c := range configs {
-			for _, v := range d.Values {
-				m := make(map[string]any, len(c)+1)
-				for k, x := range c {
-					m[k] = x
-				}
-				m[d.Name] = v
-				next = append(next, m)
-			}
+		if total > MaxGrid/len(d.Values) {
+			return nil, fmt.Errorf("the grid has more than %d configurations", MaxGrid)
 		}
-		configs = next
+		total *= len(d.Values)
 	}
-	return &grid{configs: configs}, nil
+	return &grid{space: space, total: total}, nil
 }
 
-func (g *grid) Total() int { return len(g.configs) }
+func (g *grid) Total() int { return g.total }
 
 func (g *grid) Next(n int, _ []Past) (Config, error) {
-	if n < 1 || n > len(g.configs) {
+	if n < 1 || n > g.total {
 		return Config{}, fmt.Errorf("grid has no configuration %d", n)
 	}
-	return Config{Number: n, Params: g.configs[n-1]}, nil
+	params := make(map[string]any, len(g.space))
+	k := n - 1
+	for i := len(g.space) - 1; i >= 0; i-- {
+		d := g.space[i]
+		params[d.Name] = d.Values[k%len(d.Values)]
+		k /= len(d.Values)
+	}
+	return Config{Number: n, Params: params}, nil
 }
 
 type ablation struct{ items []string }
@@ -166,6 +175,9 @@ func (d Dim) sample(rng *rand.Rand) any {
 	}
 	if d.Int {
 		lo, hi := int64(math.Ceil(d.Low)), int64(math.Floor(d.High))
+		if hi < lo || hi-lo+1 <= 0 {
+			return lo // refused when the experiment was created
+		}
 		if d.Log {
 			v := math.Exp(math.Log(float64(lo)) + rng.Float64()*(math.Log(float64(hi)+1)-math.Log(float64(lo))))
 			return min(hi, max(lo, int64(v)))

@@ -37,10 +37,13 @@ type Forkserver struct {
 	waiting map[int]chan forkReply // request id → its reply
 	jobs    map[int]*forkJob       // pid → job
 	early   map[int]int            // pid → exit code that came before the pid reply
-	failed  time.Time              // when starting the server last failed
-	forked  int                    // jobs forked so far
-	ready   chan struct{}          // closed when the current server is up
-	dead    chan struct{}          // closed when the current server is gone
+	// abandoned: requests given up on (the caller ran the job elsewhere);
+	// a child forked for one late is killed.
+	abandoned map[int]bool
+	failed    time.Time     // when starting the server last failed
+	forked    int           // jobs forked so far
+	ready     chan struct{} // closed when the current server is up
+	dead      chan struct{} // closed when the current server is gone
 }
 
 type forkReply struct {
@@ -58,11 +61,17 @@ func (f *Forkserver) Start(ctx context.Context, spec Spec) (Job, error) {
 	if !f.serves(spec) {
 		return Local{}.Start(ctx, spec)
 	}
-	conn, err := f.server()
+	conn, err := f.server(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return Local{}.Start(ctx, spec)
 	}
 	j, err := f.fork(ctx, conn, spec)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return Local{}.Start(ctx, spec)
 	}
@@ -81,37 +90,42 @@ func (f *Forkserver) serves(spec Spec) bool {
 	return true
 }
 
+// startLimit is how long a server may take to import its libraries.
+const startLimit = 2 * time.Minute
+
 // server returns the connection to a running server, starting one if
 // needed (not more often than every 10 s after a failure).
-func (f *Forkserver) server() (*net.UnixConn, error) {
+func (f *Forkserver) server(ctx context.Context) (*net.UnixConn, error) {
 	f.mu.Lock()
-	if f.conn != nil {
-		conn, ready, dead := f.conn, f.ready, f.dead
-		f.mu.Unlock()
-		select {
-		case <-ready:
-			return conn, nil
-		case <-dead:
-			return nil, errors.New("fork server exited")
+	conn := f.conn
+	if conn == nil {
+		if time.Since(f.failed) < 10*time.Second {
+			f.mu.Unlock()
+			return nil, errors.New("fork server unavailable")
+		}
+		var err error
+		if conn, err = f.spawnLocked(); err != nil {
+			f.failed = time.Now()
+			f.mu.Unlock()
+			return nil, err
 		}
 	}
-	if time.Since(f.failed) < 10*time.Second {
-		f.mu.Unlock()
-		return nil, errors.New("fork server unavailable")
-	}
-	conn, err := f.spawnLocked()
-	if err != nil {
-		f.failed = time.Now()
-		f.mu.Unlock()
-		return nil, err
-	}
-	ready, dead := f.ready, f.dead
+	ready, dead, cmd := f.ready, f.dead, f.cmd
 	f.mu.Unlock()
+	limit := time.NewTimer(startLimit)
+	defer limit.Stop()
 	select {
 	case <-ready:
 		return conn, nil
 	case <-dead:
-		return nil, errors.New("fork server exited while starting")
+		return nil, errors.New("fork server exited")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-limit.C:
+		// Hung importing: kill it (its reader cleans up) and run jobs on
+		// their own meanwhile.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		return nil, errors.New("the fork server did not start in time")
 	}
 }
 
@@ -147,7 +161,7 @@ func (f *Forkserver) spawnLocked() (*net.UnixConn, error) {
 	}
 	conn := fc.(*net.UnixConn)
 	f.conn, f.cmd = conn, cmd
-	f.waiting, f.jobs, f.early = map[int]chan forkReply{}, map[int]*forkJob{}, map[int]int{}
+	f.waiting, f.jobs, f.early, f.abandoned = map[int]chan forkReply{}, map[int]*forkJob{}, map[int]int{}, map[int]bool{}
 	f.ready, f.dead = make(chan struct{}), make(chan struct{})
 	go f.read(conn, cmd, f.ready, f.dead)
 	return conn, nil
@@ -185,8 +199,13 @@ func (f *Forkserver) read(conn *net.UnixConn, cmd *exec.Cmd, ready, dead chan st
 			f.mu.Lock()
 			ch := f.waiting[*m.ID]
 			delete(f.waiting, *m.ID)
+			late := f.abandoned[*m.ID]
+			delete(f.abandoned, *m.ID)
 			f.mu.Unlock()
-			if ch != nil {
+			switch {
+			case late && m.PID > 0:
+				_ = syscall.Kill(-m.PID, syscall.SIGKILL)
+			case ch != nil:
 				ch <- m
 			}
 		}
@@ -278,8 +297,18 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 	var m forkReply
 	select {
 	case m = <-reply:
+	case <-ctx.Done():
+		m.Error = ctx.Err().Error()
 	case <-time.After(30 * time.Second):
 		m.Error = "the fork server did not answer"
+	}
+	if m.Error != "" && m.PID == 0 {
+		f.mu.Lock()
+		if _, pending := f.waiting[id]; pending {
+			delete(f.waiting, id)
+			f.abandoned[id] = true
+		}
+		f.mu.Unlock()
 	}
 	if m.Error != "" || m.PID == 0 {
 		inW.Close()
@@ -289,13 +318,21 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 	j := &forkJob{pid: m.PID, stdin: inW, reports: make(chan Report, 64), done: make(chan struct{}), started: started}
 	f.mu.Lock()
 	f.forked++
+	alive := f.conn == conn
 	code, gone := f.early[m.PID]
-	if gone {
+	switch {
+	case gone:
 		delete(f.early, m.PID)
-	} else {
+	case !alive:
+		// The server died after forking it: no exit will be reported.
+		gone, code = true, -int(syscall.SIGKILL)
+	default:
 		f.jobs[m.PID] = j
 	}
 	f.mu.Unlock()
+	if !alive {
+		j.kill()
+	}
 	go readReports(mr, j.reports, appendNote(spec.Log))
 	if gone {
 		j.exited(code)
@@ -346,6 +383,9 @@ func (e *ExitError) ExitCode() int {
 func (j *forkJob) exited(code int) {
 	j.once.Do(func() {
 		j.ran = time.Since(j.started)
+		// What it left behind goes too, so that nothing holds its
+		// metrics pipe open.
+		j.kill()
 		if code != 0 {
 			j.err = &ExitError{Code: code}
 		}

@@ -113,6 +113,9 @@ func (Local) Start(ctx context.Context, spec Spec) (Job, error) {
 	go func() {
 		j.err = cmd.Wait()
 		j.ran = time.Since(started)
+		// What it left behind goes too, so that nothing holds its metrics
+		// pipe open.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		log.Close()
 		close(j.done)
 	}()

@@ -531,29 +531,35 @@ def _preload():
 
 
 def _child(request, fds):
+    """Runs one trial in a forked child; never returns."""
     global THREADS
-    stdin_r, metrics_w, log = fds
-    os.setpgid(0, 0)
-    os.dup2(stdin_r, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.dup2(metrics_w, 3)
-    os.closerange(4, 1 << 16)
-    os.environ.update(request.get("env") or {})
-    os.environ["HOPSQL_METRICS_FD"] = "3"
-    THREADS = max(1, int(os.environ.get("HOPSQL_THREADS") or 1))
-    # The parent's buffered streams point at the old descriptors.
-    sys.stdin = open(0, "r", closefd=False)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", buffering=1, closefd=False)
-    os.chdir(request["dir"])
     code = 1
     try:
+        stdin_r, metrics_w, log = fds
+        os.setpgid(0, 0)
+        os.dup2(stdin_r, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.dup2(metrics_w, 3)
+        os.closerange(4, 1 << 16)
+        os.environ.update(request.get("env") or {})
+        os.environ["HOPSQL_METRICS_FD"] = "3"
+        THREADS = max(1, int(os.environ.get("HOPSQL_THREADS") or 1))
+        # The parent's buffered streams point at the old descriptors.
+        sys.stdin = open(0, "r", closefd=False)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        os.chdir(request["dir"])
         code = main(["hopsql_trainer.py", request["dir"]])
+    except BaseException:
+        traceback.print_exc()
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            # Never back into the server's loop, nor its exit handlers.
+            os._exit(code)
 
 
 def serve(fd):
@@ -581,15 +587,25 @@ def serve(fd):
         data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
         if not data:
             return 0
-        request = json.loads(data)
-        if len(fds) != 3:
+        request = {}
+        try:
+            request = json.loads(data)
+            if len(fds) != 3:
+                raise ValueError(f"expected 3 descriptors, got {len(fds)}")
+            pid = os.fork()  # EAGAIN/ENOMEM fail this request, not the server
+        except (OSError, ValueError) as e:
             for f in fds:
                 os.close(f)
-            send({"id": request.get("id"), "error": f"expected 3 descriptors, got {len(fds)}"})
+            send({"id": request.get("id") if isinstance(request, dict) else None, "error": str(e)})
             continue
-        pid = os.fork()
         if pid == 0:
             _child(request, fds)
+        # Also here: a kill sent right after the reply must reach the child
+        # even if it has not run yet.
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass
         for f in fds:
             os.close(f)
         send({"id": request["id"], "pid": pid})
