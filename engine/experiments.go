@@ -249,8 +249,14 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 			}
 		case "early_stopping_min_trials":
 			spec.MinTrials, err = optInt(v, name)
+			if err == nil && spec.MinTrials < 1 {
+				err = pgerr.New(pgerr.InvalidParameterValue, "early_stopping_min_trials must be at least 1")
+			}
 		case "early_stopping_warmup":
 			spec.Warmup, err = optInt(v, name)
+			if err == nil && spec.Warmup < 0 {
+				err = pgerr.New(pgerr.InvalidParameterValue, "early_stopping_warmup must be ≥ 0")
+			}
 		case "max_failures":
 			spec.MaxFailures, err = optInt(v, name)
 			if err == nil && spec.MaxFailures < 0 {

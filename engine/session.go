@@ -714,7 +714,11 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindAnalyze:
 		return Result{Tag: st.tag}, s.execAnalyze(ctx, st)
 	case kindExperiment:
-		return s.execExperiment(ctx, st, sink)
+		// WAIT blocks: a cancel request, statement_timeout and shutdown
+		// must reach it.
+		rctx, done := s.runContext(ctx)
+		defer done()
+		return s.execExperiment(rctx, st, sink)
 	case kindDeclare:
 		return s.execDeclare(st)
 	case kindFetch:

@@ -22,9 +22,10 @@ import (
 )
 
 // Experiments (docs/sql.md "Experiments"): hyperparameter searches and
-// ablations run as Python trials in the background. Every test starts its
-// own server with two CPU slots and keeps data and trials small: each trial
-// is a /usr/bin/python3 process with about a second of imports.
+// ablations run as trials of the Python trainer runtime (/usr/bin/python3
+// with NumPy, scikit-learn, XGBoost and PyTorch) in the background. Every
+// test starts its own server with two CPU slots and keeps data and trials
+// small (1000 rows, a few trials of a few steps).
 
 // expData is a seeded classification table: label depends on a and c.
 const expData = `CREATE TABLE d AS SELECT i, (i * 37 % 101) / 10.0 AS a, (i * 53 % 97) / 10.0 AS b, i * 7 % 13 AS c,
@@ -195,9 +196,9 @@ func expStatus(t *testing.T, c *pgx.Conn, id int64) string {
 	return s
 }
 
-// eventually polls cond until it holds; it fails the test after limit (a
+// expEventually polls cond until it holds; it fails the test after limit (a
 // guard against hanging, not a timing expectation).
-func eventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
+func expEventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -230,8 +231,8 @@ func putFile(t *testing.T, srv *server, p, body string) {
 	}
 }
 
-// getFile reads a hopsfs file through WebHDFS.
-func getFile(t *testing.T, srv *server, p string) []byte {
+// expGetFile reads a hopsfs file through WebHDFS.
+func expGetFile(t *testing.T, srv *server, p string) []byte {
 	t.Helper()
 	resp, err := http.Get(srv.HTTP + "/webhdfs/v1" + p + "?op=OPEN&user.name=hopsql")
 	if err != nil {
@@ -245,16 +246,16 @@ func getFile(t *testing.T, srv *server, p string) []byte {
 	return b
 }
 
-// lsNames lists a hopsfs directory's names with fs_ls.
-func lsNames(t *testing.T, c *pgx.Conn, dir string) []string {
+// expLs lists a hopsfs directory's names with fs_ls.
+func expLs(t *testing.T, c *pgx.Conn, dir string) []string {
 	t.Helper()
 	return textRows(t, c, "SELECT name FROM fs_ls('"+dir+"') ORDER BY name")
 }
 
-// trainerProcs lists the live trainer processes of the data directory
+// expTrainers lists the live trainer processes of the data directory
 // dataDir: each runs in its trial's directory, <data>/experiments/<p>/<id>/trial_<n>
 // (whether forked by the runtime's fork server or started on its own).
-func trainerProcs(dataDir string) []string {
+func expTrainers(dataDir string) []string {
 	entries, _ := os.ReadDir("/proc")
 	prefix := filepath.Join(dataDir, "experiments") + "/"
 	var out []string
@@ -272,7 +273,7 @@ func trainerProcs(dataDir string) []string {
 	return out
 }
 
-func countStatus(trials []trialRow) map[string]int {
+func expCount(trials []trialRow) map[string]int {
 	out := map[string]int{}
 	for _, r := range trials {
 		out[r.Status]++
@@ -295,13 +296,43 @@ func TestExperimentGrid(t *testing.T) {
 	if name != "grid" {
 		t.Fatalf("CREATE EXPERIMENT returned name %q", name)
 	}
-	w := mustWait(t, c, "grid", "SUCCEEDED", 4)
-	if w.ID != id || w.Name != "grid" {
-		t.Fatalf("WAIT: (%d, %q), want (%d, grid)", w.ID, w.Name, id)
+	// WAIT reports progress as NOTICEs while it waits: the first ones
+	// arrive before it returns.
+	type waitResult struct {
+		w   waitRow
+		err error
 	}
-	got := notices()
+	res := make(chan waitResult, 1)
+	go func() {
+		w, err := expWait(t, c, "grid")
+		res <- waitResult{w, err}
+	}()
+	var got []string
+	var r waitResult
+	whileWaiting := 0
+	for done := false; !done; {
+		select {
+		case r = <-res:
+			done = true
+		case <-time.After(50 * time.Millisecond):
+			n := notices()
+			got = append(got, n...)
+			whileWaiting += len(n)
+		}
+	}
+	got = append(got, notices()...)
+	if r.err != nil {
+		t.Fatalf("WAIT EXPERIMENT grid: %v", r.err)
+	}
+	w := r.w
+	if w.ID != id || w.Name != "grid" || w.Status != "SUCCEEDED" || w.Trials != 4 {
+		t.Fatalf("WAIT: %+v, want (%d, grid, SUCCEEDED, 4, …)", w, id)
+	}
 	if len(got) == 0 || !strings.Contains(got[len(got)-1], "4 of 4 trials done") {
 		t.Fatalf("WAIT's notices %q: the last does not say 4 of 4 trials done", got)
+	}
+	if whileWaiting == 0 {
+		t.Errorf("none of WAIT's %d NOTICEs arrived before it returned: they are held back until the statement ends (%q)", len(got), got)
 	}
 
 	trials := expTrials(t, c, id)
@@ -370,17 +401,17 @@ func TestExperimentGrid(t *testing.T) {
 	// The files: hparams.json holds the trial's configuration (and the
 	// fixed hyperparameters), outputs.json its final metrics.
 	dir := fmt.Sprintf("/Projects/hopsql/Experiments/grid_%d", id)
-	if got := lsNames(t, c, dir); strings.Join(got, ",") != "trial_1,trial_2,trial_3,trial_4" {
+	if got := expLs(t, c, dir); strings.Join(got, ",") != "trial_1,trial_2,trial_3,trial_4" {
 		t.Fatalf("%s holds %v", dir, got)
 	}
 	for _, r := range trials {
 		td := fmt.Sprintf("%s/trial_%d", dir, r.N)
-		if got := lsNames(t, c, td); strings.Join(got, ",") != "hparams.json,output.log,outputs.json" {
+		if got := expLs(t, c, td); strings.Join(got, ",") != "hparams.json,output.log,outputs.json" {
 			t.Errorf("%s holds %v", td, got)
 			continue
 		}
 		var hp map[string]any
-		if err := json.Unmarshal(getFile(t, srv, td+"/hparams.json"), &hp); err != nil {
+		if err := json.Unmarshal(expGetFile(t, srv, td+"/hparams.json"), &hp); err != nil {
 			t.Fatalf("%s/hparams.json: %v", td, err)
 		}
 		if hp["max_depth"] != r.param(t, "max_depth") || hp["learning_rate"] != r.param(t, "learning_rate") || hp["n_estimators"] != 20.0 || len(hp) != 3 {
@@ -391,13 +422,13 @@ func TestExperimentGrid(t *testing.T) {
 			EarlyStopped bool               `json:"early_stopped"`
 			Steps        int                `json:"steps"`
 		}
-		if err := json.Unmarshal(getFile(t, srv, td+"/outputs.json"), &out); err != nil {
+		if err := json.Unmarshal(expGetFile(t, srv, td+"/outputs.json"), &out); err != nil {
 			t.Fatalf("%s/outputs.json: %v", td, err)
 		}
 		if out.Metrics["auc"] != *r.Value || out.EarlyStopped || out.Steps != 20 {
 			t.Errorf("%s/outputs.json %+v, trial value %v", td, out, *r.Value)
 		}
-		if log := string(getFile(t, srv, td+"/output.log")); !strings.Contains(log, "step 20:") {
+		if log := string(expGetFile(t, srv, td+"/output.log")); !strings.Contains(log, "step 20:") {
 			t.Errorf("%s/output.log lacks step 20:\n%s", td, log)
 		}
 	}
@@ -417,7 +448,7 @@ func TestExperimentGrid(t *testing.T) {
 	tdID, _ := expCreate(t, c, `CREATE EXPERIMENT on_td TRAIN xgboost (n_estimators = 10) ON td TARGET is_fraud
 		GRID SEARCH (max_depth IN (2, 3)) OPTIMIZE MAXIMIZE accuracy WITH (early_stopping = 'none')`)
 	mustWait(t, c, "on_td", "SUCCEEDED", 2)
-	if st := countStatus(expTrials(t, c, tdID)); st["SUCCEEDED"] != 2 {
+	if st := expCount(expTrials(t, c, tdID)); st["SUCCEEDED"] != 2 {
 		t.Fatalf("on_td trials: %v", st)
 	}
 	if got := textRows(t, c, fmt.Sprintf("SELECT source, target, task, parallelism FROM hopsql.experiments WHERE experiment_id = %d", tdID)); strings.Join(got, ";") != "td|is_fraud|classification|2" {
@@ -479,6 +510,8 @@ func TestExperimentBadInput(t *testing.T) {
 		{"CREATE EXPERIMENT x TRAIN xgboost" + on + "RANDOM SEARCH (learning_rate RANGE (0, 0.3) LOG) TRIALS 2" + opt, "22023"},
 		{"CREATE EXPERIMENT x TRAIN xgboost" + on + "RANDOM SEARCH (max_depth RANGE (2.2, 2.8)) TRIALS 2" + opt, "22023"},
 		{"CREATE EXPERIMENT x TRAIN xgboost" + on + "RANDOM SEARCH (learning_rate RANGE (0.1)) TRIALS 2" + opt, "22023"},
+		{"CREATE EXPERIMENT x TRAIN xgboost" + on + "RANDOM SEARCH (max_depth RANGE (1, 1e300)) TRIALS 2" + opt, "22003"},
+		{"CREATE EXPERIMENT x TRAIN xgboost" + on + "RANDOM SEARCH (max_depth RANGE (2, 4)) TRIALS two" + opt, "42601"},
 		{"CREATE EXPERIMENT x TRAIN mlp" + on + "BAYESIAN SEARCH (activation RANGE (0, 1)) TRIALS 2" + opt, "22023"},
 		{ok + " WITH (gpus_per_trial = 64)", "53000"},
 		{ok + " WITH (gpus_per_trial = -1)", "22023"},
@@ -549,7 +582,7 @@ func TestExperimentBadInput(t *testing.T) {
 	if got := textRows(t, c, "SELECT (SELECT count(*) FROM hopsql.experiments), (SELECT count(*) FROM hopsql.trials)"); got[0] != "0|0" {
 		t.Fatalf("experiments, trials after refused statements: %v", got)
 	}
-	if got := lsNames(t, c, "/Projects/hopsql/Experiments"); len(got) != 0 {
+	if got := expLs(t, c, "/Projects/hopsql/Experiments"); len(got) != 0 {
 		t.Fatalf("/Projects/hopsql/Experiments after refused statements: %v", got)
 	}
 	if left, _ := filepath.Glob(filepath.Join(srv.DataDir, "tmp", "experiment-*")); len(left) != 0 {
@@ -558,7 +591,7 @@ func TestExperimentBadInput(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(srv.DataDir, "experiments", "*", "*")); len(left) != 0 {
 		t.Fatalf("experiment directories left behind: %v", left)
 	}
-	if procs := trainerProcs(srv.DataDir); len(procs) != 0 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 0 {
 		t.Fatalf("trainers running: %v", procs)
 	}
 
@@ -669,7 +702,7 @@ func TestExperimentScript(t *testing.T) {
 			if r.Error != nil && !strings.Contains(*r.Error, r.LogPath) {
 				t.Errorf("trial %d error %q does not name its log %s", r.N, *r.Error, r.LogPath)
 			}
-			if log := string(getFile(t, srv, r.LogPath)); !strings.Contains(log, "Traceback") || !strings.Contains(log, "ValueError: x is too large") {
+			if log := string(expGetFile(t, srv, r.LogPath)); !strings.Contains(log, "Traceback") || !strings.Contains(log, "ValueError: x is too large") {
 				t.Errorf("%s:\n%s", r.LogPath, log)
 			}
 		}
@@ -684,7 +717,7 @@ func TestExperimentScript(t *testing.T) {
 			t.Fatalf("WAIT on an experiment past max_failures: %v, want 38000", err)
 		}
 		trials := expTrials(t, c, id)
-		st := countStatus(trials)
+		st := expCount(trials)
 		if expStatus(t, c, id) != "FAILED" || st["FAILED"] != 1 || st["RUNNING"]+st["PENDING"] != 0 {
 			t.Errorf("strict: %s, trials %v", expStatus(t, c, id), trials)
 		}
@@ -709,7 +742,7 @@ func TestExperimentScript(t *testing.T) {
 			}
 		}
 	})
-	if procs := trainerProcs(srv.DataDir); len(procs) != 0 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 0 {
 		t.Fatalf("trainers left running: %v", procs)
 	}
 }
@@ -740,7 +773,7 @@ func TestExperimentCancel(t *testing.T) {
 		return id
 	}
 	running := func(id int64) {
-		eventually(t, 60*time.Second, "two trials reporting", func() (bool, string) {
+		expEventually(t, 60*time.Second, "two trials reporting", func() (bool, string) {
 			trials := expTrials(t, c, id)
 			n := 0
 			for _, r := range trials {
@@ -761,7 +794,7 @@ func TestExperimentCancel(t *testing.T) {
 	if got := textRows(t, c, fmt.Sprintf("SELECT status, trials, trials_done FROM hopsql.experiments WHERE experiment_id = %d", id)); got[0] != "RUNNING|4|0" {
 		t.Errorf("hopsql.experiments while running: %v", got)
 	}
-	if procs := trainerProcs(srv.DataDir); len(procs) != 2 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 2 {
 		t.Errorf("trainer processes while running: %v", procs)
 	}
 	mustExec(t, c, "CANCEL EXPERIMENT long")
@@ -769,7 +802,7 @@ func TestExperimentCancel(t *testing.T) {
 		t.Fatalf("after CANCEL EXPERIMENT: %s", s)
 	}
 	trials := expTrials(t, c, id)
-	st := countStatus(trials)
+	st := expCount(trials)
 	if len(trials) == 0 || st["CANCELLED"] != len(trials) {
 		t.Fatalf("trials after CANCEL: %v", trials)
 	}
@@ -778,7 +811,7 @@ func TestExperimentCancel(t *testing.T) {
 			t.Errorf("cancelled %v has no finished_at", r)
 		}
 	}
-	if procs := trainerProcs(srv.DataDir); len(procs) != 0 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 0 {
 		t.Fatalf("trainers left after CANCEL EXPERIMENT: %v", procs)
 	}
 	if w := mustWait(t, c, "long", "CANCELLED", int64(len(trials))); w.BestTrial != nil {
@@ -788,44 +821,107 @@ func TestExperimentCancel(t *testing.T) {
 		t.Errorf("CANCEL of a cancelled experiment: %v, want 55000", err)
 	}
 
-	// A cancel request ends WAIT with 57014; the experiment goes on.
-	cc, _ := expConn(t, srv, true)
+	// A cancel request ends WAIT with 57014 (whichever protocol); the
+	// experiment goes on.
 	id2 := create("long2")
 	running(id2)
-	wctx, cancel := context.WithCancel(ctx)
-	time.AfterFunc(500*time.Millisecond, cancel)
-	_, err := cc.Exec(wctx, "WAIT EXPERIMENT long2")
-	cancel()
-	if sqlstate(err) != "57014" {
-		t.Fatalf("WAIT cancelled by a cancel request: %v, want 57014", err)
-	}
-	var one int
-	if err := cc.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
-		t.Fatalf("the session after a cancelled WAIT: %v", err)
+	for _, proto := range []string{"simple", "extended"} {
+		cc, _ := expConn(t, srv, true)
+		wctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(300*time.Millisecond, cancel)
+		var err error
+		if proto == "simple" {
+			_, err = cc.Exec(wctx, "WAIT EXPERIMENT long2")
+		} else {
+			_, err = expWaitCtx(wctx, cc, "long2")
+		}
+		cancel()
+		if sqlstate(err) != "57014" {
+			t.Errorf("WAIT (%s protocol) interrupted by a cancel request: %v, want 57014", proto, err)
+			continue
+		}
+		var one int
+		if err := cc.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Errorf("the session after a cancelled WAIT: %v", err)
+		}
 	}
 	if s := expStatus(t, c, id2); s != "RUNNING" {
 		t.Fatalf("after a cancelled WAIT the experiment is %s, want RUNNING", s)
 	}
-	if st := countStatus(expTrials(t, c, id2)); st["RUNNING"] != 2 {
+	if st := expCount(expTrials(t, c, id2)); st["RUNNING"] != 2 {
 		t.Fatalf("after a cancelled WAIT: trials %v", st)
 	}
-	// The extended protocol too.
-	wctx, cancel = context.WithCancel(ctx)
-	time.AfterFunc(300*time.Millisecond, cancel)
-	_, err = expWaitCtx(wctx, cc, "long2")
-	cancel()
-	if sqlstate(err) != "57014" {
-		t.Fatalf("WAIT (extended protocol) cancelled: %v, want 57014", err)
-	}
-	mustExec(t, cc, "CANCEL EXPERIMENT long2")
+	mustExec(t, c, "CANCEL EXPERIMENT long2")
 	if s := expStatus(t, c, id2); s != "CANCELLED" {
 		t.Fatalf("long2 after CANCEL: %s", s)
 	}
-	if st := countStatus(expTrials(t, c, id2)); st["RUNNING"]+st["PENDING"] != 0 {
+	if st := expCount(expTrials(t, c, id2)); st["RUNNING"]+st["PENDING"] != 0 {
 		t.Fatalf("long2 trials after CANCEL: %v", st)
 	}
-	if procs := trainerProcs(srv.DataDir); len(procs) != 0 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 0 {
 		t.Fatalf("trainers left after CANCEL EXPERIMENT long2: %v", procs)
+	}
+
+	// A graceful stop while a client waits on a running experiment: the
+	// wait ends with the shutdown (cancelled, or the connection terminated
+	// by the administrator), not a dropped connection; after the restart
+	// the experiment runs again, its trials on their second attempt.
+	id3 := create("long3")
+	running(id3)
+	wc := srv.connect(t)
+	waited := make(chan error, 1)
+	go func() {
+		_, err := expWaitCtx(context.Background(), wc, "long3")
+		waited <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // let the WAIT begin (it ends the same way if it has not)
+	srv.Stop()
+	if err := <-waited; sqlstate(err) != "57014" && sqlstate(err) != "57P01" {
+		t.Errorf("WAIT during a graceful stop: %v, want 57014 or 57P01", err)
+	}
+	srv.Restart()
+	c = srv.connect(t)
+	expEventually(t, 60*time.Second, "long3's trials running again", func() (bool, string) {
+		trials := expTrials(t, c, id3)
+		n := 0
+		for _, r := range trials {
+			if r.Status == "RUNNING" && r.Attempts == 2 && r.Steps >= 1 {
+				n++
+			}
+		}
+		return n == 2, fmt.Sprint(trials)
+	})
+	mustExec(t, c, "CANCEL EXPERIMENT long3")
+	if s := expStatus(t, c, id3); s != "CANCELLED" {
+		t.Fatalf("long3 after CANCEL: %s", s)
+	}
+
+	// CANCEL as the trials start (RUNNING, their trainers just forked):
+	// the trainers are killed too, far from their last step (50 steps of
+	// 0.1 s).
+	putFile(t, srv, "/Projects/hopsql/Resources/brief.py", slowScript(50, 0.1))
+	for i := 0; i < 3; i++ {
+		name := fmt.Sprintf("early%d", i)
+		id, _ := expCreate(t, c, "CREATE EXPERIMENT "+name+" TRAIN SCRIPT '/Projects/hopsql/Resources/brief.py' ON d TARGET label "+
+			"GRID SEARCH (x IN (1, 2)) OPTIMIZE MAXIMIZE score WITH (parallelism = 2, early_stopping = 'none')")
+		expEventually(t, 60*time.Second, "two trials RUNNING", func() (bool, string) {
+			st := expCount(expTrials(t, c, id))
+			return st["RUNNING"] == 2, fmt.Sprint(st)
+		})
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		_, err := c.Exec(cctx, "CANCEL EXPERIMENT "+name)
+		cancel()
+		if err != nil {
+			t.Fatalf("CANCEL EXPERIMENT %s: %v", name, err)
+		}
+		for _, r := range expTrials(t, c, id) {
+			if r.Status != "CANCELLED" || r.Steps >= 50 {
+				t.Errorf("%s: %v: want CANCELLED before its last step (a trial that reached step 50 was not killed by CANCEL)", name, r)
+			}
+		}
+		if procs := expTrainers(srv.DataDir); len(procs) != 0 {
+			t.Fatalf("trainers left after CANCEL EXPERIMENT %s: %v", name, procs)
+		}
 	}
 }
 
@@ -899,7 +995,7 @@ func TestExperimentEarlyStopping(t *testing.T) {
 				t.Errorf("no bad configuration was stopped early")
 			}
 			if w.BestValue == nil || math.Abs(*w.BestValue-1) > 1e-9 {
-				t.Errorf("best: trial %v value %v, want x = 0.2's 1", ptrText(w.BestTrial), ptrText(w.BestValue))
+				t.Errorf("best: trial %v value %v, want x = 0.2's 1", expPtr(w.BestTrial), expPtr(w.BestValue))
 			}
 			if got := textRows(t, c, fmt.Sprintf("SELECT early_stopping, trials_done FROM hopsql.experiments WHERE experiment_id = %d", id)); got[0] != fmt.Sprintf("%s|%d", tc.rule, n) {
 				t.Errorf("hopsql.experiments: %v", got)
@@ -908,7 +1004,7 @@ func TestExperimentEarlyStopping(t *testing.T) {
 	}
 }
 
-func ptrText[T any](p *T) string {
+func expPtr[T any](p *T) string {
 	if p == nil {
 		return "∅"
 	}
@@ -928,9 +1024,9 @@ func TestExperimentResume(t *testing.T) {
 	// mid-way (so that none finishes between the snapshot and the stop).
 	snapshot := func(done int) map[int64]trialRow {
 		var snap []trialRow
-		eventually(t, 120*time.Second, fmt.Sprintf("%d trials done, others mid-way", done), func() (bool, string) {
+		expEventually(t, 120*time.Second, fmt.Sprintf("%d trials done, others mid-way", done), func() (bool, string) {
 			snap = expTrials(t, c, id)
-			st := countStatus(snap)
+			st := expCount(snap)
 			if st["SUCCEEDED"] < done || st["RUNNING"] == 0 {
 				return false, fmt.Sprint(snap)
 			}
@@ -993,12 +1089,12 @@ func TestExperimentResume(t *testing.T) {
 			t.Errorf("trial_metrics (trial|rows|steps): %s", got)
 		}
 	}
-	if got := lsNames(t, c, fmt.Sprintf("/Projects/hopsql/Experiments/slow_%d", id)); len(got) != 6 {
+	if got := expLs(t, c, fmt.Sprintf("/Projects/hopsql/Experiments/slow_%d", id)); len(got) != 6 {
 		t.Errorf("trial directories: %v", got)
 	}
 	// Trainers orphaned by the SIGKILL end at their next report.
-	eventually(t, 30*time.Second, "no trainer left", func() (bool, string) {
-		procs := trainerProcs(srv.DataDir)
+	expEventually(t, 30*time.Second, "no trainer left", func() (bool, string) {
+		procs := expTrainers(srv.DataDir)
 		return len(procs) == 0, fmt.Sprint(procs)
 	})
 }
@@ -1037,8 +1133,8 @@ func TestExperimentAblation(t *testing.T) {
 		t.Fatalf("mlp ablation trials: %v", trials)
 	}
 	// The trainer logs its model: the ablated one has no hidden2.
-	log1 := string(getFile(t, srv, trials[0].LogPath))
-	log2 := string(getFile(t, srv, trials[1].LogPath))
+	log1 := string(expGetFile(t, srv, trials[0].LogPath))
+	log2 := string(expGetFile(t, srv, trials[1].LogPath))
 	if !strings.Contains(log1, "(hidden2)") || strings.Contains(log2, "(hidden2)") || !strings.Contains(log2, "(hidden1)") {
 		t.Errorf("mlp models:\n%s\n---\n%s", log1, log2)
 	}
@@ -1058,7 +1154,7 @@ func TestExperimentDrop(t *testing.T) {
 		t.Fatalf("WAIT q: experiment %d, want the newest, %d", w.ID, id2)
 	}
 	exp := "/Projects/hopsql/Experiments"
-	if got := lsNames(t, c, exp); strings.Join(got, ",") != fmt.Sprintf("q_%d,q_%d", id1, id2) {
+	if got := expLs(t, c, exp); strings.Join(got, ",") != fmt.Sprintf("q_%d,q_%d", id1, id2) {
 		t.Fatalf("%s: %v", exp, got)
 	}
 	local := func(id int64) string {
@@ -1075,7 +1171,7 @@ func TestExperimentDrop(t *testing.T) {
 	if got := textRows(t, c, fmt.Sprintf("SELECT (SELECT count(*) FROM hopsql.trials WHERE experiment_id = %d), (SELECT count(*) FROM hopsql.trial_metrics WHERE experiment_id = %d)", id2, id2)); got[0] != "0|0" {
 		t.Errorf("trials of a dropped experiment: %v", got)
 	}
-	if got := lsNames(t, c, exp); strings.Join(got, ",") != fmt.Sprintf("q_%d", id1) {
+	if got := expLs(t, c, exp); strings.Join(got, ",") != fmt.Sprintf("q_%d", id1) {
 		t.Fatalf("%s after DROP: %v", exp, got)
 	}
 	if _, err := os.Stat(local(id2)); !os.IsNotExist(err) {
@@ -1085,7 +1181,7 @@ func TestExperimentDrop(t *testing.T) {
 	if got := textRows(t, c, "SELECT count(*) FROM hopsql.experiments"); got[0] != "0" {
 		t.Fatalf("after dropping both: %v", got)
 	}
-	if got := lsNames(t, c, exp); len(got) != 0 {
+	if got := expLs(t, c, exp); len(got) != 0 {
 		t.Fatalf("%s after dropping both: %v", exp, got)
 	}
 
@@ -1102,18 +1198,35 @@ func TestExperimentDrop(t *testing.T) {
 	putFile(t, srv, "/Projects/hopsql/Resources/long.py", slowScript(300, 0.2))
 	id3, _ := expCreate(t, c, "CREATE EXPERIMENT run TRAIN SCRIPT '/Projects/hopsql/Resources/long.py' ON d TARGET label "+
 		"GRID SEARCH (x IN (1, 2)) OPTIMIZE MAXIMIZE score WITH (parallelism = 2)")
-	eventually(t, 60*time.Second, "running trials", func() (bool, string) {
-		st := countStatus(expTrials(t, c, id3))
-		return st["RUNNING"] == 2, fmt.Sprint(st)
+	expEventually(t, 60*time.Second, "running trials", func() (bool, string) {
+		trials := expTrials(t, c, id3)
+		n := 0
+		for _, r := range trials {
+			if r.Status == "RUNNING" && r.Steps >= 1 {
+				n++
+			}
+		}
+		return n == 2, fmt.Sprint(trials)
 	})
+	// A WAIT on it ends when it is dropped.
+	wc := srv.connect(t)
+	waited := make(chan error, 1)
+	go func() {
+		_, err := expWaitCtx(context.Background(), wc, "run")
+		waited <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // let the WAIT begin (it fails the same way if it has not)
 	mustExec(t, c, "DROP EXPERIMENT run")
+	if err := <-waited; sqlstate(err) != "42704" {
+		t.Errorf("WAIT on an experiment dropped meanwhile: %v, want 42704", err)
+	}
 	if got := textRows(t, c, "SELECT (SELECT count(*) FROM hopsql.experiments), (SELECT count(*) FROM hopsql.trials)"); got[0] != "0|0" {
 		t.Fatalf("after dropping a running experiment: %v", got)
 	}
-	if procs := trainerProcs(srv.DataDir); len(procs) != 0 {
+	if procs := expTrainers(srv.DataDir); len(procs) != 0 {
 		t.Fatalf("trainers left after DROP: %v", procs)
 	}
-	if got := lsNames(t, c, exp); len(got) != 0 {
+	if got := expLs(t, c, exp); len(got) != 0 {
 		t.Fatalf("%s after dropping a running experiment: %v", exp, got)
 	}
 	if _, err := os.Stat(local(id3)); !os.IsNotExist(err) {

@@ -98,11 +98,15 @@ func errorMessage(e *pgerr.Error) *pgproto3.ErrorResponse {
 	}
 }
 
+// sendNotice sends a NoticeResponse at once, as PostgreSQL does: a long
+// statement's progress notices (WAIT EXPERIMENT's) must not wait for its
+// end.
 func (c *conn) sendNotice(e *pgerr.Error) {
 	c.send(&pgproto3.NoticeResponse{
 		Severity: e.Severity, SeverityUnlocalized: e.Severity, Code: e.Code, Message: e.Message,
 		Detail: e.Detail, Hint: e.Hint,
 	})
+	_ = c.flush()
 }
 
 func (c *conn) fatal(e *pgerr.Error) {

@@ -605,8 +605,11 @@ func TestDriverEarlyStopping(t *testing.T) {
 			map[int]script{1: good, 2: good, 3: {reports: reports(0.1, 0.1, 0.1)}}, 0, 0},
 		{"asha stops a bad trial at rung 0", StopASHA, 0, 0, true,
 			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.9, 0.9)}, 3: {reports: reports(0.1), hold: true}}, 3, 1},
-		{"asha stops at the second trial", StopASHA, 0, 0, true,
-			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.1), hold: true}, 3: {reports: reports(0.95, 0.96)}}, 2, 1},
+		// Below three trials at a rung, the top third is no one.
+		{"asha waits for three trials at a rung", StopASHA, 0, 0, true,
+			map[int]script{1: {reports: reports(0.9, 0.9)}, 2: {reports: reports(0.1)}, 3: {reports: reports(0.95, 0.96)}}, 0, 0},
+		{"asha minimizing", StopASHA, 0, 0, false,
+			map[int]script{1: {reports: reports(0.2, 0.1)}, 2: {reports: reports(0.3, 0.1)}, 3: {reports: reports(5), hold: true}}, 3, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t, tc.scripts)
@@ -663,7 +666,7 @@ func TestDriverKillsAfterStopGrace(t *testing.T) {
 		2: {reports: reports(0.1), hold: true, ignoreStop: true},
 	})
 	p := plan(t, 3, 1)
-	p.EarlyStopping, p.StopGrace = StopASHA, time.Millisecond
+	p.EarlyStopping, p.MinTrials, p.StopGrace = StopMedian, 1, time.Millisecond
 	d := start(t, p, env, gpu.NewAllocator(nil, 1), nil)
 	waitDone(t, d)
 	j := env.job(2)

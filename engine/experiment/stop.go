@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/c-bata/goptuna"
-	"github.com/c-bata/goptuna/successivehalving"
 )
 
 // Early-stopping rules.
@@ -19,15 +18,15 @@ const (
 // stopper decides from a running trial's reports whether to stop it. It
 // keeps one goptuna study for the experiment's life: each trial is a
 // goptuna trial whose intermediate values are the objective per step, and
-// a goptuna pruner judges them — the median stopping rule (medianRule) or
-// goptuna's successive halving, the asynchronous kind (ASHA: at steps 1, 3,
-// 9, … keep the top third of the trials that reached that step).
+// a goptuna pruner judges them (the median stopping rule, medianRule); or
+// asynchronous successive halving (asha).
 type stopper struct {
 	mu     sync.Mutex
 	rule   string
 	study  *goptuna.Study
 	pruner goptuna.Pruner
 	ids    map[int]int // trial number → goptuna trial id
+	asha   *asha
 }
 
 func newStopper(rule string, maximize bool, minTrials, warmup int) (*stopper, error) {
@@ -38,12 +37,7 @@ func newStopper(rule string, maximize bool, minTrials, warmup int) (*stopper, er
 	case StopMedian:
 		pruner = medianRule{minTrials: minTrials, warmup: warmup}
 	case StopASHA:
-		p, err := successivehalving.NewPruner(successivehalving.OptionMinResource(1),
-			successivehalving.OptionReductionFactor(3), successivehalving.OptionMinEarlyStoppingRate(0))
-		if err != nil {
-			return nil, fmt.Errorf("asha: %w", err)
-		}
-		pruner = p
+		return &stopper{rule: rule, asha: newASHA(1, 3, maximize)}, nil
 	default:
 		return nil, fmt.Errorf("unknown early stopping rule %q", rule)
 	}
@@ -79,6 +73,10 @@ func (s *stopper) start(n int) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.asha != nil {
+		s.asha.forget(n)
+		return
+	}
 	if id, ok := s.ids[n]; ok {
 		_ = s.study.Storage.SetTrialState(id, goptuna.TrialStateFail)
 		delete(s.ids, n)
@@ -92,6 +90,9 @@ func (s *stopper) report(n, step int, value float64) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.asha != nil {
+		return s.asha.report(n, step, value, true)
+	}
 	id, err := s.trial(n)
 	if err != nil {
 		return false
@@ -115,6 +116,20 @@ func (s *stopper) finish(n int, status string, value *float64, history map[int]f
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.asha != nil {
+		// A trial restored after a restart: its values at the rungs count.
+		if !s.asha.seen(n) {
+			steps := make([]int, 0, len(history))
+			for st := range history {
+				steps = append(steps, st)
+			}
+			sort.Ints(steps)
+			for _, st := range steps {
+				s.asha.report(n, st, history[st], false)
+			}
+		}
+		return
+	}
 	id, err := s.trial(n)
 	if err != nil {
 		return
@@ -203,4 +218,84 @@ func (m medianRule) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool
 		median = (averages[n/2-1] + averages[n/2]) / 2
 	}
 	return better(median, best), nil
+}
+
+// asha is asynchronous successive halving (Li et al., "A System for
+// Massively Parallel Hyperparameter Tuning", as Optuna's
+// SuccessiveHalvingPruner applies it): rung k is step minStep·factor^k; a
+// trial reaching a rung records its value there and goes on only if that
+// value is among the top 1/factor of the values recorded at the rung so far
+// (always, until factor trials have reached it). Written here because
+// goptuna v0.9.0's pruner compares a trial's first step with other trials'
+// later ones (it re-records the last completed rung at every step), which
+// stops the best configurations.
+type asha struct {
+	minStep, factor int
+	maximize        bool
+	rungs           []map[int]float64 // rung → trial → value
+	next            map[int]int       // trial → its next rung
+}
+
+func newASHA(minStep, factor int, maximize bool) *asha {
+	return &asha{minStep: minStep, factor: factor, maximize: maximize, next: map[int]int{}}
+}
+
+func (a *asha) rungStep(k int) int {
+	s := a.minStep
+	for i := 0; i < k; i++ {
+		s *= a.factor
+	}
+	return s
+}
+
+func (a *asha) seen(n int) bool { _, ok := a.next[n]; return ok }
+
+func (a *asha) record(k, n int, value float64) {
+	for len(a.rungs) <= k {
+		a.rungs = append(a.rungs, map[int]float64{})
+	}
+	a.rungs[k][n] = value
+}
+
+// forget removes an earlier attempt of trial n.
+func (a *asha) forget(n int) {
+	for _, r := range a.rungs {
+		delete(r, n)
+	}
+	delete(a.next, n)
+}
+
+// report records trial n's value at a step; with decide, it says whether
+// to stop the trial.
+func (a *asha) report(n, step int, value float64, decide bool) bool {
+	k := a.next[n]
+	if step < a.rungStep(k) {
+		return false
+	}
+	// A report may pass several rungs at once: it is the value at each.
+	for a.rungStep(k+1) <= step {
+		a.record(k, n, value)
+		k++
+	}
+	a.record(k, n, value)
+	a.next[n] = k + 1
+	if !decide || len(a.rungs[k]) < a.factor {
+		return false
+	}
+	values := make([]float64, 0, len(a.rungs[k]))
+	for _, v := range a.rungs[k] {
+		values = append(values, v)
+	}
+	sort.Float64s(values)
+	if a.maximize {
+		for i, j := 0, len(values)-1; i < j; i, j = i+1, j-1 {
+			values[i], values[j] = values[j], values[i]
+		}
+	}
+	keep := max(len(values)/a.factor, 1)
+	cut := values[keep-1]
+	if a.maximize {
+		return value < cut
+	}
+	return value > cut
 }
