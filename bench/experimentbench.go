@@ -111,7 +111,7 @@ func (b *bench) benchJ(ctx context.Context) {
 		b.failure(b.hop, "(j) no-op trainer", err)
 	} else {
 		sec.rows = append(sec.rows, []string{"no-op trainer, 20 trials", fmtDur(over.wall), "", "", "", fmt.Sprintf("%.0f%%", 100*over.utilisation)})
-		sec.notes = append(sec.notes, fmt.Sprintf("No-op trainer: %s per trial of the trainer process itself (interpreter start-up and imports), %.1f ms per trial of scheduling around it (slot time not spent in a trainer process).",
+		sec.notes = append(sec.notes, fmt.Sprintf("No-op trainer: %s per trial in the trainer process itself (forked from the runtime, which imported its libraries once: reading the data, loading and running the script, writing outputs.json), %.1f ms per trial of scheduling around it (slot time not spent in a trainer process).",
 			fmtDur(over.runMean), over.overheadMs))
 	}
 	sec.ratios = append(sec.ratios, []string{"scheduling overhead per trial (no-op trainer)", fmt.Sprintf("%.1f ms", over.overheadMs), "< 50 ms", verdict(err == nil, over.overheadMs < 50)})

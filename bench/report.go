@@ -264,7 +264,17 @@ func (r *report) splice(old string) error {
 		}
 		old = strings.TrimRight(old, "\n") + "\n\n" + block
 	}
-	return os.WriteFile(r.cfg.out, []byte(old), 0o644)
+	// Their rows of the Targets table too, so that the file agrees with
+	// itself.
+	lines := strings.Split(old, "\n")
+	for _, t := range r.targets {
+		for i, l := range lines {
+			if strings.HasPrefix(l, "| "+t.name+" |") {
+				lines[i] = fmt.Sprintf("| %s | %s | %s |", t.name, t.value, t.status)
+			}
+		}
+	}
+	return os.WriteFile(r.cfg.out, []byte(strings.Join(lines, "\n")), 0o644)
 }
 
 func onlyList(m map[string]bool) string {
