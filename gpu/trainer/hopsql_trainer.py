@@ -18,6 +18,7 @@ or 3 when the objective metric was never reported.
 """
 
 import collections
+import gc
 import importlib.util
 import json
 import math
@@ -566,19 +567,33 @@ def serve(fd):
     import socket
     sock = socket.socket(fileno=fd)
     _preload()
+    # Everything imported so far moves out of the collector's sight:
+    # otherwise a child's first collection walks, and so copies, every page
+    # the server's objects live on (copy-on-write made expensive).
+    gc.collect()
+    gc.freeze()
     lock = threading.Lock()
 
     def send(message):
         with lock:
             sock.send(json.dumps(message).encode())
 
+    # The reaper blocks in os.wait while there are children and on the
+    # condition while there are none, so an exit is reported at once.
+    children = threading.Condition()
+    running = [0]
+
     def reap():
         while True:
+            with children:
+                while running[0] == 0:
+                    children.wait()
             try:
                 pid, status = os.wait()
-            except ChildProcessError:  # no child now
-                threading.Event().wait(0.05)
+            except ChildProcessError:
                 continue
+            with children:
+                running[0] -= 1
             send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
     threading.Thread(target=reap, name="hopsql-reaper", daemon=True).start()
@@ -600,6 +615,9 @@ def serve(fd):
             continue
         if pid == 0:
             _child(request, fds)
+        with children:
+            running[0] += 1
+            children.notify()
         # Also here: a kill sent right after the reply must reach the child
         # even if it has not run yet.
         try:
