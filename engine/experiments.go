@@ -212,12 +212,16 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 	// Options.
 	for name := range spec.Options {
 		if _, ok := experimentOptions[name]; !ok {
-			var names []string
+			var names, hints []string
 			for n := range experimentOptions {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return 0, pgerr.New(pgerr.InvalidParameterValue, "unknown experiment option %q (%s)", name, strings.Join(names, ", "))
+			for _, n := range names {
+				hints = append(hints, n+": "+experimentOptions[n])
+			}
+			return 0, pgerr.New(pgerr.InvalidParameterValue, "unknown experiment option %q (%s)", name, strings.Join(names, ", ")).
+				WithHint(strings.Join(hints, "; "))
 		}
 	}
 	spec.MaxFailures, spec.MinTrials, spec.Warmup, spec.Stopping = -1, 3, 10, experiment.StopMedian
