@@ -17,12 +17,16 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// noticeConn connects with a handler collecting the NOTICEs it receives.
-func noticeConn(t *testing.T, srv *server) (*pgx.Conn, func() []string) {
+// noticeConn connects with a handler collecting the NOTICEs it receives;
+// configure adjusts the connection's configuration first.
+func noticeConn(t *testing.T, srv *server, configure ...func(*pgx.ConnConfig)) (*pgx.Conn, func() []string) {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(srv.URL("hopsql"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range configure {
+		f(cfg)
 	}
 	var mu sync.Mutex
 	var got []string
@@ -31,7 +35,9 @@ func noticeConn(t *testing.T, srv *server) (*pgx.Conn, func() []string) {
 		got = append(got, n.Message)
 		mu.Unlock()
 	}
-	c, err := pgx.ConnectConfig(context.Background(), cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,36 +44,14 @@ func expServer(t *testing.T, extra ...string) (*server, *pgx.Conn) {
 // the connection instead).
 func expConn(t *testing.T, srv *server, cancelRequest bool) (*pgx.Conn, func() []string) {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(srv.URL("hopsql"))
-	if err != nil {
-		t.Fatal(err)
+	if !cancelRequest {
+		return noticeConn(t, srv)
 	}
-	var mu sync.Mutex
-	var got []string
-	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
-		mu.Lock()
-		got = append(got, n.Message)
-		mu.Unlock()
-	}
-	if cancelRequest {
+	return noticeConn(t, srv, func(cfg *pgx.ConnConfig) {
 		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
-			return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 20 * time.Second}
 		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
-	return c, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		out := got
-		got = nil
-		return out
-	}
+	})
 }
 
 // expCreate runs CREATE EXPERIMENT (extended protocol) and returns its row.
@@ -271,6 +248,17 @@ func expTrainers(dataDir string) []string {
 		out = append(out, e.Name()+" in "+cwd+": "+string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 	}
 	return out
+}
+
+// reporting counts the running trials that have reported a step.
+func reporting(trials []trialRow) int {
+	n := 0
+	for _, r := range trials {
+		if r.Status == "RUNNING" && r.Steps >= 1 {
+			n++
+		}
+	}
+	return n
 }
 
 func expCount(trials []trialRow) map[string]int {
@@ -775,13 +763,7 @@ func TestExperimentCancel(t *testing.T) {
 	running := func(id int64) {
 		expEventually(t, 60*time.Second, "two trials reporting", func() (bool, string) {
 			trials := expTrials(t, c, id)
-			n := 0
-			for _, r := range trials {
-				if r.Status == "RUNNING" && r.Steps >= 1 {
-					n++
-				}
-			}
-			return n == 2, fmt.Sprint(trials)
+			return reporting(trials) == 2, fmt.Sprint(trials)
 		})
 	}
 
@@ -1200,13 +1182,7 @@ func TestExperimentDrop(t *testing.T) {
 		"GRID SEARCH (x IN (1, 2)) OPTIMIZE MAXIMIZE score WITH (parallelism = 2)")
 	expEventually(t, 60*time.Second, "running trials", func() (bool, string) {
 		trials := expTrials(t, c, id3)
-		n := 0
-		for _, r := range trials {
-			if r.Status == "RUNNING" && r.Steps >= 1 {
-				n++
-			}
-		}
-		return n == 2, fmt.Sprint(trials)
+		return reporting(trials) == 2, fmt.Sprint(trials)
 	})
 	// A WAIT on it ends when it is dropped.
 	wc := srv.connect(t)
