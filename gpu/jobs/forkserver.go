@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -227,7 +226,7 @@ func (f *Forkserver) read(conn *net.UnixConn, cmd *exec.Cmd, ready, dead chan st
 	}
 	for _, j := range jobs {
 		// Its parent is gone: the child was reparented and cannot report.
-		j.kill()
+		j.Kill()
 		j.exited(-int(syscall.SIGKILL))
 	}
 }
@@ -315,7 +314,7 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 		mr.Close()
 		return nil, fmt.Errorf("jobs: fork server: %s", m.Error)
 	}
-	j := &forkJob{pid: m.PID, stdin: inW, reports: make(chan Report, 64), done: make(chan struct{}), started: started}
+	j := &forkJob{proc: newProc(m.PID, inW), started: started}
 	f.mu.Lock()
 	f.forked++
 	alive := f.conn == conn
@@ -331,32 +330,21 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 	}
 	f.mu.Unlock()
 	if !alive {
-		j.kill()
+		j.Kill()
 	}
 	go readReports(mr, j.reports, appendNote(spec.Log))
 	if gone {
 		j.exited(code)
 	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			j.Kill()
-		case <-j.done:
-		}
-	}()
+	j.killOnCancel(ctx)
 	return j, nil
 }
 
+// forkJob is a job forked by the server: its exit comes as a message.
 type forkJob struct {
-	pid     int
-	stdin   io.WriteCloser
-	stopMu  sync.Mutex
-	reports chan Report
-	done    chan struct{}
+	*proc
 	once    sync.Once
-	err     error
 	started time.Time
-	ran     time.Duration
 }
 
 // ExitError is how a forked job ended unsuccessfully, worded as
@@ -385,39 +373,10 @@ func (j *forkJob) exited(code int) {
 		j.ran = time.Since(j.started)
 		// What it left behind goes too, so that nothing holds its
 		// metrics pipe open.
-		j.kill()
+		j.Kill()
 		if code != 0 {
 			j.err = &ExitError{Code: code}
 		}
 		close(j.done)
 	})
-}
-
-func (j *forkJob) kill() { _ = syscall.Kill(-j.pid, syscall.SIGKILL) }
-
-func (j *forkJob) Reports() <-chan Report { return j.reports }
-
-func (j *forkJob) Stop() error {
-	j.stopMu.Lock()
-	defer j.stopMu.Unlock()
-	_, err := io.WriteString(j.stdin, "stop\n")
-	return err
-}
-
-func (j *forkJob) Kill() { j.kill() }
-
-func (j *forkJob) Wait() error {
-	<-j.done
-	j.kill() // whatever it left behind
-	for range j.reports {
-	}
-	j.stopMu.Lock()
-	j.stdin.Close()
-	j.stopMu.Unlock()
-	return j.err
-}
-
-func (j *forkJob) Ran() time.Duration {
-	<-j.done
-	return j.ran
 }

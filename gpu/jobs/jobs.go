@@ -63,14 +63,31 @@ type Backend interface {
 // group so that killing a job kills its children too.
 type Local struct{}
 
-type localJob struct {
-	cmd     *exec.Cmd
+// proc is a started job's process, whichever backend started it: a
+// process group led by pid, its stdin for stop requests, its metric stream.
+type proc struct {
+	pid     int
 	stdin   io.WriteCloser
-	reports chan Report
-	done    chan struct{}
-	err     error
 	stopMu  sync.Mutex
+	reports chan Report
+	done    chan struct{} // closed once err and ran are set
+	err     error
 	ran     time.Duration
+}
+
+func newProc(pid int, stdin io.WriteCloser) *proc {
+	return &proc{pid: pid, stdin: stdin, reports: make(chan Report, 64), done: make(chan struct{})}
+}
+
+// killOnCancel kills the job when ctx ends before it does.
+func (j *proc) killOnCancel(ctx context.Context) {
+	go func() {
+		select {
+		case <-ctx.Done():
+			j.Kill()
+		case <-j.done:
+		}
+	}()
 }
 
 // Start starts spec. Cancelling ctx kills the job.
@@ -108,24 +125,18 @@ func (Local) Start(ctx context.Context, spec Spec) (Job, error) {
 		return nil, fmt.Errorf("jobs: start %s: %w", spec.Argv[0], err)
 	}
 	mw.Close() // the child holds the only write end now: EOF when it exits
-	j := &localJob{cmd: cmd, stdin: stdin, reports: make(chan Report, 64), done: make(chan struct{})}
+	j := newProc(cmd.Process.Pid, stdin)
 	go readReports(mr, j.reports, appendNote(spec.Log))
 	go func() {
 		j.err = cmd.Wait()
 		j.ran = time.Since(started)
 		// What it left behind goes too, so that nothing holds its metrics
 		// pipe open.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		j.Kill()
 		log.Close()
 		close(j.done)
 	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			j.Kill()
-		case <-j.done:
-		}
-	}()
+	j.killOnCancel(ctx)
 	return j, nil
 }
 
@@ -196,30 +207,24 @@ func appendNote(path string) func(string) {
 	}
 }
 
-func (j *localJob) Reports() <-chan Report { return j.reports }
+func (j *proc) Reports() <-chan Report { return j.reports }
 
-func (j *localJob) Ran() time.Duration {
+func (j *proc) Ran() time.Duration {
 	<-j.done
 	return j.ran
 }
 
-func (j *localJob) Stop() error {
+func (j *proc) Stop() error {
 	j.stopMu.Lock()
 	defer j.stopMu.Unlock()
 	_, err := io.WriteString(j.stdin, "stop\n")
 	return err
 }
 
-func (j *localJob) Kill() {
-	if p := j.cmd.Process; p != nil {
-		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-	}
-}
+func (j *proc) Kill() { _ = syscall.Kill(-j.pid, syscall.SIGKILL) }
 
-func (j *localJob) Wait() error {
+func (j *proc) Wait() error {
 	<-j.done
-	// Whatever the job started and left behind goes with it.
-	_ = syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL)
 	// Drain what the job reported after the scheduler stopped listening,
 	// so that the reader ends.
 	for range j.reports {
