@@ -80,13 +80,7 @@ func experimentRequestOf(d *pg_query.DoStmt) (*experimentRequest, bool) {
 func experimentSQL(sql, op, key string, toks []*pg_query.ScanToken) (string, error) {
 	sc := scanned{sql, toks}
 	text, word := sc.text, sc.word
-	syntax := func(i int) error {
-		near := text(i)
-		if i >= len(toks) {
-			near = "end of input"
-		}
-		return pgerr.New(pgerr.SyntaxError, "syntax error at or near %q in %s EXPERIMENT", near, strings.ToUpper(op))
-	}
+	syntax := sc.syntaxError(strings.ToUpper(op) + " EXPERIMENT")
 	req := experimentRequest{Op: op, Key: key}
 	i := 0
 	if op == "drop" && word(0) == "if" && word(1) == "exists" {
@@ -138,13 +132,7 @@ func parseExperiment(sc scanned, i int, syntax func(int) error) (*experimentSpec
 		spec.Algorithm, i = identText(text(i)), i+1
 	}
 	if i < len(toks) && toks[i].Token == pg_query.Token_ASCII_40 {
-		next, err := sc.assignments(i, syntax, func(name string, v any) error {
-			if _, dup := spec.Fixed[name]; dup {
-				return pgerr.New(pgerr.InvalidParameterValue, "hyperparameter %q is given twice", name)
-			}
-			spec.Fixed[name] = v
-			return nil
-		})
+		next, err := sc.assignments(i, syntax, "hyperparameter", spec.Fixed)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -227,107 +215,13 @@ func parseExperiment(sc scanned, i int, syntax func(int) error) (*experimentSpec
 	}
 	spec.Metric, i = identText(text(i)), i+1
 	if word(i) == "with" {
-		next, err := sc.assignments(i+1, syntax, func(name string, v any) error {
-			if _, dup := spec.Options[name]; dup {
-				return pgerr.New(pgerr.InvalidParameterValue, "option %q is given twice", name)
-			}
-			spec.Options[name] = v
-			return nil
-		})
+		next, err := sc.assignments(i+1, syntax, "option", spec.Options)
 		if err != nil {
 			return nil, 0, err
 		}
 		i = next
 	}
 	return spec, i, nil
-}
-
-// value reads a constant at i: a number (with an optional sign), a string,
-// or true/false. It returns the value and the index after it.
-func (sc scanned) value(i int, syntax func(int) error) (any, int, error) {
-	sign := ""
-	if i < len(sc.toks) && (sc.toks[i].Token == pg_query.Token_ASCII_45 || sc.toks[i].Token == pg_query.Token_ASCII_43) {
-		if sc.toks[i].Token == pg_query.Token_ASCII_45 {
-			sign = "-"
-		}
-		i++
-	}
-	if i >= len(sc.toks) {
-		return nil, 0, syntax(i)
-	}
-	t := sc.toks[i]
-	switch t.Token {
-	case pg_query.Token_ICONST:
-		n, err := strconv.ParseInt(sign+sc.text(i), 10, 64)
-		if err != nil {
-			return nil, 0, pgerr.New(pgerr.NumericValueOutOfRange, "value %s%s is out of range", sign, sc.text(i))
-		}
-		return n, i + 1, nil
-	case pg_query.Token_FCONST:
-		f, err := strconv.ParseFloat(sign+sc.text(i), 64)
-		if err != nil {
-			return nil, 0, pgerr.New(pgerr.InvalidTextRepresentation, "invalid number %q", sc.text(i))
-		}
-		return f, i + 1, nil
-	case pg_query.Token_SCONST:
-		if sign == "" {
-			return tokenString(sc.text(i)), i + 1, nil
-		}
-	case pg_query.Token_TRUE_P:
-		if sign == "" {
-			return true, i + 1, nil
-		}
-	case pg_query.Token_FALSE_P:
-		if sign == "" {
-			return false, i + 1, nil
-		}
-	}
-	return nil, 0, syntax(i)
-}
-
-// assignments reads "(name = value, …)" from the parenthesis at open.
-func (sc scanned) assignments(open int, syntax func(int) error, put func(string, any) error) (int, error) {
-	shut := sc.closing(open)
-	if open >= len(sc.toks) || sc.toks[open].Token != pg_query.Token_ASCII_40 || shut < 0 {
-		return 0, syntax(open)
-	}
-	for i := open + 1; i < shut; {
-		if i+1 >= shut || sc.toks[i+1].Token != pg_query.Token_ASCII_61 {
-			return 0, syntax(i)
-		}
-		name := identText(sc.text(i))
-		v, next, err := sc.value(i+2, syntax)
-		if err != nil {
-			return 0, err
-		}
-		if err := put(name, v); err != nil {
-			return 0, err
-		}
-		i = next
-		if i < shut {
-			if sc.toks[i].Token != pg_query.Token_ASCII_44 {
-				return 0, syntax(i)
-			}
-			i++
-		}
-	}
-	return shut + 1, nil
-}
-
-// nameList reads "(a, b, …)" from the parenthesis at open.
-func (sc scanned) nameList(open int, syntax func(int) error) ([]string, int, error) {
-	shut := sc.closing(open)
-	if open >= len(sc.toks) || sc.toks[open].Token != pg_query.Token_ASCII_40 || shut < 0 {
-		return nil, 0, syntax(open)
-	}
-	var out []string
-	for i := open + 1; i < shut; i++ {
-		if sc.toks[i].Token == pg_query.Token_ASCII_44 {
-			continue
-		}
-		out = append(out, identText(sc.text(i)))
-	}
-	return out, shut + 1, nil
 }
 
 // dims reads a search space "(p IN (…), q RANGE (lo, hi) [LOG], …)".
@@ -424,12 +318,4 @@ func rangeBounds(name string, vals []any) (float64, float64, error) {
 		return 0, 0, pgerr.New(pgerr.NumericValueOutOfRange, "RANGE for %q: bounds must lie within ±2^53", name)
 	}
 	return b[0], b[1], nil
-}
-
-// tokenString is a string token's value.
-func tokenString(t string) string {
-	if len(t) >= 2 && t[0] == '\'' {
-		return strings.ReplaceAll(t[1:len(t)-1], "''", "'")
-	}
-	return t
 }

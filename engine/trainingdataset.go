@@ -83,40 +83,29 @@ func trainingSQL(sql, op, key string, toks []*pg_query.ScanToken) (string, error
 			req.Transforms, i = specs, next
 		}
 		if word(i) == "with" {
-			if i+1 >= len(toks) || toks[i+1].Token != pg_query.Token_ASCII_40 {
-				return "", syntax(text(i + 1))
+			opts := map[string]any{}
+			next, err := sc.assignments(i+1, sc.syntaxError(strings.ToUpper(op)+" TRAINING DATASET"), "option", opts)
+			if err != nil {
+				return "", err
 			}
-			i += 2
-			for i < len(toks) && toks[i].Token != pg_query.Token_ASCII_41 {
-				if toks[i].Token == pg_query.Token_ASCII_44 {
-					i++
-					continue
-				}
-				key := word(i)
-				if i+2 >= len(toks) || toks[i+1].Token != pg_query.Token_ASCII_61 {
-					return "", syntax(text(i))
-				}
-				val := text(i + 2)
-				if toks[i+2].Token == pg_query.Token_SCONST {
-					val = strings.ReplaceAll(val[1:len(val)-1], "''", "'")
-				}
+			i = next
+			for key, v := range opts {
+				ok := true
 				switch key {
 				case "split":
-					req.Split = val
+					req.Split, ok = v.(string)
 				case "seed":
-					n, err := strconv.ParseInt(val, 10, 64)
-					if err != nil {
-						return "", pgerr.New(pgerr.InvalidParameterValue, "seed must be an integer, not %q", val)
-					}
-					req.Seed = n
+					req.Seed, ok = v.(int64)
 				case "as_of":
-					req.AsOf = val
+					req.AsOf, ok = v.(string)
 				default:
 					return "", pgerr.New(pgerr.InvalidParameterValue, "unknown training dataset option %q (split, seed, as_of)", key)
 				}
-				i += 3
+				if !ok {
+					return "", pgerr.New(pgerr.InvalidParameterValue, "training dataset option %s must be %s, not %v",
+						key, map[string]string{"split": "a string", "seed": "an integer", "as_of": "a timestamp string"}[key], v)
+				}
 			}
-			i++
 		}
 	}
 	if i < len(toks) {
