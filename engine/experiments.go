@@ -54,7 +54,6 @@ var experimentOptions = map[string]string{
 type experimentState struct {
 	id      uint64
 	project string
-	name    string
 	spec    *experimentSpec
 	driver  *experiment.Driver
 }
@@ -238,7 +237,7 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 				err = pgerr.New(pgerr.InvalidParameterValue, "parallelism must be at least 1")
 			}
 		case "gpus_per_trial":
-			f, ok := toFloatValue(v)
+			f, ok := experiment.ToFloat(v)
 			if !ok || f < 0 {
 				err = pgerr.New(pgerr.InvalidParameterValue, "gpus_per_trial must be a number ≥ 0, not %v", v)
 			}
@@ -382,16 +381,6 @@ func (s *Session) createExperiment(ctx context.Context, req *experimentRequest) 
 	return id, nil
 }
 
-func toFloatValue(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
-
 func unknownParam(alg trainer.Algorithm, name string) error {
 	return pgerr.New(pgerr.InvalidParameterValue, "unknown hyperparameter %q for %s (%s)", name, alg.Name, strings.Join(alg.ParamNames(), ", "))
 }
@@ -407,11 +396,11 @@ func checkParam(alg trainer.Algorithm, name string, v any) error {
 	}
 	switch p.Kind {
 	case trainer.Float:
-		if _, ok := toFloatValue(v); !ok {
+		if _, ok := experiment.ToFloat(v); !ok {
 			return bad()
 		}
 	case trainer.Int:
-		if f, ok := toFloatValue(v); !ok || f != math.Trunc(f) {
+		if f, ok := experiment.ToFloat(v); !ok || f != math.Trunc(f) {
 			return bad()
 		}
 	case trainer.Bool:
@@ -422,7 +411,7 @@ func checkParam(alg trainer.Algorithm, name string, v any) error {
 		str, isStr := v.(string)
 		if name == "max_features" {
 			// A fraction of the features, or sqrt/log2.
-			if f, ok := toFloatValue(v); ok && f > 0 && f <= 1 || str == "sqrt" || str == "log2" {
+			if f, ok := experiment.ToFloat(v); ok && f > 0 && f <= 1 || str == "sqrt" || str == "log2" {
 				return nil
 			}
 			return pgerr.New(pgerr.InvalidParameterValue, "max_features is 'sqrt', 'log2' or a fraction in (0, 1], not %v", v)
@@ -670,7 +659,7 @@ func (e *Engine) startExperiment(x catalog.Experiment) error {
 	if err != nil {
 		return err
 	}
-	st := &experimentState{id: x.ID, project: x.Project, name: x.Name, spec: &spec}
+	st := &experimentState{id: x.ID, project: x.Project, spec: &spec}
 	env := &trialEnv{e: e, cat: e.catalog, x: st, owner: x.Owner, local: filepath.Join(e.experimentDir(x.Project), strconv.FormatUint(x.ID, 10))}
 	d, err := experiment.New(experiment.Plan{Searcher: searcher, Metric: spec.Metric, Maximize: spec.Maximize,
 		Parallelism: spec.Parallelism, GPUs: spec.GPUs, EarlyStopping: spec.Stopping, MinTrials: spec.MinTrials, Warmup: spec.Warmup,

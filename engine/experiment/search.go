@@ -8,7 +8,6 @@
 package experiment
 
 import (
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -233,7 +232,7 @@ func (d Dim) internal(v any) (float64, bool) {
 		}
 		return 0, false
 	}
-	f, ok := toFloat(v)
+	f, ok := ToFloat(v)
 	return f, ok
 }
 
@@ -352,27 +351,19 @@ func valueKey(v any) string {
 		return "n:" + strconv.FormatFloat(x, 'g', -1, 64)
 	case int64:
 		return "n:" + strconv.FormatInt(x, 10)
-	case int:
-		return "n:" + strconv.Itoa(x)
-	case json.Number:
-		return "n:" + x.String()
 	case bool:
 		return "b:" + strconv.FormatBool(x)
 	}
 	return fmt.Sprint(v)
 }
 
-func toFloat(v any) (float64, bool) {
+// ToFloat reads a number of a configuration (int64 or float64).
+func ToFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
 	case int64:
 		return float64(x), true
-	case int:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
 	}
 	return 0, false
 }
