@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 )
 
 // Config configures a catalog node.
@@ -86,6 +87,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	rc.ElectionTimeout = 500 * time.Millisecond
 	rc.LeaderLeaseTimeout = 250 * time.Millisecond
 	rc.CommitTimeout = 5 * time.Millisecond
+	// Apply returns as soon as the entry is queued (up to MaxAppendEntries
+	// of them), so a caller can submit several under its own lock and
+	// the leader writes what queued during its last fsync in one batch.
+	rc.BatchApplyCh = true
 	if cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = cfg.SnapshotThreshold
 	}
@@ -95,7 +100,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	hl := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Error, Output: os.Stderr})
 	rc.Logger = hl
 
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	// The free list is rebuilt at open instead of written with every
+	// commit, as etcd does: the log's truncation after each snapshot
+	// leaves many free pages, and writing their list made every append
+	// larger.
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
 	if err != nil {
 		return nil, fmt.Errorf("open raft log: %w", err)
 	}
@@ -206,47 +216,76 @@ func (n *Node) Propose(ctx context.Context, t CmdType, payload any) (uint64, err
 // same id again (a retry after a timeout or a lost reply) returns the first
 // outcome instead of applying the command twice.
 func (n *Node) ProposeRequest(ctx context.Context, req string, t CmdType, payload any) (uint64, error) {
+	p, err := n.Submit(req, t, payload)
+	if err != nil {
+		return 0, err
+	}
+	return p.Wait(ctx)
+}
+
+// Pending is a proposal handed to Raft whose outcome is not known yet.
+type Pending struct {
+	t CmdType
+	f raft.ApplyFuture
+}
+
+// Submit hands a command to Raft without waiting for it to commit.
+// Proposals submitted one after another from one goroutine enter the log
+// in that order, and those waiting together are written in one batch (one
+// fsync): a caller that must order its proposals (a table's appends, each
+// expecting the version the previous one makes) submits under its own
+// lock and waits outside it.
+func (n *Node) Submit(req string, t CmdType, payload any) (*Pending, error) {
 	v, ok := cmdVersions[t]
 	if !ok {
-		return 0, fmt.Errorf("catalog: unknown command %s", t)
+		return nil, fmt.Errorf("catalog: unknown command %s", t)
 	}
 	p, err := json.Marshal(payload)
 	if err != nil {
-		return 0, fmt.Errorf("catalog: encode %s: %w", t, err)
+		return nil, fmt.Errorf("catalog: encode %s: %w", t, err)
 	}
 	env := envelope{Type: t, Version: v, Request: req, Payload: p}
 	if n.raft.State() != raft.Leader {
 		addr, _ := n.raft.LeaderWithID()
-		return 0, errorf(CodeNotLeader, "this catalog node is not the leader (leader: %q)", addr)
+		return nil, errorf(CodeNotLeader, "this catalog node is not the leader (leader: %q)", addr)
 	}
 	n.propMu.Lock()
 	env.Time, env.IDs = n.allocLocked(idsNeeded(t, payload))
 	n.propMu.Unlock()
 	data, err := json.Marshal(env)
 	if err != nil {
-		return 0, fmt.Errorf("catalog: encode entry: %w", err)
+		return nil, fmt.Errorf("catalog: encode entry: %w", err)
 	}
 	// Not under propMu: raft hands entries to its leader loop one at a
 	// time, and proposals queued behind each other are what lets it write
 	// them to the log in one batch (one fsync).
-	f := n.raft.Apply(data, 0)
+	return &Pending{t: t, f: n.raft.Apply(data, 0)}, nil
+}
 
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-				return 0, errorf(CodeNotLeader, "catalog leadership lost: %v", err)
-			}
-			return 0, fmt.Errorf("catalog: apply %s: %w", t, err)
+// Wait returns the proposal's outcome: the id it allocated, or the error
+// applying it gave.
+func (p *Pending) Wait(ctx context.Context) (uint64, error) {
+	var err error
+	if ctx.Done() == nil {
+		err = p.f.Error() // nothing can end the wait early
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- p.f.Error() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			// The entry may still commit; a retry with the same request
+			// id learns its outcome.
+			return 0, fmt.Errorf("catalog: %s: outcome unknown: %w", p.t, ctx.Err())
 		}
-	case <-ctx.Done():
-		// The entry may still commit; a retry with the same request id
-		// learns its outcome.
-		return 0, fmt.Errorf("catalog: %s: outcome unknown: %w", t, ctx.Err())
 	}
-	res, _ := f.Response().(applyResult)
+	if err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			return 0, errorf(CodeNotLeader, "catalog leadership lost: %v", err)
+		}
+		return 0, fmt.Errorf("catalog: apply %s: %w", p.t, err)
+	}
+	res, _ := p.f.Response().(applyResult)
 	return res.ID, res.Err
 }
 

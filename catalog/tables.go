@@ -455,7 +455,10 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		if d.Expect >= 0 && t.Version != d.Expect {
 			return errorf(CodeConflict, "could not serialize access due to concurrent update of %s.%s", d.Schema, d.Name)
 		}
-		live := map[string]bool{}
+		if len(d.Remove) == 0 {
+			continue
+		}
+		live := make(map[string]bool, len(t.Files))
 		for _, f := range t.Files {
 			live[f.Name] = true
 		}

@@ -267,6 +267,9 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	if s.txReadOnly {
 		return nil, pgerr.New(pgerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
 	}
+	if err := s.flushFast(ctx); err != nil {
+		return nil, err
+	}
 	plan := st.copy
 	if st.storage != nil {
 		// A table kept as Parquet: the rows land in its carrier inside the

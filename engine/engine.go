@@ -81,6 +81,9 @@ type Engine struct {
 	// keys caches each table definition's unique keys, by definition text.
 	keysMu sync.Mutex
 	keys   map[string][]uniqueKey
+	// fastTables: constraints and defaults for the single-row INSERT path,
+	// by definition (fastinsert.go); under keysMu.
+	fastTables map[string]*fastTable
 	// keyIdx holds the key hashes of keyed tables (keyindex.go).
 	keyIdxMu sync.Mutex
 	keyIdx   map[string]*keyIndex
@@ -92,6 +95,9 @@ type Engine struct {
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
 	commitLocks map[string]*sync.Mutex
+	// pipes: per keyed table, the single-row commits in flight
+	// (fastinsert.go); under commitMu.
+	pipes map[string]*appendPipe
 	// compactNow asks the maintenance loop to look at tables with many files.
 	compactNow chan string
 	// held: the table files (project, table, file; file "*" for all of
@@ -194,7 +200,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, catalog: node, dbs: map[string]*database{}, doKey: catalog.NewRequestID(),
-		keys: map[string][]uniqueKey{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), statsNow: make(chan statsRequest, 64), held: map[string]map[*Session]bool{}, commitLocks: map[string]*sync.Mutex{}}
+		keys: map[string][]uniqueKey{}, fastTables: map[string]*fastTable{}, keyIdx: map[string]*keyIndex{}, online: map[string]*onlineStore{}, onlineFVs: map[string]*onlineFV{}, compactNow: make(chan string, 16), cacheNow: make(chan string, 16), statsNow: make(chan statsRequest, 64), held: map[string]map[*Session]bool{}, commitLocks: map[string]*sync.Mutex{}, pipes: map[string]*appendPipe{}}
 	if err := e.bootstrapCatalog(ctx); err != nil {
 		node.Close()
 		return nil, err

@@ -80,7 +80,9 @@ type Session struct {
 
 	// Storage (storage.go): the transaction's table changes, and the
 	// table views this session's DuckDB connection holds.
-	stx        *storageTx
+	stx *storageTx
+	// fast is an INSERT the single-row path deferred to Sync (fastinsert.go).
+	fast       *deferredInsert
 	views      map[string]string // table → key of the files its view shows
 	viewGen    uint64
 	viewsStale bool
@@ -285,6 +287,7 @@ func (s *Session) queryRow(ctx context.Context, sql string, args []driver.NamedV
 // fail records an error: a transaction block becomes failed, an implicit
 // transaction is rolled back.
 func (s *Session) fail(ctx context.Context) {
+	s.fast = nil // a deferred INSERT dies with its implicit transaction
 	switch s.tx {
 	case txBlock:
 		s.tx = txFailed
@@ -328,7 +331,18 @@ func errAborted() *pgerr.Error {
 // transaction block, portals die with the implicit transaction.
 func (s *Session) Sync(ctx context.Context) error {
 	var err error
-	if s.tx == txImplicit {
+	if d := s.fast; d != nil {
+		s.fast = nil
+		ferr := s.commitFast(ctx, d)
+		if errors.Is(ferr, errFastFallback) {
+			s.fast = d
+			ferr = s.flushFast(ctx)
+		}
+		if ferr != nil {
+			err = pgerr.From(ferr)
+		}
+	}
+	if s.tx == txImplicit && err == nil {
 		if cerr := s.commitTx(ctx); cerr != nil {
 			s.endTx(false)
 			err = pgerr.From(cerr)
@@ -613,6 +627,13 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			}
 		}
 	}()
+	if s.fast != nil && !(s.fast.portal == p && p.done) {
+		// Another statement in the transaction of a deferred INSERT: the
+		// INSERT goes through the carrier first, so this one sees its row.
+		if err := s.flushFast(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	if p.done {
 		return Result{Tag: p.tag}, nil
 	}
@@ -620,6 +641,16 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindEmpty:
 		return Result{Empty: true}, nil
 	case kindDuck:
+		if st.fastIns != nil && !p.noFast && s.tx == txIdle && p.rows == nil && !p.storageStarted {
+			ok, err := s.deferInsert(ctx, p)
+			if err != nil {
+				return Result{}, err
+			}
+			if ok {
+				p.done, p.tag = true, st.completeTag(1)
+				return Result{Tag: p.tag}, nil
+			}
+		}
 		if p.rows == nil && !p.done {
 			s.noticeMissingDrops(ctx, st)
 			if strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER") {

@@ -54,6 +54,8 @@ type Statement struct {
 	export *hopsfsExport
 	// storage is set for statements that change managed tables (storage.go).
 	storage *stmtStorage
+	// fastIns is set for INSERTs the single-row path may take (fastinsert.go).
+	fastIns *fastInsertPlan
 	// epoch is the session's view epoch when DuckDB prepared duck.
 	epoch uint64
 	// readsRel: the statement names relations other than its DML target
@@ -152,6 +154,9 @@ type Portal struct {
 	hold bool
 	// storageStarted/Finished bracket a managed-table write (storage.go).
 	storageStarted, storageFinished bool
+	// noFast: the single-row INSERT path was taken and is being replayed
+	// through the carrier (fastinsert.go).
+	noFast bool
 
 	duck *duckdb.Stmt
 	rows driver.Rows

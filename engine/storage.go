@@ -180,6 +180,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	case *pg_query.Node_InsertStmt:
 		if name, ok := carrier(x.InsertStmt.Relation); ok {
 			ss.table, ss.op, ss.unique = name, "INSERT", true
+			st.fastIns = planFastInsert(x.InsertStmt, name)
 			if x.InsertStmt.OnConflictClause != nil {
 				ss.pull = true // ON CONFLICT must see every existing row
 			}
@@ -782,6 +783,10 @@ func deparseExpr(n *pg_query.Node) (string, error) {
 // files the carrier's rows were not pulled from.
 func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 	ss := st.storage
+	// The carrier's rows changed: statements prepared before (a pipeline's
+	// next one, a cached one) were planned over the old rows, and DuckDB
+	// prunes a scan by the statistics it saw then.
+	s.viewEpoch++
 	switch ss.op {
 	case "CREATE", "CREATE AS":
 		if s.e.catalog.HasTable(s.db.name, "main", ss.table) && !s.stx.dropped[ss.table] {
@@ -1311,6 +1316,11 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 	}
 	unlock := s.e.lockTables(s.db.name, locked)
 	defer unlock()
+	for _, name := range locked {
+		// Single-row commits still in flight (fastinsert.go) are not in
+		// the files read below yet.
+		s.e.pipeFor(s.db.name, name).drain()
+	}
 	for attempt := 0; ; attempt++ {
 		c.Data = c.Data[:0]
 		for i := range writes {

@@ -150,7 +150,13 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 				if err := e.compactOne(ctx, db, name); err != nil && ctx.Err() == nil {
 					e.log.Warn("compaction", "database", project, "table", name, "err", err)
 				}
-				e.fillScanCache(ctx, db, name)
+				// A table written row by row is compacted every few
+				// hundred commits into small files that the next
+				// compaction replaces: copying each into the cache would
+				// cost more disk writes (and fsyncs competing with the
+				// commits') than reading it compressed. The periodic round
+				// copies what is left of them.
+				e.fillScanCache(ctx, db, name, scanCacheEagerBytes)
 			}
 			continue
 		case r := <-e.statsNow:
@@ -167,7 +173,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 			db := e.dbs[project]
 			e.mu.Unlock()
 			if db != nil {
-				e.fillScanCache(ctx, db, name)
+				e.fillScanCache(ctx, db, name, 0)
 			}
 			continue
 		case <-t.C:
@@ -182,7 +188,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 			if err := e.maintain(ctx, db, 8); err != nil && ctx.Err() == nil {
 				e.log.Warn("table maintenance", "database", db.name, "err", err)
 			}
-			e.fillScanCache(ctx, db, "")
+			e.fillScanCache(ctx, db, "", 0)
 			e.backgroundStatistics(ctx, db, "", -1)
 		}
 		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
@@ -255,7 +261,7 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 	if _, err := s.e.fs.SpillInline(ctx, spillBatch); err != nil {
 		return err
 	}
-	s.e.fillScanCache(ctx, s.db, "")
+	s.e.fillScanCache(ctx, s.db, "", 0)
 	_, err := s.e.fs.CollectGarbage(ctx, s.e.cfg.GCGrace)
 	return err
 }
@@ -264,11 +270,15 @@ func (s *Session) execVacuum(ctx context.Context, st *Statement) error {
 // moves into blocks.
 const spillBatch = 256
 
+// scanCacheEagerBytes: files a compaction right after a commit makes are
+// copied into the scan cache at once only from this size on.
+const scanCacheEagerBytes = 1 << 20
+
 // fillScanCache copies the current Parquet blocks of a project's tables
-// (of one table, when named) into the scan cache, uncompressed, while the
-// budget allows. Scans then read the copies (storage.ReadSQL): plain pages
-// instead of ZSTD ones.
-func (e *Engine) fillScanCache(ctx context.Context, db *database, table string) {
+// (of one table, when named) of at least minBytes into the scan cache,
+// uncompressed, while the budget allows. Scans then read the copies
+// (storage.ReadSQL): plain pages instead of ZSTD ones.
+func (e *Engine) fillScanCache(ctx context.Context, db *database, table string, minBytes int64) {
 	sc := e.fs.ScanCache()
 	if sc == nil || !sc.Room(0) {
 		return
@@ -283,7 +293,7 @@ func (e *Engine) fillScanCache(ctx context.Context, db *database, table string) 
 			continue
 		}
 		for _, f := range files {
-			if !f.IsInline() && !storage.IsJSON(f.Name) && !sc.Has(f.Block.ID) {
+			if !f.IsInline() && !storage.IsJSON(f.Name) && f.Bytes >= minBytes && !sc.Has(f.Block.ID) {
 				todo = append(todo, f)
 			}
 		}

@@ -41,7 +41,8 @@ func TestCompactionDue(t *testing.T) {
 		{catalog.TableHead{Files: 3}, false},
 		{catalog.TableHead{Files: 16}, true},
 		{catalog.TableHead{Files: 40, InlineFiles: 30, InlineRows: 30}, false},
-		{catalog.TableHead{Files: 64, InlineFiles: 64, InlineRows: 64}, true},
+		{catalog.TableHead{Files: 64, InlineFiles: 64, InlineRows: 64}, false},
+		{catalog.TableHead{Files: 256, InlineFiles: 256, InlineRows: 256}, true},
 		{catalog.TableHead{Files: 5, InlineFiles: 4, InlineRows: 1024}, true},
 	} {
 		if got := CompactionDue(tc.h); got != tc.want {

@@ -178,7 +178,7 @@ func (m *Maintainer) Round(ctx context.Context, minFiles int, now time.Time) err
 // scan; small commits' files are cheap to read (inline ones cost no file
 // at all) but each adds to every reader's statement, so more of them wait.
 func CompactionDue(h catalog.TableHead) bool {
-	return h.Files-h.InlineFiles >= 16 || h.InlineFiles >= 64 || h.InlineRows >= 1024
+	return h.Files-h.InlineFiles >= 16 || h.InlineFiles >= 256 || h.InlineRows >= 1024
 }
 
 // needsExpiry: some version other than the current was replaced before cutoff.
