@@ -688,6 +688,18 @@ func (s *state) tableInfo(t *Table) TableInfo {
 	return ti
 }
 
+// TableColumnsAt returns a table's columns as of version v, without
+// copying its history (Table does).
+func (n *Node) TableColumnsAt(project, schema, name string, v int64) ([]Column, bool) {
+	n.fsm.mu.RLock()
+	defer n.fsm.mu.RUnlock()
+	t := n.fsm.s.table(project, schema, name)
+	if t == nil {
+		return nil, false
+	}
+	return append([]Column(nil), t.ColumnsAt(v)...), true
+}
+
 // Table returns a table by project, schema and name.
 func (n *Node) Table(project, schema, name string) (TableInfo, bool) {
 	n.fsm.mu.RLock()

@@ -63,13 +63,13 @@ func (m *Maintainer) defaults() {
 // write makes it give up quietly (the next round tries again).
 func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles int) (bool, error) {
 	m.defaults()
-	t, ok := m.Node.Table(m.Project, schema, name)
-	if !ok {
-		return false, fmt.Errorf("compact: table %s.%s does not exist", schema, name)
-	}
 	v, files, err := m.Node.TableFiles(m.Project, schema, name, 0, 0)
 	if err != nil {
 		return false, err
+	}
+	cols, ok := m.Node.TableColumnsAt(m.Project, schema, name, v)
+	if !ok {
+		return false, fmt.Errorf("compact: table %s.%s does not exist", schema, name)
 	}
 	// Small commits' inline files are merged on their own (into one
 	// Parquet file) as soon as there are two; the small Parquet files,
@@ -91,10 +91,11 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 			}
 		}
 	}
+	onlyInline := false
 	switch {
 	case len(small)-len(inline) >= max(minFiles, 2) || (minFiles <= 2 && len(small) >= 2):
 	case len(inline) >= 2:
-		small = inline
+		small, onlyInline = inline, true
 	default:
 		return false, nil
 	}
@@ -102,20 +103,35 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 	for _, f := range small {
 		rows += f.Rows
 	}
-	file := fmt.Sprintf("%019d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:12])
+	ext := ParquetExt
+	if onlyInline {
+		// Inline files are merged into one JSON-lines block: their lines
+		// concatenated, no DuckDB statement (a table written row by row
+		// gets one every few hundred commits). The Parquet merge of small
+		// files takes these blocks in turn.
+		ext = JSONExt
+	}
+	file := fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], ext)
 	local := filepath.Join(m.FS.TempDir(), file)
-	// Files hold the stored form of the columns (see engine/storage.go), so
-	// they are copied as they are.
-	read, err := ReadSQL(t.ColumnsAt(v), small, m.FS, ReadOptions{Stored: true})
-	if err != nil {
-		return false, fmt.Errorf("compact %s: %w", name, err)
+	if onlyInline {
+		if err := m.concatInline(small, local); err != nil {
+			os.Remove(local)
+			return false, fmt.Errorf("compact %s: %w", name, err)
+		}
+	} else {
+		// Files hold the stored form of the columns (see
+		// engine/storage.go), so they are copied as they are.
+		read, err := ReadSQL(cols, small, m.FS, ReadOptions{Stored: true})
+		if err != nil {
+			return false, fmt.Errorf("compact %s: %w", name, err)
+		}
+		q := "COPY (" + read + ") TO " + quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
+		if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
+			os.Remove(local)
+			return false, fmt.Errorf("compact %s: %w", name, err)
+		}
 	}
-	q := "COPY (" + read + ") TO " + quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
-	if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
-		os.Remove(local)
-		return false, fmt.Errorf("compact %s: %w", name, err)
-	}
-	b, err := m.FS.AdoptBlock(ctx, local, ".parquet")
+	b, err := m.FS.AdoptBlock(ctx, local, ext)
 	if err != nil {
 		os.Remove(local)
 		return false, err
@@ -139,6 +155,22 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 	}
 	m.Log.Debug("compacted", "project", m.Project, "table", name, "files", len(small), "rows", rows)
 	return true, nil
+}
+
+// concatInline writes the lines of inline JSON files into one local file.
+func (m *Maintainer) concatInline(files []catalog.FileRef, local string) error {
+	var buf []byte
+	for _, f := range files {
+		_, data, err := m.Node.ReadInline(f.Path)
+		if err != nil {
+			return err
+		}
+		buf = append(buf, data...)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			buf = append(buf, '\n')
+		}
+	}
+	return os.WriteFile(local, buf, 0o600)
 }
 
 // Expire forgets versions replaced more than Retention ago and deletes the
