@@ -57,43 +57,48 @@ func (e *Engine) onlineStoreFor(project, name string) *onlineStore {
 // onlineKey encodes key values so that the same key compares equal
 // whichever Go type a client's parameter or DuckDB's row carries.
 func onlineKey(vals []driver.Value) string {
-	var b strings.Builder
+	return string(appendOnlineKey(nil, vals))
+}
+
+// appendOnlineKey appends onlineKey's encoding of vals to buf: a lookup
+// indexes the store with string(buf), which allocates nothing.
+func appendOnlineKey(buf []byte, vals []driver.Value) []byte {
 	for i, v := range vals {
 		if i > 0 {
-			b.WriteByte(0)
+			buf = append(buf, 0)
 		}
 		switch x := v.(type) {
 		case nil:
-			b.WriteString("\x01null")
+			buf = append(buf, "\x01null"...)
 		case int64:
-			b.WriteString(strconv.FormatInt(x, 10))
+			buf = strconv.AppendInt(buf, x, 10)
 		case int32:
-			b.WriteString(strconv.FormatInt(int64(x), 10))
+			buf = strconv.AppendInt(buf, int64(x), 10)
 		case int16:
-			b.WriteString(strconv.FormatInt(int64(x), 10))
+			buf = strconv.AppendInt(buf, int64(x), 10)
 		case int8:
-			b.WriteString(strconv.FormatInt(int64(x), 10))
+			buf = strconv.AppendInt(buf, int64(x), 10)
 		case int:
-			b.WriteString(strconv.Itoa(x))
+			buf = strconv.AppendInt(buf, int64(x), 10)
 		case uint64:
-			b.WriteString(strconv.FormatUint(x, 10))
+			buf = strconv.AppendUint(buf, x, 10)
 		case uint32:
-			b.WriteString(strconv.FormatUint(uint64(x), 10))
+			buf = strconv.AppendUint(buf, uint64(x), 10)
 		case float64:
-			b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+			buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
 		case float32:
-			b.WriteString(strconv.FormatFloat(float64(x), 'g', -1, 32))
+			buf = strconv.AppendFloat(buf, float64(x), 'g', -1, 32)
 		case string:
-			b.WriteString(x)
+			buf = append(buf, x...)
 		case []byte:
-			b.Write(x)
+			buf = append(buf, x...)
 		case time.Time:
-			b.WriteString(x.UTC().Format(time.RFC3339Nano))
+			buf = x.UTC().AppendFormat(buf, time.RFC3339Nano)
 		default:
-			fmt.Fprint(&b, x)
+			buf = fmt.Append(buf, x)
 		}
 	}
-	return b.String()
+	return buf
 }
 
 // ensureOnline brings the store to the table's current version, reading

@@ -353,23 +353,34 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 	if !ok {
 		return nil, false, nil
 	}
-	var out [][]driver.Value
-	for _, kv := range tuples {
-		rows := make([][]driver.Value, len(o.groups))
-		any, skip := false, false
-		for i, g := range o.groups {
-			gk := make([]driver.Value, len(g.keyFrom))
+	// Every tuple's row of a group under one hold of its store's lock
+	// (taken per key, 16 clients queued on it).
+	found := make([][][]driver.Value, len(o.groups))
+	var buf []byte
+	for i, g := range o.groups {
+		gk := make([]driver.Value, len(g.keyFrom))
+		res := make([][]driver.Value, len(tuples))
+		st := gs[i].st
+		st.mu.Lock()
+		for t, kv := range tuples {
 			for j, from := range g.keyFrom {
 				gk[j] = kv[from]
 			}
-			st := gs[i].st
-			st.mu.Lock()
-			row, ok := st.rows[onlineKey(gk)]
-			if ok {
+			buf = appendOnlineKey(buf[:0], gk)
+			if row, ok := st.rows[string(buf)]; ok {
+				res[t] = row
 				st.lookups++
 			}
-			st.mu.Unlock()
-			if ok {
+		}
+		st.mu.Unlock()
+		found[i] = res
+	}
+	var out [][]driver.Value
+	for t := range tuples {
+		rows := make([][]driver.Value, len(o.groups))
+		any, skip := false, false
+		for i, g := range o.groups {
+			if row := found[i][t]; row != nil {
 				rows[i], any = row, true
 			} else if g.inner {
 				skip = true
