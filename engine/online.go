@@ -37,6 +37,9 @@ type onlineStore struct {
 	cols    []string
 	keyIdx  []int
 	rows    map[string][]driver.Value
+	// checkedGen is the catalog generation at which version was last found
+	// to be the table's current one.
+	checkedGen uint64
 	// Counters for hopsql.online_store: keys answered from memory, and
 	// times the rows were read from the table.
 	lookups, builds int64
@@ -104,11 +107,16 @@ func appendOnlineKey(buf []byte, vals []driver.Value) []byte {
 // ensureOnline brings the store to the table's current version, reading
 // the session's online view when it is behind.
 func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string, def *catalog.FeatureGroup) error {
+	gen := s.e.catalog.Generation()
+	if st.rows != nil && st.version >= 0 && st.checkedGen == gen {
+		return nil // nothing applied since the store was found current
+	}
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
 	if !ok {
 		return pgerr.New(pgerr.UndefinedTable, "relation \"online.%s\" does not exist", name)
 	}
 	if st.version == h.Version && st.tableID == h.ID && st.rows != nil {
+		st.checkedGen = gen
 		return nil
 	}
 	// The session's views must show the current version.

@@ -27,13 +27,17 @@ import (
 
 // conn is one client connection.
 type conn struct {
-	srv    *Server
-	raw    net.Conn // the TCP connection, for disconnect detection
-	nc     net.Conn // raw, or the TLS connection over it
-	be     *pgproto3.Backend
-	out    []byte
-	pid    uint32
-	secret []byte
+	srv *Server
+	raw net.Conn // the TCP connection, for disconnect detection
+	// watchDisconnect's timer; watchGen is odd while a statement runs.
+	watchTimer *time.Timer
+	watchGen   atomic.Uint64
+	stopWatch  func()
+	nc         net.Conn // raw, or the TLS connection over it
+	be         *pgproto3.Backend
+	out        []byte
+	pid        uint32
+	secret     []byte
 
 	sess     *engine.Session
 	settings codec.Settings
@@ -130,6 +134,11 @@ func (c *conn) serve() {
 	c.nc.SetDeadline(time.Time{})
 	defer c.srv.unregister(c)
 	defer c.sess.Close()
+	defer func() {
+		if c.watchTimer != nil {
+			c.watchTimer.Stop()
+		}
+	}()
 	c.loop()
 }
 
@@ -397,46 +406,53 @@ func (c *conn) extendedError(err error) {
 }
 
 // watchDisconnect cancels the running statement if the client hangs up while
-// it runs: nothing else reads the socket then. Short statements never pay
-// for the watcher beyond a timer.
+// it runs: nothing else reads the socket then. Short statements pay for
+// no more than re-arming the connection's timer; a statement still running
+// after 100 ms has the socket checked every 100 ms until it ends.
 func (c *conn) watchDisconnect() (stop func()) {
+	c.watchGen.Add(1) // odd: a statement runs
+	if c.watchTimer == nil {
+		c.watchTimer = time.AfterFunc(100*time.Millisecond, c.watchSocket)
+		c.stopWatch = func() {
+			c.watchGen.Add(1)
+			c.watchTimer.Stop()
+		}
+	} else {
+		c.watchTimer.Reset(100 * time.Millisecond)
+	}
+	return c.stopWatch
+}
+
+// watchSocket polls the socket while the statement that armed the timer
+// runs.
+func (c *conn) watchSocket() {
+	gen := c.watchGen.Load()
+	if gen%2 == 0 {
+		return // it ended
+	}
 	tcp, ok := c.raw.(syscall.Conn)
 	if !ok {
-		return func() {}
+		return
 	}
 	rc, err := tcp.SyscallConn()
 	if err != nil {
-		return func() {}
+		return
 	}
-	done := make(chan struct{})
-	var once sync.Once
-	timer := time.AfterFunc(100*time.Millisecond, func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		buf := make([]byte, 1)
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			closed := false
-			rc.Control(func(fd uintptr) {
-				n, _, err := syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-				closed = n == 0 && err == nil || errors.Is(err, syscall.ECONNRESET)
-			})
-			if closed {
-				c.cancelCtx()
-				c.sess.Cancel()
-				return
-			}
-		}
-	})
-	return func() {
-		once.Do(func() {
-			timer.Stop()
-			close(done)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	buf := make([]byte, 1)
+	for c.watchGen.Load() == gen {
+		closed := false
+		rc.Control(func(fd uintptr) {
+			n, _, err := syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			closed = n == 0 && err == nil || errors.Is(err, syscall.ECONNRESET)
 		})
+		if closed {
+			c.cancelCtx()
+			c.sess.Cancel()
+			return
+		}
+		<-t.C
 	}
 }
 
