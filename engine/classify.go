@@ -29,6 +29,7 @@ const (
 	kindExpectation             // ALTER FEATURE GROUP … ADD/DROP EXPECTATION (expectation.go)
 	kindAnalyze                 // ANALYZE: feature statistics (statistics.go)
 	kindExperiment              // CREATE/WAIT/CANCEL/DROP EXPERIMENT (experiments.go)
+	kindSQLPrepare              // PREPARE name AS … (sqlprepare.go)
 )
 
 // classification is what the engine derives from a statement's parse tree.
@@ -184,7 +185,7 @@ func classify(n *pg_query.Node) classification {
 	case *pg_query.Node_CallStmt:
 		c.tag, c.rows = "CALL", true
 	case *pg_query.Node_PrepareStmt:
-		c.tag, c.write = "PREPARE", false
+		c.kind, c.tag, c.write = kindSQLPrepare, "PREPARE", false
 	case *pg_query.Node_ExecuteStmt:
 		c.tag, c.rows = "EXECUTE", true
 	case *pg_query.Node_TransactionStmt:

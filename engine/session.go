@@ -713,6 +713,8 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 			return Result{}, pgerr.New(pgerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 		}
 		return Result{Tag: st.tag}, s.discardAll(ctx, st)
+	case kindSQLPrepare:
+		return Result{Tag: st.tag}, s.execSQLPrepare(ctx, st.sqlPrep)
 	case kindDeallocate:
 		if st.dbName == "" {
 			for name := range s.named {

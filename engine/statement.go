@@ -56,6 +56,8 @@ type Statement struct {
 	storage *stmtStorage
 	// fastIns is set for INSERTs the single-row path may take (fastinsert.go).
 	fastIns *fastInsertPlan
+	// sqlPrep is a PREPARE statement's request (sqlprepare.go).
+	sqlPrep *sqlPrepare
 	// epoch is the session's view epoch when DuckDB prepared duck.
 	epoch uint64
 	// readsRel: the statement names relations other than its DML target
@@ -198,9 +200,28 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		return st, nil
 	}
 	if raw != nil {
+		if ex := raw.Stmt.GetExecuteStmt(); ex != nil {
+			// Runs as the named statement's query (sqlprepare.go); never a
+			// cached constant, since the name may be prepared anew.
+			est, err := s.prepareSQLExecute(ctx, ex, paramOIDs)
+			if err == nil && est.constant {
+				est.constant = false
+			}
+			return est, err
+		}
 		st.node = raw.Stmt
 		c := classify(raw.Stmt)
 		st.kind, st.tag, st.write = c.kind, c.tag, c.write
+		if st.kind == kindSQLPrepare {
+			// The query as written: it is prepared (and rewritten) when
+			// the PREPARE runs.
+			req, err := planSQLPrepare(raw.Stmt.GetPrepareStmt())
+			if err != nil {
+				return nil, err
+			}
+			st.sqlPrep, st.ParamOIDs = req, paramOIDs
+			return st, nil
+		}
 		storageChanged := s.prepareStorage(raw.Stmt, st)
 		if st.prepErr != nil {
 			return nil, st.prepErr

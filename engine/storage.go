@@ -175,6 +175,12 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		changed = true
 		return rv.Relname, true
 	}
+	if ch, err := s.unqualifyDatabase(stmt); err != nil {
+		st.prepErr = err
+		return false
+	} else if ch {
+		changed = true
+	}
 	ss := &stmtStorage{}
 	switch x := stmt.Node.(type) {
 	case *pg_query.Node_InsertStmt:
@@ -411,6 +417,78 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		st.storage = ss
 	}
 	return changed
+}
+
+// unqualifyDatabase drops the current database from relation names
+// written database.schema.table, as PostgreSQL accepts them, so that the
+// storage layer sees the table; any other database is an error, as in
+// PostgreSQL (and the only way a statement could name a table's carrier
+// or another project's tables directly).
+func (s *Session) unqualifyDatabase(stmt *pg_query.Node) (changed bool, err error) {
+	fix := func(rv *pg_query.RangeVar) {
+		if rv == nil || rv.Catalogname == "" || err != nil {
+			return
+		}
+		if rv.Catalogname != s.db.name {
+			err = pgerr.New(pgerr.FeatureNotSupported, "cross-database references are not implemented: \"%s.%s.%s\"", rv.Catalogname, rv.Schemaname, rv.Relname)
+			return
+		}
+		rv.Catalogname, changed = "", true
+	}
+	names := func(items []*pg_query.Node) []*pg_query.Node {
+		if len(items) == 3 && err == nil {
+			if db := items[0].GetString_().GetSval(); db != s.db.name {
+				err = pgerr.New(pgerr.FeatureNotSupported, "cross-database references are not implemented: \"%s.%s.%s\"",
+					db, items[1].GetString_().GetSval(), items[2].GetString_().GetSval())
+			} else {
+				changed = true
+				return items[1:]
+			}
+		}
+		return items
+	}
+	switch x := stmt.Node.(type) {
+	case *pg_query.Node_InsertStmt:
+		fix(x.InsertStmt.Relation)
+	case *pg_query.Node_UpdateStmt:
+		fix(x.UpdateStmt.Relation)
+	case *pg_query.Node_DeleteStmt:
+		fix(x.DeleteStmt.Relation)
+	case *pg_query.Node_MergeStmt:
+		fix(x.MergeStmt.Relation)
+	case *pg_query.Node_CopyStmt:
+		fix(x.CopyStmt.Relation)
+	case *pg_query.Node_AlterTableStmt:
+		fix(x.AlterTableStmt.Relation)
+	case *pg_query.Node_RenameStmt:
+		fix(x.RenameStmt.Relation)
+	case *pg_query.Node_CreateStmt:
+		fix(x.CreateStmt.Relation)
+	case *pg_query.Node_IndexStmt:
+		fix(x.IndexStmt.Relation)
+	case *pg_query.Node_ViewStmt:
+		fix(x.ViewStmt.View)
+	case *pg_query.Node_CreateTableAsStmt:
+		if x.CreateTableAsStmt.Into != nil {
+			fix(x.CreateTableAsStmt.Into.Rel)
+		}
+	case *pg_query.Node_DropStmt:
+		for _, o := range x.DropStmt.Objects {
+			if l := o.GetList(); l != nil {
+				l.Items = names(l.Items)
+			}
+		}
+	case *pg_query.Node_CommentStmt:
+		if l := x.CommentStmt.Object.GetList(); l != nil && (x.CommentStmt.Objtype == pg_query.ObjectType_OBJECT_TABLE ||
+			x.CommentStmt.Objtype == pg_query.ObjectType_OBJECT_VIEW) {
+			l.Items = names(l.Items)
+		}
+	}
+	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		fix(n.GetRangeVar())
+		return err == nil
+	})
+	return changed, err
 }
 
 func aliasOf(rv *pg_query.RangeVar) string {
