@@ -9,6 +9,10 @@ import (
 type Column struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
+	// PG is the declared PostgreSQL type when DuckDB's type loses it
+	// (varchar(n) is VARCHAR): format_type's words, e.g.
+	// "character varying(40)".
+	PG string `json:"pg,omitempty"`
 }
 
 // DataFile is one immutable Parquet file of a table, named relative to the

@@ -142,6 +142,8 @@ type database struct {
 	path      string
 	connector *duckdb.Connector
 	sessions  atomic.Int64
+	// declMu orders rewrites of pg_attribute's declared types (declared.go).
+	declMu sync.Mutex
 }
 
 // Open starts the engine on cfg.DataDir, creating the default database and
@@ -358,6 +360,9 @@ func (e *Engine) catalogInfo() pgcatalog.Info {
 	}
 	for _, u := range e.catalog.Users() {
 		info.Roles = append(info.Roles, pgcatalog.Role{Name: u.Name, Superuser: u.Superuser, CanLogin: true})
+	}
+	for _, p := range info.Databases {
+		info.Declared = append(info.Declared, e.declaredColumns(p)...)
 	}
 	return info
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
 // Source columns: PostgreSQL's RowDescription names, for a result column
@@ -22,7 +24,23 @@ const relInfoTTL = 2 * time.Second
 type relInfo struct {
 	oid  uint32
 	cols []string // in column order; attnum = index + 1
-	read time.Time
+	// declared: per column, the declared type DuckDB does not keep
+	// (declared.go); OID 0 for none.
+	declared []pgtypes.Type
+	read     time.Time
+}
+
+// source marks a result field as column i (0-based) of a relation.
+func (ri *relInfo) source(f *Field, i int) {
+	f.TableOID, f.Column = ri.oid, int16(i+1)
+	if i >= len(ri.declared) || ri.declared[i].OID == 0 {
+		return
+	}
+	// DuckDB's VARCHAR is reported as text: a plain column reports its
+	// declared type.
+	if d := ri.declared[i]; d.Elem == nil && f.Type.OID == 25 || d.Elem != nil && f.Type.OID == 1009 {
+		f.Type = d
+	}
 }
 
 type relRef struct {
@@ -51,6 +69,18 @@ func (s *Session) relation(ctx context.Context, r relRef) *relInfo {
 	}
 	if len(ri.cols) == 0 {
 		return nil
+	}
+	if r.schema == "main" {
+		if t, ok := s.e.catalog.TableHead(s.db.name, "main", r.name); ok {
+			ri.declared = make([]pgtypes.Type, len(ri.cols))
+			for _, c := range t.Columns {
+				if typ, ok := declaredType(c.PG); ok {
+					if i := indexOf(ri.cols, c.Name); i >= 0 {
+						ri.declared[i] = typ
+					}
+				}
+			}
+		}
 	}
 	s.rels[key] = ri
 	return ri
@@ -156,7 +186,7 @@ func (s *Session) resolveSources(ctx context.Context, st *Statement) {
 				}
 				for i := range ri.cols {
 					if pos < len(st.Fields) {
-						st.Fields[pos].TableOID, st.Fields[pos].Column = ri.oid, int16(i+1)
+						ri.source(&st.Fields[pos], i)
 					}
 					pos++
 				}
@@ -178,7 +208,7 @@ func (s *Session) resolveSources(ctx context.Context, st *Statement) {
 				}
 			}
 			if found != nil && pos < len(st.Fields) {
-				st.Fields[pos].TableOID, st.Fields[pos].Column = found.oid, int16(attnum)
+				found.source(&st.Fields[pos], attnum-1)
 			}
 		case len(parts) == 2:
 			for _, r := range rels {
@@ -187,7 +217,7 @@ func (s *Session) resolveSources(ctx context.Context, st *Statement) {
 				}
 				if ri := info(r); ri != nil {
 					if i := indexOf(ri.cols, parts[1]); i >= 0 && pos < len(st.Fields) {
-						st.Fields[pos].TableOID, st.Fields[pos].Column = ri.oid, int16(i+1)
+						ri.source(&st.Fields[pos], i)
 					}
 				}
 			}

@@ -50,6 +50,10 @@ type storageTx struct {
 	// madeVersions: the versions the commit made of feature groups (for
 	// their statistics).
 	madeVersions map[string]int64
+	// decl: per table, what its statements declared of column types, in
+	// order (declared.go); defined: the commit stored new definitions.
+	decl    map[string][]declOp
+	defined bool
 }
 
 // pendingTable is one table's uncommitted change.
@@ -72,7 +76,7 @@ type pendingTable struct {
 }
 
 func newStorageTx(asOf int64) *storageTx {
-	return &storageTx{asOf: asOf, tables: map[string]*pendingTable{}, created: map[string]bool{},
+	return &storageTx{asOf: asOf, tables: map[string]*pendingTable{}, created: map[string]bool{}, decl: map[string][]declOp{},
 		altered: map[string]bool{}, dropped: map[string]bool{}, features: map[string]*catalog.FeatureGroup{}}
 }
 
@@ -101,6 +105,9 @@ func (t *storageTx) clone() *storageTx {
 	}
 	c.renames = append(c.renames, t.renames...)
 	c.ddl = t.ddl
+	for k, v := range t.decl {
+		c.decl[k] = append([]declOp(nil), v...)
+	}
 	for k, v := range t.features {
 		c.features[k] = v
 	}
@@ -129,6 +136,9 @@ type stmtStorage struct {
 	// its query as DuckDB runs it.
 	direct    bool
 	directSQL string
+	// decl is what the statement declares of its table's column types
+	// (declared.go).
+	decl []declOp
 }
 
 // compactFiles is how many small files the maintenance round merges.
@@ -412,6 +422,9 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	})
 	if ss.feature != nil {
 		st.tag = "CREATE FEATURE GROUP"
+	}
+	if ss.op == "CREATE" || ss.op == "ALTER" {
+		ss.decl = declOpsOf(stmt)
 	}
 	if ss.op != "" {
 		st.storage = ss
@@ -861,6 +874,9 @@ func deparseExpr(n *pg_query.Node) (string, error) {
 // files the carrier's rows were not pulled from.
 func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 	ss := st.storage
+	if len(ss.decl) > 0 && ss.table != "" && s.stx != nil {
+		s.stx.decl[ss.table] = append(s.stx.decl[ss.table], ss.decl...)
+	}
 	// The carrier's rows changed: statements prepared before (a pipeline's
 	// next one, a cached one) were planned over the old rows, and DuckDB
 	// prunes a scan by the statistics it saw then.
@@ -1248,6 +1264,9 @@ func (s *Session) commitTx(ctx context.Context) error {
 		if err := s.execInternal(ctx, "ROLLBACK"); err != nil {
 			return err
 		}
+		if stx.defined {
+			s.refreshDeclared(ctx)
+		}
 		s.afterFeatureCommit(ctx, stx)
 		return nil
 	}
@@ -1262,6 +1281,9 @@ func (s *Session) commitTx(ctx context.Context) error {
 	}
 	if err := s.exec(ctx, "COMMIT"); err != nil {
 		return err
+	}
+	if stx.defined {
+		s.refreshDeclared(ctx)
 	}
 	s.afterFeatureCommit(ctx, stx)
 	return nil
@@ -1294,6 +1316,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		if err != nil {
 			return err
 		}
+		s.applyDeclared(&put, stx.created[name], stx.decl[name])
 		if def := s.featureOf(name); def != nil {
 			for _, k := range def.RowKey() {
 				if !catalog.HasColumn(put.Columns, k) {
@@ -1455,6 +1478,7 @@ func (s *Session) commitStorage(ctx context.Context, stx *storageTx) error {
 		_, err := s.e.catalog.Propose(ctx, catalog.CmdCommit, c)
 		if err == nil {
 			adopted = nil // referenced now
+			stx.defined = len(c.Puts) > 0
 			for _, w := range writes {
 				s.afterOnlineCommit(ctx, w.data.Name, w.data.Op)
 				if s.featureOf(w.data.Name) == nil {

@@ -87,15 +87,10 @@ func TestJDBC(t *testing.T) {
 
 	srv := startServer(t)
 	out, _ := run("jdbc:postgresql://" + srv.Host + ":" + srv.Port + "/hopsql?user=hopsql&sslmode=disable")
-	assertChecks(t, "JdbcTest", out, map[string]string{
-		"metadata_get_columns": "declared types DuckDB drops: varchar(40) is reported as text",
-		"result_set_metadata":  "declared types DuckDB drops: a varchar column is reported as text",
-	})
+	assertChecks(t, "JdbcTest", out, nil)
 
 	// DatabaseMetaData must read the same from hopsql's catalog as from
-	// PostgreSQL's, except the declared type of the varchar(40) column, which
-	// hopsql does not keep yet (DuckDB's VARCHAR has no length; pending, like
-	// metadata_get_columns above): logged, not failed.
+	// PostgreSQL's, declared types (varchar(40)) included.
 	want, got := metaLines(refOut), metaLines(out)
 	for i := 0; i < len(want) || i < len(got); i++ {
 		var w, g string
@@ -108,22 +103,6 @@ func TestJDBC(t *testing.T) {
 		if w == g {
 			continue
 		}
-		if strings.Contains(w, "|c_vc|") && strings.Contains(g, "|c_vc|") && maskLength(w) == maskLength(g) {
-			t.Logf("varchar(40) type differs (pending):\n  PostgreSQL: %s\n  hopsql:     %s", w, g)
-			continue
-		}
 		t.Errorf("metadata differs:\n  PostgreSQL: %s\n  hopsql:     %s", w, g)
 	}
-}
-
-// maskLength blanks the declared-type fields of a getColumns line: the
-// type name (varchar/text) and the length fields.
-func maskLength(line string) string {
-	f := strings.Split(line, "|")
-	for i, x := range f {
-		if strings.HasPrefix(x, "COLUMN_SIZE=") || strings.HasPrefix(x, "CHAR_OCTET_LENGTH=") || strings.HasPrefix(x, "TYPE_NAME=") {
-			f[i] = x[:strings.IndexByte(x, '=')+1]
-		}
-	}
-	return strings.Join(f, "|")
 }

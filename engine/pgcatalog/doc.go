@@ -53,8 +53,9 @@
 // Types: pg_attribute.atttypid/atttypmod are derived from
 // duckdb_columns().data_type exactly as pgtypes.FromDuckDB maps a result
 // column (the DuckDB→OID table is computed from FromDuckDB at Install), so
-// the catalog and the wire layer agree. A consequence: DuckDB drops
-// VARCHAR(n) lengths, so such columns are text, not character varying(n).
+// the catalog and the wire layer agree — except for declared types DuckDB
+// does not keep (varchar(n) is VARCHAR): the engine passes them in
+// (Info.Declared, SetDeclared after DDL) and pg_attribute reports them.
 //
 // reg* casts: a constant ('t'::regclass) is looked up and becomes an oid;
 // a reg* value in a select list or cast to text prints as a name (as

@@ -26,6 +26,36 @@ type Info struct {
 	Roles []Role
 	// ServerVersion is PostgreSQL's server_version, e.g. "15.18 (hopsql 0.1.0)".
 	ServerVersion string
+	// Declared are column types DuckDB does not keep (varchar(n)), which
+	// pg_attribute reports instead of the one DuckDB's type maps to.
+	Declared []DeclaredColumn
+}
+
+// DeclaredColumn is a column's declared PostgreSQL type.
+type DeclaredColumn struct {
+	Database, Schema, Table, Column string
+	TypeOID                         uint32
+	Typmod                          int32
+}
+
+// SetDeclared replaces one database's declared column types.
+func SetDeclared(ctx context.Context, conn driver.ExecerContext, database string, cols []DeclaredColumn) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "BEGIN; DELETE FROM %s.main.hop_declared WHERE database_name = %s;\n", catalogDB, quoteLiteral(database))
+	writeDeclared(&b, cols)
+	b.WriteString("COMMIT;")
+	if _, err := conn.ExecContext(ctx, b.String(), nil); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK", nil)
+		return fmt.Errorf("pgcatalog: declared types: %w", err)
+	}
+	return nil
+}
+
+func writeDeclared(b *strings.Builder, cols []DeclaredColumn) {
+	for _, c := range cols {
+		fmt.Fprintf(b, "INSERT INTO %s.main.hop_declared VALUES (%s, %s, %s, %s, %d, %d);\n", catalogDB,
+			quoteLiteral(c.Database), quoteLiteral(c.Schema), quoteLiteral(c.Table), quoteLiteral(c.Column), c.TypeOID, c.Typmod)
+	}
 }
 
 // Role is one role of pg_roles.
@@ -98,6 +128,8 @@ func refreshScript(info Info) string {
 		fmt.Fprintf(&b, "INSERT INTO %s.main.hop_database VALUES (%d, %s);\n", catalogDB, stableOID("database", d), quoteLiteral(d))
 	}
 	fmt.Fprintf(&b, "INSERT INTO %s.main.hop_server VALUES (%s, %d);\n", catalogDB, quoteLiteral(info.ServerVersion), ownerOID(info))
+	fmt.Fprintf(&b, "DELETE FROM %s.main.hop_declared;\n", catalogDB)
+	writeDeclared(&b, info.Declared)
 	return b.String()
 }
 
@@ -126,6 +158,7 @@ INSERT INTO %[1]s.main.hop_types VALUES %[2]s;
 	fmt.Fprintf(&b, "CREATE TABLE %s.main.hop_server (server_version VARCHAR, owner_oid BIGINT);\n", catalogDB)
 	fmt.Fprintf(&b, "CREATE TABLE %s.main.hop_role (oid BIGINT, rolname VARCHAR, rolsuper BOOLEAN, rolcanlogin BOOLEAN);\n", catalogDB)
 	fmt.Fprintf(&b, "CREATE TABLE %s.main.hop_database (oid BIGINT, datname VARCHAR);\n", catalogDB)
+	fmt.Fprintf(&b, "CREATE TABLE %s.main.hop_declared (database_name VARCHAR, schema_name VARCHAR, table_name VARCHAR, column_name VARCHAR, type_oid BIGINT, typmod INTEGER);\n", catalogDB)
 
 	// DuckDB binds macros and views when they are created, so the order is
 	// tables, helper macros, views, empty tables, then the functions that

@@ -41,8 +41,9 @@ SELECT sequence_oid + 16384, sequence_name, schema_name, 'S', 3, false, 0, comme
 
 -- view: hop_columns
 SELECT r.oid AS attrelid, c.column_name AS attname, c.column_index AS attnum,
-       hopsql_catalog.main.hop_type_oid(c.data_type) AS atttypid,
-       hopsql_catalog.main.hop_type_mod(c.data_type) AS atttypmod,
+       -- A declared type DuckDB does not keep (varchar(n)) comes from the catalog.
+       coalesce(d.type_oid, hopsql_catalog.main.hop_type_oid(c.data_type)) AS atttypid,
+       coalesce(d.typmod, hopsql_catalog.main.hop_type_mod(c.data_type)) AS atttypmod,
        NOT c.is_nullable AS attnotnull,
        -- PostgreSQL prints a literal default with a cast to the column type ('x'::text).
        CASE WHEN c.column_default LIKE '''%''' AND length(c.column_default) >= 2
@@ -52,7 +53,9 @@ SELECT r.oid AS attrelid, c.column_name AS attname, c.column_index AS attnum,
        c.comment, c.data_type
   FROM duckdb_columns() c
   JOIN hopsql_catalog.main.hop_rels r ON r.duck_oid = c.table_oid AND r.relkind IN ('r', 'v')
-  LEFT JOIN hopsql_catalog.main.hop_types t ON t.oid = hopsql_catalog.main.hop_type_oid(c.data_type)
+  LEFT JOIN hopsql_catalog.main.hop_declared d ON d.database_name = c.database_name AND d.schema_name = c.schema_name
+        AND d.table_name = c.table_name AND d.column_name = c.column_name
+  LEFT JOIN hopsql_catalog.main.hop_types t ON t.oid = coalesce(d.type_oid, hopsql_catalog.main.hop_type_oid(c.data_type))
  WHERE c.database_name = current_database() AND NOT c.internal
 
 -- view: hop_index_cols

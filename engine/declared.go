@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgtypes"
+)
+
+// Declared types. DuckDB's VARCHAR has no length and no separate varchar
+// type, so `varchar(40)` would read back as text. The storage layer keeps
+// the declared type of such columns in the catalog's table definition
+// (catalog.Column.PG, in format_type's words) and pg_attribute, psql's \d,
+// JDBC's getColumns and the RowDescription of a plain column report it, as
+// PostgreSQL does. The statements that change a table's columns record
+// what they declared (declOps); the commit folds them into the definition.
+
+// declOp is one change a statement made to a table's declared types.
+type declOp struct {
+	kind    byte // 'r' reset (CREATE), 's' set, 'd' delete, 'm' move (rename)
+	col, to string
+	pg      string
+}
+
+// declaredPG returns the declared type a column keeps, or "" when DuckDB's
+// type says all there is.
+func declaredPG(tn *pg_query.TypeName) string {
+	if tn == nil || len(tn.Names) == 0 || tn.Setof {
+		return ""
+	}
+	array := ""
+	if len(tn.ArrayBounds) > 0 {
+		array = "[]" // PostgreSQL keeps no dimensions or bounds either
+	}
+	switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
+	case "varchar":
+		if len(tn.Typmods) == 1 {
+			if n := tn.Typmods[0].GetAConst().GetIval(); n != nil && n.Ival > 0 {
+				return "character varying(" + strconv.Itoa(int(n.Ival)) + ")" + array
+			}
+			return ""
+		}
+		if len(tn.Typmods) == 0 {
+			return "character varying" + array
+		}
+	}
+	return ""
+}
+
+// declOpsOf lists what a CREATE TABLE, ALTER TABLE or column rename
+// declares.
+func declOpsOf(stmt *pg_query.Node) []declOp {
+	var ops []declOp
+	switch x := stmt.Node.(type) {
+	case *pg_query.Node_CreateStmt:
+		ops = append(ops, declOp{kind: 'r'})
+		for _, e := range x.CreateStmt.TableElts {
+			if cd := e.GetColumnDef(); cd != nil {
+				if pg := declaredPG(cd.TypeName); pg != "" {
+					ops = append(ops, declOp{kind: 's', col: cd.Colname, pg: pg})
+				}
+			}
+		}
+	case *pg_query.Node_AlterTableStmt:
+		for _, c := range x.AlterTableStmt.Cmds {
+			cmd := c.GetAlterTableCmd()
+			if cmd == nil {
+				continue
+			}
+			switch cmd.Subtype {
+			case pg_query.AlterTableType_AT_AddColumn:
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					ops = append(ops, declOp{kind: 'd', col: cd.Colname})
+					if pg := declaredPG(cd.TypeName); pg != "" {
+						ops = append(ops, declOp{kind: 's', col: cd.Colname, pg: pg})
+					}
+				}
+			case pg_query.AlterTableType_AT_AlterColumnType:
+				ops = append(ops, declOp{kind: 'd', col: cmd.Name})
+				if cd := cmd.Def.GetColumnDef(); cd != nil {
+					if pg := declaredPG(cd.TypeName); pg != "" {
+						ops = append(ops, declOp{kind: 's', col: cmd.Name, pg: pg})
+					}
+				}
+			case pg_query.AlterTableType_AT_DropColumn:
+				ops = append(ops, declOp{kind: 'd', col: cmd.Name})
+			}
+		}
+	case *pg_query.Node_RenameStmt:
+		if x.RenameStmt.RenameType == pg_query.ObjectType_OBJECT_COLUMN {
+			ops = append(ops, declOp{kind: 'm', col: x.RenameStmt.Subname, to: x.RenameStmt.Newname})
+		}
+	}
+	return ops
+}
+
+// applyDeclared sets the declared types of a new definition's columns:
+// those the table had (unless the transaction created it), changed by the
+// transaction's statements, for columns DuckDB still keeps as VARCHAR.
+func (s *Session) applyDeclared(put *catalog.PutTable, created bool, ops []declOp) {
+	m := map[string]string{}
+	if !created {
+		if t, ok := s.e.catalog.TableHead(s.db.name, "main", put.Name); ok {
+			for _, c := range t.Columns {
+				if c.PG != "" {
+					m[c.Name] = c.PG
+				}
+			}
+		}
+	}
+	for _, op := range ops {
+		switch op.kind {
+		case 'r':
+			clear(m)
+		case 's':
+			m[op.col] = op.pg
+		case 'd':
+			delete(m, op.col)
+		case 'm':
+			if pg, ok := m[op.col]; ok {
+				delete(m, op.col)
+				m[op.to] = pg
+			}
+		}
+	}
+	for i, c := range put.Columns {
+		pg := m[c.Name]
+		if pg != "" && (c.Type == "VARCHAR" && !strings.HasSuffix(pg, "[]") || c.Type == "VARCHAR[]" && strings.HasSuffix(pg, "[]")) {
+			put.Columns[i].PG = pg
+		}
+	}
+}
+
+// declaredType is the PostgreSQL type of a declared type name.
+func declaredType(pg string) (pgtypes.Type, bool) {
+	if base, ok := strings.CutSuffix(pg, "[]"); ok {
+		elem, ok := declaredType(base)
+		if !ok {
+			return pgtypes.Type{}, false
+		}
+		// PostgreSQL reports an array column with its element's modifier.
+		return pgtypes.Type{OID: pgtypes.ArrayOf(elem.OID), Typmod: elem.Typmod, Size: -1, Elem: &elem}, true
+	}
+	if pg == "character varying" {
+		return pgtypes.Type{OID: 1043, Typmod: -1, Size: -1}, true
+	}
+	if rest, ok := strings.CutPrefix(pg, "character varying("); ok {
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > 0 {
+			return pgtypes.Type{OID: 1043, Typmod: int32(n + 4), Size: -1}, true
+		}
+	}
+	return pgtypes.Type{}, false
+}
+
+// declaredColumns lists every declared type of a project's tables for
+// pg_attribute.
+func (e *Engine) declaredColumns(project string) []pgcatalog.DeclaredColumn {
+	var out []pgcatalog.DeclaredColumn
+	for _, t := range e.catalog.TableHeads(project) {
+		for _, c := range t.Columns {
+			if typ, ok := declaredType(c.PG); ok {
+				out = append(out, pgcatalog.DeclaredColumn{Database: project, Schema: t.Schema, Table: t.Name, Column: c.Name,
+					TypeOID: typ.OID, Typmod: typ.Typmod})
+			}
+		}
+	}
+	return out
+}
+
+// refreshDeclared rewrites pg_attribute's declared types of the session's
+// project after a commit changed table definitions.
+func (s *Session) refreshDeclared(ctx context.Context) {
+	s.db.declMu.Lock()
+	defer s.db.declMu.Unlock()
+	if err := pgcatalog.SetDeclared(ctx, s.conn, s.db.name, s.e.declaredColumns(s.db.name)); err != nil {
+		s.e.log.Warn("declared column types", "database", s.db.name, "err", err)
+	}
+}
