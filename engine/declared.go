@@ -48,8 +48,23 @@ func declaredPG(tn *pg_query.TypeName) string {
 		if len(tn.Typmods) == 0 {
 			return "character varying" + array
 		}
+	case "jsonb":
+		return "jsonb" + array // DuckDB's JSON, reported as json
 	}
 	return ""
+}
+
+// declaredDuck is the DuckDB type a column declared pg has.
+func declaredDuck(pg string) string {
+	base, array := strings.CutSuffix(pg, "[]")
+	t := "VARCHAR"
+	if base == "jsonb" {
+		t = "JSON"
+	}
+	if array {
+		t += "[]"
+	}
+	return t
 }
 
 // declOpsOf lists what a CREATE TABLE, ALTER TABLE or column rename
@@ -129,8 +144,7 @@ func (s *Session) applyDeclared(put *catalog.PutTable, created bool, ops []declO
 		}
 	}
 	for i, c := range put.Columns {
-		pg := m[c.Name]
-		if pg != "" && (c.Type == "VARCHAR" && !strings.HasSuffix(pg, "[]") || c.Type == "VARCHAR[]" && strings.HasSuffix(pg, "[]")) {
+		if pg := m[c.Name]; pg != "" && c.Type == declaredDuck(pg) {
 			put.Columns[i].PG = pg
 		}
 	}
@@ -146,8 +160,11 @@ func declaredType(pg string) (pgtypes.Type, bool) {
 		// PostgreSQL reports an array column with its element's modifier.
 		return pgtypes.Type{OID: pgtypes.ArrayOf(elem.OID), Typmod: elem.Typmod, Size: -1, Elem: &elem}, true
 	}
-	if pg == "character varying" {
+	switch pg {
+	case "character varying":
 		return pgtypes.Type{OID: 1043, Typmod: -1, Size: -1}, true
+	case "jsonb":
+		return pgtypes.Type{OID: 3802, Typmod: -1, Size: -1}, true
 	}
 	if rest, ok := strings.CutPrefix(pg, "character varying("); ok {
 		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > 0 {

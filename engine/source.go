@@ -36,9 +36,11 @@ func (ri *relInfo) source(f *Field, i int) {
 	if i >= len(ri.declared) || ri.declared[i].OID == 0 {
 		return
 	}
-	// DuckDB's VARCHAR is reported as text: a plain column reports its
-	// declared type.
-	if d := ri.declared[i]; d.Elem == nil && f.Type.OID == 25 || d.Elem != nil && f.Type.OID == 1009 {
+	// DuckDB's VARCHAR is reported as text and its JSON as json: a plain
+	// column reports its declared type instead.
+	d := ri.declared[i]
+	want := map[uint32]uint32{1043: 25, 3802: 114}
+	if d.Elem == nil && f.Type.OID == want[d.OID] || d.Elem != nil && f.Type.OID == pgtypes.ArrayOf(want[d.Elem.OID]) {
 		f.Type = d
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TestDeclaredVarcharTypes: varchar(n) and varchar columns keep their
+// TestDeclaredTypes: varchar(n), varchar and jsonb columns keep their
 // declared type — which DuckDB's VARCHAR does not — in pg_attribute and in
 // the RowDescription of a plain column, through ALTER TABLE and a restart,
 // exactly as PostgreSQL 15 reports them for the same statements.
-func TestDeclaredVarcharTypes(t *testing.T) {
+func TestDeclaredTypes(t *testing.T) {
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)
@@ -25,7 +25,8 @@ func TestDeclaredVarcharTypes(t *testing.T) {
 		"ALTER TABLE decl_vt RENAME COLUMN a TO a2",
 		"ALTER TABLE decl_vt ALTER COLUMN b TYPE varchar(3)",
 		"ALTER TABLE decl_vt ALTER COLUMN e TYPE text",
-		"INSERT INTO decl_vt VALUES (1, 'x', 'y', 'z', ARRAY['p'], 'q')",
+		"ALTER TABLE decl_vt ADD COLUMN f jsonb",
+		`INSERT INTO decl_vt VALUES (1, 'x', 'y', 'z', ARRAY['p'], 'q', '{"bb": [1, 2.5], "a": null}')`,
 	}
 	for _, sql := range steps {
 		mustExec(t, c, sql)
@@ -34,7 +35,7 @@ func TestDeclaredVarcharTypes(t *testing.T) {
 	const q = "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'decl_vt'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
 	described := func(c *pgx.Conn) string {
 		t.Helper()
-		rows, err := c.Query(ctx, "SELECT a2, b, c, decl_vt.e, d FROM decl_vt")
+		rows, err := c.Query(ctx, "SELECT a2, b, c, decl_vt.e, d, f FROM decl_vt")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +47,7 @@ func TestDeclaredVarcharTypes(t *testing.T) {
 		return strings.Join(got, " ")
 	}
 	want, wantDesc := strings.Join(textRows(t, ref, q), ";"), described(ref)
-	if !strings.Contains(want, "character varying(40)") {
+	if !strings.Contains(want, "character varying(40)") || !strings.Contains(want, "f|jsonb") {
 		t.Fatalf("reference PostgreSQL: %s", want)
 	}
 	check := func(when string) {
@@ -56,6 +57,9 @@ func TestDeclaredVarcharTypes(t *testing.T) {
 		}
 		if got := described(c); got != wantDesc {
 			t.Fatalf("%s: RowDescription %s\nPostgreSQL: %s", when, got, wantDesc)
+		}
+		if got, want := textRows(t, c, "SELECT f FROM decl_vt"), textRows(t, ref, "SELECT f FROM decl_vt"); strings.Join(got, "") != strings.Join(want, "") {
+			t.Fatalf("%s: jsonb value %q, PostgreSQL %q", when, got, want)
 		}
 	}
 	check("after ALTER")
