@@ -280,7 +280,10 @@ func floatText(f float64) string {
 type deferredInsert struct {
 	portal *Portal
 	table  string
-	file   catalog.NewFile
+	// def is the table definition the row was made for: a definition
+	// committed since (ALTER TABLE) sends the row the carrier's way.
+	def  string
+	file catalog.NewFile
 	// hashes: per unique key (keyindex.go) the row's key hash; a key with a
 	// NULL has none (it conflicts with nothing).
 	keys []fastKey
@@ -347,7 +350,7 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	d := &deferredInsert{portal: p, table: plan.table}
+	d := &deferredInsert{portal: p, table: plan.table, def: t.SQL}
 	for _, k := range keys {
 		fk := fastKey{}
 		var texts []*string
@@ -432,6 +435,9 @@ func (s *Session) commitFast(ctx context.Context, d *deferredInsert) error {
 		var err error
 		if len(d.keys) == 0 {
 			// A pure append: nothing to check, nothing it can conflict with.
+			if h, ok := s.e.catalog.TableHead(s.db.name, "main", d.table); !ok || h.SQL != d.def {
+				return errFastFallback
+			}
 			pend, err = s.e.catalog.Submit(catalog.NewRequestID(), catalog.CmdCommit, c)
 			if err == nil {
 				_, err = pend.Wait(ctx)
@@ -495,8 +501,8 @@ func (s *Session) submitKeyed(ctx context.Context, d *deferredInsert, c *catalog
 	inflight, last := p.n, p.last
 	p.mu.Unlock()
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", d.table)
-	if !ok {
-		return nil, nil, nil, errFastFallback // dropped meanwhile: DuckDB says so
+	if !ok || h.SQL != d.def {
+		return nil, nil, nil, errFastFallback // dropped or altered meanwhile: DuckDB decides
 	}
 	for _, k := range d.keys {
 		x := s.e.keyIndexFor(s.db.name, d.table, k.cols)
