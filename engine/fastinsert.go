@@ -189,15 +189,8 @@ func fastText(t string, v any) (text *string, ok bool) {
 	var s string
 	switch t {
 	case "BIGINT", "INTEGER", "SMALLINT":
-		var i int64
-		switch x := v.(type) {
-		case int64:
-			i = x
-		case int32:
-			i = int64(x)
-		case int16:
-			i = int64(x)
-		default:
+		i, isInt := toInt64(v)
+		if !isInt {
 			return nil, false
 		}
 		if (t == "INTEGER" && (i < math.MinInt32 || i > math.MaxInt32)) || (t == "SMALLINT" && (i < math.MinInt16 || i > math.MaxInt16)) {
@@ -216,19 +209,17 @@ func fastText(t string, v any) (text *string, ok bool) {
 			if f, err = strconv.ParseFloat(string(x), 64); err != nil {
 				return nil, false
 			}
-		case int64, int32, int16:
-			i := toInt64(x)
-			if i > 1<<53 || i < -(1<<53) {
+		default:
+			i, isInt := toInt64(x)
+			if !isInt || i > 1<<53 || i < -(1<<53) {
 				return nil, false
 			}
 			f = float64(i)
-		default:
-			return nil, false
 		}
 		if t == "FLOAT" && float64(float32(f)) != f && !math.IsNaN(f) {
 			return nil, false // rounding (or overflow) is DuckDB's to do
 		}
-		s = floatText(f)
+		s = formatDuckFloat(f, 64) // read back by a cast: any exact text will do
 	case "BOOLEAN":
 		b, isBool := v.(bool)
 		if !isBool {
@@ -247,33 +238,17 @@ func fastText(t string, v any) (text *string, ok bool) {
 	return &s, true
 }
 
-func toInt64(v any) int64 {
+// toInt64 reads the integer types the wire layer decodes parameters to.
+func toInt64(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int64:
-		return x
+		return x, true
 	case int32:
-		return int64(x)
+		return int64(x), true
 	case int16:
-		return int64(x)
+		return int64(x), true
 	}
-	return 0
-}
-
-// floatText writes a float so that casting the text back gives the same
-// value (the shortest such decimal), in the words DuckDB reads.
-func floatText(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	if a := math.Abs(f); a == 0 || (a >= 1e-4 && a < 1e15) {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	return 0, false
 }
 
 // deferredInsert is an INSERT whose row waits for Sync.
