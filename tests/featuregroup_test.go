@@ -230,17 +230,8 @@ func TestFeatureGroupVersions(t *testing.T) {
 		t.Fatalf("current version: %v", got)
 	}
 	// Version 1 as it was, before the first breaking change.
-	rows, err := c.Query(ctx, "SELECT * FROM g AT (VERSION => 2)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range rows.FieldDescriptions() {
-		names = append(names, f.Name)
-	}
-	rows.Close()
-	if strings.Join(names, ",") != "k,ts,a,b,c" {
-		t.Fatalf("version 1's columns: %v", names)
+	if names := columnNames(t, c, "SELECT * FROM g AT (VERSION => 2)"); names != "k,ts,a,b,c" {
+		t.Fatalf("version 1's columns: %s", names)
 	}
 	for _, tc := range []struct{ sql, code string }{
 		{"ALTER FEATURE GROUP g DROP COLUMN ts", "2BP01"},

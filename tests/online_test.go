@@ -224,17 +224,8 @@ func TestOnlineFeatureViewMatchesDuckDB(t *testing.T) {
 		t.Fatalf("10 lookups of a key both groups hold read %d rows from memory, want 20", n)
 	}
 	// The label's columns other than the key are not features.
-	rows, err := c.Query(ctx, "SELECT * FROM online.fv WHERE cc = 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range rows.FieldDescriptions() {
-		names = append(names, f.Name)
-	}
-	rows.Close()
-	if strings.Join(names, ",") != "cc,amount,cat,tier,customer_since" {
-		t.Fatalf("online.fv's columns: %v", names)
+	if names := columnNames(t, c, "SELECT * FROM online.fv WHERE cc = 1"); names != "cc,amount,cat,tier,customer_since" {
+		t.Fatalf("online.fv's columns: %s", names)
 	}
 
 	srv.Stop()

@@ -47,17 +47,8 @@ func TestSQLPrepareExecute(t *testing.T) {
 	if _, err := simple("PREPARE sel(int) AS SELECT $1 + 1, count(*), max(v) FROM sp WHERE id <= $1"); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := c.Query(ctx, "EXECUTE sel(5)", pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range rows.FieldDescriptions() {
-		names = append(names, f.Name)
-	}
-	rows.Close()
-	if strings.Join(names, ",") != "?column?,count,max" {
-		t.Fatalf("EXECUTE's columns are %v, want PostgreSQL's names", names)
+	if names := columnNames(t, c, "EXECUTE sel(5)", pgx.QueryExecModeSimpleProtocol); names != "?column?,count,max" {
+		t.Fatalf("EXECUTE's columns are %s, want PostgreSQL's names", names)
 	}
 	if got := strings.Join(textRows(t, c, "EXECUTE sel(1)"), ";"); got != "2|1|uno" {
 		t.Fatalf("EXECUTE sel(1): %q", got)
@@ -97,6 +88,22 @@ func TestSQLPrepareExecute(t *testing.T) {
 	if got := strings.Join(textRows(t, c, "SELECT id, v FROM sp ORDER BY id"), ";"); got != "1|uno;2|two" {
 		t.Fatalf("after a restart sp holds %q", got)
 	}
+}
+
+// columnNames runs a query and returns its result's column names, joined
+// by commas.
+func columnNames(t *testing.T, c *pgx.Conn, sql string, args ...any) string {
+	t.Helper()
+	rows, err := c.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var names []string
+	for _, f := range rows.FieldDescriptions() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ",")
 }
 
 // TestDatabaseQualifiedNames: database.schema.table names the current
