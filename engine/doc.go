@@ -8,7 +8,9 @@
 // wire: package wire turns its results into protocol messages.
 //
 // It also owns the session side of table storage (storage.go, smallwrite.go,
-// keyindex.go) and hopsql's SQL extensions: feature groups, their
+// keyindex.go, fastinsert.go: the single-row INSERT path; declared.go:
+// column types DuckDB does not keep), SQL PREPARE/EXECUTE (sqlprepare.go)
+// and hopsql's SQL extensions: feature groups, their
 // expectations and statistics, feature views, training datasets and their
 // fitted transformation functions, the online store (featuregroup.go,
 // expectation.go, statistics.go, featureview.go, trainingdataset.go,
