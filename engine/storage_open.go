@@ -197,14 +197,52 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 	}
 }
 
-// withMaintainer runs f with a maintainer on a connection of its own.
+// withMaintainer runs f with a maintainer on a connection of its own,
+// opened only if f runs a statement: most rounds, and the merging of inline
+// files, need none, and a new connection costs its set-up.
 func (e *Engine) withMaintainer(ctx context.Context, db *database, f func(*storage.Maintainer) error) error {
-	c, err := db.connector.Connect(ctx)
-	if err != nil {
-		return err
+	lc := &lazyConn{connect: func() (driver.Conn, error) { return db.connector.Connect(ctx) }}
+	defer lc.close()
+	return f(e.maintainer(db.name, lc))
+}
+
+// lazyConn is a DuckDB connection opened at its first statement.
+type lazyConn struct {
+	connect func() (driver.Conn, error)
+	c       *duckdb.Conn
+}
+
+func (l *lazyConn) conn() (*duckdb.Conn, error) {
+	if l.c == nil {
+		c, err := l.connect()
+		if err != nil {
+			return nil, err
+		}
+		l.c = c.(*duckdb.Conn)
 	}
-	defer c.Close()
-	return f(e.maintainer(db.name, c.(*duckdb.Conn)))
+	return l.c, nil
+}
+
+func (l *lazyConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c, err := l.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.ExecContext(ctx, q, args)
+}
+
+func (l *lazyConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c, err := l.conn()
+	if err != nil {
+		return nil, err
+	}
+	return c.QueryContext(ctx, q, args)
+}
+
+func (l *lazyConn) close() {
+	if l.c != nil {
+		l.c.Close()
+	}
 }
 
 func (e *Engine) maintainer(project string, conn storage.Conn) *storage.Maintainer {
