@@ -118,7 +118,7 @@ type fastTable struct {
 
 // fastTableOf reads a table's constraints and defaults once per definition.
 func (s *Session) fastTableOf(ctx context.Context, name string, t catalog.TableHead) (*fastTable, error) {
-	cacheKey := fmt.Sprintf("%s\x00%d\x00%s", s.db.name, s.e.ddlGen.Load(), t.SQL)
+	cacheKey := s.definitionKey(t)
 	s.e.keysMu.Lock()
 	ft, hit := s.e.fastTables[cacheKey]
 	s.e.keysMu.Unlock()

@@ -204,7 +204,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 			// Runs as the named statement's query (sqlprepare.go); never a
 			// cached constant, since the name may be prepared anew.
 			est, err := s.prepareSQLExecute(ctx, ex, paramOIDs)
-			if err == nil && est.constant {
+			if err == nil {
 				est.constant = false
 			}
 			return est, err

@@ -1040,7 +1040,7 @@ func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, err
 	var cacheKey string
 	if s.stx == nil || !s.stx.altered[name] {
 		if t, ok := s.e.catalog.TableHead(s.db.name, "main", name); ok {
-			cacheKey = fmt.Sprintf("%s\x00%d\x00%s", s.db.name, s.e.ddlGen.Load(), t.SQL)
+			cacheKey = s.definitionKey(t)
 			s.e.keysMu.Lock()
 			keys, hit := s.e.keys[cacheKey]
 			s.e.keysMu.Unlock()
@@ -1059,6 +1059,13 @@ func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, err
 		s.e.keysMu.Unlock()
 	}
 	return keys, err
+}
+
+// definitionKey names a table definition for the engine's caches of what
+// DuckDB says about it (unique keys, constraints and defaults): DDL
+// anywhere moves ddlGen, a definition committed elsewhere changes the SQL.
+func (s *Session) definitionKey(t catalog.TableHead) string {
+	return fmt.Sprintf("%s\x00%d\x00%s", s.db.name, s.e.ddlGen.Load(), t.SQL)
 }
 
 func (s *Session) queryUniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
