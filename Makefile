@@ -1,20 +1,26 @@
 # hopsql — see README.md. Two commands matter on a fresh machine: `make run` and `make test`.
 GO        ?= go
 BIN       := bin/hopsql
-GOFLAGS   ?=
+# duckdb_arrow turns on duckdb-go's Arrow interface: results of flat column
+# types leave DuckDB as columnar batches (engine/columnar.go). GOFLAGS is
+# exported, so the go commands the tests run (the harness builds the
+# server) get the same tags.
+TAGS      ?= duckdb_arrow
+override GOFLAGS := -tags=$(TAGS) $(GOFLAGS)
+export GOFLAGS
 FUZZTIME  ?= 20s
 
 .PHONY: build run test test-deps vet unit e2e fuzz bench clean
 
 build:
-	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/hopsql
+	$(GO) build -o $(BIN) ./cmd/hopsql
 
 run: build
 	./$(BIN) serve
 
 # test installs what the tests need (Debian packages) when missing, then runs everything.
 test: test-deps build vet
-	$(GO) test $(GOFLAGS) -count=1 -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz
 
 test-deps:

@@ -82,7 +82,7 @@ func (s *Session) execFetch(ctx context.Context, st *Statement, sink RowSink) (R
 		return sink(row)
 	}
 	if !p.done {
-		if _, err := s.executeDuck(ctx, p, limit, count); err != nil {
+		if _, err := s.executeDuck(ctx, p, limit, count, nil); err != nil {
 			return Result{}, err
 		}
 	}

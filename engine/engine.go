@@ -71,10 +71,11 @@ type Config struct {
 
 // Engine is one hopsql node's SQL engine.
 type Engine struct {
-	cfg     Config
-	log     *slog.Logger
-	catalog *catalog.Node
-	fs      *fs.FS
+	cfg      Config
+	log      *slog.Logger
+	counters counters
+	catalog  *catalog.Node
+	fs       *fs.FS
 	// ddlGen counts DDL statements: unique indexes are not part of a table's
 	// definition text, so the key cache is also keyed by it.
 	ddlGen atomic.Uint64

@@ -390,6 +390,7 @@ func (s *Session) flushFast(ctx context.Context) error {
 		return nil
 	}
 	s.fast = nil
+	s.e.counters.insertsReplayed.Add(1)
 	// Statements of the pipeline prepared meanwhile were planned over an
 	// empty carrier (DuckDB prunes by its statistics): prepared again.
 	s.viewEpoch++
@@ -429,6 +430,7 @@ func (s *Session) commitFast(ctx context.Context, d *deferredInsert) error {
 			pipe.done(added)
 		}
 		if err == nil {
+			s.e.counters.insertsDirect.Add(1)
 			if t, ok := s.e.catalog.TableHead(s.db.name, "main", d.table); ok && storage.CompactionDue(t) {
 				select {
 				case s.e.compactNow <- s.db.name + "\x00" + d.table:

@@ -279,6 +279,7 @@ func (e *Engine) systemTables() []systemTable {
 		{"experiments", experimentColumns, e.experimentRows},
 		{"trials", trialColumns, e.trialRows},
 		{"trial_metrics", trialMetricColumns, e.trialMetricRows},
+		{"server_counters", serverCounterColumns, e.serverCounterRows},
 	}
 }
 

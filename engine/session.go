@@ -607,7 +607,18 @@ type Result struct {
 type RowSink func(row []driver.Value) error
 
 // Execute runs a portal, passing at most maxRows rows to sink (0: all).
-func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowSink) (res Result, err error) {
+func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowSink) (Result, error) {
+	return s.execute(ctx, p, maxRows, sink, nil)
+}
+
+// ExecuteColumnar is Execute for a caller that also takes the rows of a
+// DuckDB result as columnar batches (batch), without a Go value per cell;
+// rows that do not come from such a result still go to sink.
+func (s *Session) ExecuteColumnar(ctx context.Context, p *Portal, maxRows int, sink RowSink, batch BatchSink) (Result, error) {
+	return s.execute(ctx, p, maxRows, sink, batch)
+}
+
+func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowSink, batch BatchSink) (res Result, err error) {
 	st := p.stmt
 	if s.tx == txFailed && !(st.kind == kindTx && st.txAllowedWhenFailed()) {
 		return Result{}, errAborted()
@@ -641,7 +652,7 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindEmpty:
 		return Result{Empty: true}, nil
 	case kindDuck:
-		if st.fastIns != nil && !p.noFast && s.tx == txIdle && p.rows == nil && !p.storageStarted {
+		if st.fastIns != nil && !p.noFast && s.tx == txIdle && !p.started() && !p.storageStarted {
 			ok, err := s.deferInsert(ctx, p)
 			if err != nil {
 				return Result{}, err
@@ -651,7 +662,7 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 				return Result{Tag: p.tag}, nil
 			}
 		}
-		if p.rows == nil && !p.done {
+		if !p.started() && !p.done {
 			s.noticeMissingDrops(ctx, st)
 			if strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER") {
 				clear(s.rels) // column numbers may have changed
@@ -679,7 +690,7 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 				return res, err
 			}
 		}
-		res, err := s.executeDuck(ctx, p, maxRows, sink)
+		res, err := s.executeDuck(ctx, p, maxRows, sink, batch)
 		if err == nil && (strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER")) {
 			s.e.ddlGen.Add(1)
 		}
@@ -762,20 +773,23 @@ func (s *Session) Execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	return Result{}, pgerr.New(pgerr.InternalError, "unknown statement kind %d", st.kind)
 }
 
-func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink RowSink) (Result, error) {
+func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink RowSink, batch BatchSink) (Result, error) {
 	st := p.stmt
-	if st.constant && p.rows == nil && (p.showRows != nil || st.result != nil && st.result.gen == s.setGen) {
+	if st.constant && !p.started() && (p.showRows != nil || st.result != nil && st.result.gen == s.setGen) {
 		if p.showRows == nil {
 			p.showRows = st.result.rows
 		}
 		return s.replay(p, maxRows, sink)
 	}
-	if p.rows == nil && p.pipelined && st.write && s.tx == txIdle {
+	if !p.started() && p.pipelined && st.write && s.tx == txIdle {
 		// Reads need no transaction of their own; writes join the pipeline's.
 		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
 			return Result{}, err
 		}
 		s.tx = txImplicit
+	}
+	if p.cols != nil {
+		return s.sendColumnar(ctx, p, maxRows, sink, batch)
 	}
 	if p.rows == nil {
 		rctx, done := s.runContext(ctx)
@@ -810,6 +824,15 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 		p.rows = rows
 		p.row = make([]driver.Value, len(st.Fields))
 		s.logWrite(st, p.args)
+		if batch != nil && s.wantColumnar(st, rows) {
+			if cc, err := newColumnCursor(rows); err == nil {
+				p.cols, p.rows = cc, nil
+				s.e.counters.resultsColumnar.Add(1)
+				return s.sendColumnar(rctx, p, maxRows, sink, batch)
+			}
+			// Not convertible after all: the rows are untouched, read them.
+		}
+		s.e.counters.resultsRows.Add(1)
 	}
 	sent := int64(0)
 	for maxRows <= 0 || sent < int64(maxRows) {

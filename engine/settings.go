@@ -194,6 +194,7 @@ var settingDefs = func() map[string]*setting {
 		{name: "jit", def: "off", check: checkBool, desc: "Allow JIT compilation."},
 		{name: "enable_seqscan", def: "on", check: checkBool, desc: "Enables the planner's use of sequential-scan plans."},
 		{name: "escape_string_warning", def: "on", check: checkBool, desc: "Warn about backslash escapes in ordinary string literals."},
+		{name: "hopsql.columnar_results", def: "on", check: checkBool, desc: "Sends results of flat column types from DuckDB's columnar batches (Arrow) rather than row by row."},
 	}
 	m := make(map[string]*setting, len(defs))
 	for _, d := range defs {

@@ -162,6 +162,8 @@ type Portal struct {
 
 	duck *duckdb.Stmt
 	rows driver.Rows
+	// cols replaces rows when the result is read as columnar batches.
+	cols *columnCursor
 	row  []driver.Value
 	done bool
 	tag  string
@@ -180,10 +182,17 @@ func (p *Portal) finish(n int64) {
 	p.close()
 }
 
+// started: the portal's statement has run and its rows are being read.
+func (p *Portal) started() bool { return p.rows != nil || p.cols != nil }
+
 func (p *Portal) close() {
 	if p.rows != nil {
 		p.rows.Close()
 		p.rows = nil
+	}
+	if p.cols != nil {
+		p.cols.close() // closes the rows it wraps
+		p.cols = nil
 	}
 	if p.duck != nil {
 		p.stmt.release(p.duck)

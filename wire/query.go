@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/hopsql/hopsql/engine"
@@ -87,11 +88,14 @@ func (c *conn) runSimple(st *engine.Statement) error {
 			described = true
 		}
 	}
-	sink := c.rowSink(encs)
+	sink, batch := c.rowSink(encs), c.batchSink(st.Fields, nil, encs)
 	stop := c.watchDisconnect()
-	res, err := c.sess.Execute(c.ctx, p, 0, func(row []driver.Value) error {
+	res, err := c.sess.ExecuteColumnar(c.ctx, p, 0, func(row []driver.Value) error {
 		describe()
 		return sink(row)
+	}, func(rec arrow.RecordBatch, lo, hi int) error {
+		describe()
+		return batch(rec, lo, hi)
 	})
 	stop()
 	if err != nil {
@@ -176,6 +180,47 @@ func (c *conn) rowSink(encs []codec.Encoder) engine.RowSink {
 		binary.BigEndian.PutUint32(c.out[start+1:], uint32(len(c.out)-start-1))
 		if len(c.out) >= flushThreshold {
 			return c.flush()
+		}
+		return nil
+	}
+}
+
+// batchSink encodes rows of columnar batches as DataRow messages, like
+// rowSink but with each column's encoder bound to its Arrow array once per
+// batch (codec.BindColumn).
+func (c *conn) batchSink(fields []engine.Field, formats []int16, encs []codec.Encoder) engine.BatchSink {
+	var cells []codec.CellEncoder
+	return func(rec arrow.RecordBatch, lo, hi int) error {
+		cols := rec.Columns()
+		cells = cells[:0]
+		for i, f := range fields {
+			cells = append(cells, codec.BindColumn(f.Type, formatFor(formats, i), &c.settings, encs[i], cols[i]))
+		}
+		for r := lo; r < hi; r++ {
+			start := len(c.out)
+			c.out = append(c.out, 'D', 0, 0, 0, 0, 0, 0)
+			binary.BigEndian.PutUint16(c.out[start+5:], uint16(len(cols)))
+			for i, col := range cols {
+				if col.IsNull(r) {
+					c.out = append(c.out, 0xff, 0xff, 0xff, 0xff)
+					continue
+				}
+				at := len(c.out)
+				c.out = append(c.out, 0, 0, 0, 0)
+				var err error
+				c.out, err = cells[i](c.out, r)
+				if err != nil {
+					c.out = c.out[:start]
+					return err
+				}
+				binary.BigEndian.PutUint32(c.out[at:], uint32(len(c.out)-at-4))
+			}
+			binary.BigEndian.PutUint32(c.out[start+1:], uint32(len(c.out)-start-1))
+			if len(c.out) >= flushThreshold {
+				if err := c.flush(); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
@@ -293,13 +338,14 @@ func (c *conn) execute(m *pgproto3.Execute) {
 		}
 		return
 	}
-	encs, err := c.encoders(st.Fields, c.portalFormats[m.Portal])
+	formats := c.portalFormats[m.Portal]
+	encs, err := c.encoders(st.Fields, formats)
 	if err != nil {
 		c.extendedError(err)
 		return
 	}
 	stop := c.watchDisconnect()
-	res, err := c.sess.Execute(c.ctx, p, int(m.MaxRows), c.rowSink(encs))
+	res, err := c.sess.ExecuteColumnar(c.ctx, p, int(m.MaxRows), c.rowSink(encs), c.batchSink(st.Fields, formats, encs))
 	stop()
 	if err != nil {
 		c.extendedError(err)

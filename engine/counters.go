@@ -1,0 +1,35 @@
+package engine
+
+import (
+	"sync/atomic"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// counters say which of the engine's alternative paths statements took,
+// since the server started: the fast paths are otherwise invisible, being
+// meant to give the same answers as the general ones. They are the rows
+// of hopsql.server_counters.
+type counters struct {
+	resultsColumnar atomic.Int64 // DuckDB results sent from Arrow batches
+	resultsRows     atomic.Int64 // DuckDB results sent row by row
+	insertsDirect   atomic.Int64 // single-row INSERTs committed without DuckDB (fastinsert.go)
+	insertsReplayed atomic.Int64 // deferred single-row INSERTs that went through the carrier after all
+}
+
+var serverCounterColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "value", t: duckdb.TYPE_BIGINT}, {name: "description", t: duckdb.TYPE_VARCHAR},
+}
+
+func (e *Engine) serverCounterRows(string) []map[string]any {
+	c := &e.counters
+	row := func(name string, v *atomic.Int64, desc string) map[string]any {
+		return map[string]any{"name": name, "value": v.Load(), "description": desc}
+	}
+	return []map[string]any{
+		row("results_columnar", &c.resultsColumnar, "results sent from DuckDB's columnar (Arrow) batches"),
+		row("results_row_by_row", &c.resultsRows, "results sent from DuckDB row by row"),
+		row("inserts_direct", &c.insertsDirect, "single-row INSERTs committed without a DuckDB statement"),
+		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !duckdb_arrow
+
+package tests
+
+const columnarBuilt = false
