@@ -4,8 +4,12 @@
 // classifies it (utility statements such as SET, SHOW, BEGIN and COPY are
 // handled here; everything else goes to DuckDB), asks engine/pgcatalog to
 // rewrite it so DuckDB answers the way PostgreSQL would, prepares it on the
-// session's DuckDB connection and runs it. It knows SQL, not bytes on the
-// wire: package wire turns its results into protocol messages.
+// session's DuckDB connection and runs it. Results come row by row or, when
+// every column is of a flat type, as Arrow batches (columnar.go, with
+// engine/columnar; duckarrow_*.go: the duckdb_arrow build tag). It knows
+// SQL, not bytes on the wire: package wire turns its results into protocol
+// messages. counters.go counts which of these paths statements took
+// (hopsql.server_counters).
 //
 // It also owns the session side of table storage (storage.go, smallwrite.go,
 // keyindex.go, fastinsert.go: the single-row INSERT path; declared.go:

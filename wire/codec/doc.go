@@ -9,6 +9,9 @@
 // extra_float_digits, timestamptz in the session TimeZone, intervals in the
 // postgres IntervalStyle, arrays with PostgreSQL's quoting); AppendText gives
 // the same text form to COPY TO and anything else that needs it.
+// BindColumn does the same for a column of an Arrow batch (engine/columnar):
+// direct writers for the common scalar columns, the row Encoder for the
+// rest, so a cell is sent identically whichever path its result took.
 //
 // Bind parameters: DecodeParam turns the bytes of one parameter (text or
 // binary) into a Go value the DuckDB driver can bind, parsing PostgreSQL input
