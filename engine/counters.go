@@ -13,6 +13,7 @@ import (
 type counters struct {
 	resultsColumnar atomic.Int64 // DuckDB results sent from Arrow batches
 	resultsRows     atomic.Int64 // DuckDB results sent row by row
+	resultsConstant atomic.Int64 // results replayed from the constant-statement cache (constant.go)
 	insertsDirect   atomic.Int64 // single-row INSERTs committed without DuckDB (fastinsert.go)
 	insertsReplayed atomic.Int64 // deferred single-row INSERTs that went through the carrier after all
 }
@@ -29,6 +30,7 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 	return []map[string]any{
 		row("results_columnar", &c.resultsColumnar, "results sent from DuckDB's columnar (Arrow) batches"),
 		row("results_row_by_row", &c.resultsRows, "results sent from DuckDB row by row"),
+		row("results_constant", &c.resultsConstant, "results of constant statements replayed without DuckDB"),
 		row("inserts_direct", &c.insertsDirect, "single-row INSERTs committed without a DuckDB statement"),
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
 	}

@@ -374,6 +374,10 @@ type Piece struct {
 	raw    *pg_query.RawStmt // nil when pg_query could not parse it (DuckDB-only syntax)
 	multi  bool              // one of several statements in a simple query
 	cached *Statement        // a constant statement kept from an earlier query
+	// query is the whole query string of a one-statement query: the key a
+	// constant statement is kept under, as Split looks it up ("SELECT 1;"
+	// with its semicolon, which the piece's own text has lost).
+	query string
 }
 
 // Split parses a simple-query string into statements. PostgreSQL parses the
@@ -382,8 +386,9 @@ type Piece struct {
 // PIVOT, …) are kept as text and passed to DuckDB unchanged.
 func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 	if st, ok := s.consts[sql]; ok {
-		return []*Piece{{SQL: sql, cached: st}}, nil
+		return []*Piece{{SQL: st.SQL, cached: st}}, nil
 	}
+	query := sql
 	sql, err := s.rewriteExtensions(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -428,6 +433,9 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 	for _, p := range pieces {
 		p.multi = len(pieces) > 1
 	}
+	if len(pieces) == 1 {
+		pieces[0].query = query
+	}
 	return pieces, nil
 }
 
@@ -470,9 +478,9 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 	if err != nil {
 		return nil, err
 	}
-	if st.constant && !p.multi && len(s.consts) < maxConstantCache {
+	if st.constant && p.query != "" && len(s.consts) < maxConstantCache {
 		st.cached = true
-		s.consts[p.SQL] = st
+		s.consts[p.query] = st
 	}
 	s.replaceStatement("", st)
 	return st, nil
@@ -778,6 +786,7 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 	if st.constant && !p.started() && (p.showRows != nil || st.result != nil && st.result.gen == s.setGen) {
 		if p.showRows == nil {
 			p.showRows = st.result.rows
+			s.e.counters.resultsConstant.Add(1)
 		}
 		return s.replay(p, maxRows, sink)
 	}

@@ -72,7 +72,7 @@ func rawResult(t *testing.T, c *pgx.Conn, sql string, format int16) [][]string {
 func resultCounters(t *testing.T, c *pgx.Conn) (columnar, rows int64) {
 	t.Helper()
 	var s string
-	q := "SELECT string_agg(name || '=' || value, ',' ORDER BY name) FROM hopsql.server_counters WHERE name LIKE 'results_%'"
+	q := "SELECT string_agg(name || '=' || value, ',' ORDER BY name) FROM hopsql.server_counters WHERE name IN ('results_columnar', 'results_row_by_row')"
 	if err := c.QueryRow(context.Background(), q).Scan(&s); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
