@@ -51,7 +51,7 @@ type CopyPlan struct {
 
 	target string // quoted relation name (COPY FROM)
 	cols   []string
-	// schema and table name the target for DuckDB's Appender.
+	// schema and table name the target.
 	schema, table string
 	query         *Statement // COPY TO: the query whose rows are sent
 }
@@ -245,11 +245,9 @@ type CopyIn struct {
 	// done closes when DuckDB's COPY statement has returned; err is its error.
 	done chan struct{}
 	err  error
-	// app is DuckDB's Appender, used instead of the FIFO for binary COPY
-	// into columns it takes natively (appendable); rows counts its rows.
-	app  *duckdb.Appender
-	rows int64
-	vals []driver.Value
+	// arrow, when set, takes binary rows decoded into its builders
+	// (copyarrow.go); other binary COPYs are written to the FIFO as CSV.
+	arrow *arrowCopy
 	// failed: DuckDB stopped reading; further data is discarded until the
 	// client finishes, and Finish reports DuckDB's error.
 	failed bool
@@ -271,6 +269,7 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 		return nil, err
 	}
 	plan := st.copy
+	autocommit := s.tx == txIdle
 	if st.storage != nil {
 		// A table kept as Parquet: the rows land in its carrier inside the
 		// storage transaction, which Sync commits.
@@ -281,8 +280,12 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 			return nil, pgerr.From(err)
 		}
 	}
-	if plan.Format == CopyBinary && appendable(plan.Fields) {
-		c, err := s.startAppender(ctx, plan)
+	if plan.Format == CopyBinary && arrowCopyable(plan.Fields) {
+		table := ""
+		if st.storage != nil {
+			table = st.storage.table
+		}
+		c, err := s.startArrowCopy(ctx, plan, table, s.copyDirect(ctx, st, plan, autocommit))
 		if c != nil {
 			c.st = st
 		}
@@ -414,20 +417,8 @@ func (c *CopyIn) Write(p []byte) (int, error) {
 
 // WriteRow passes one decoded row (binary COPY) to DuckDB.
 func (c *CopyIn) WriteRow(vals []any) error {
-	if c.app != nil {
-		if c.err != nil {
-			return nil // already failed; the client's remaining rows are discarded
-		}
-		c.vals = c.vals[:0]
-		for _, v := range vals {
-			c.vals = append(c.vals, v)
-		}
-		if err := c.app.AppendRow(c.vals...); err != nil {
-			c.err = pgerr.New(pgerr.InvalidBinaryRepresentation, "COPY row %d: %v", c.rows+1, err)
-			return nil
-		}
-		c.rows++
-		return nil
+	if c.arrow != nil {
+		return pgerr.New(pgerr.InternalError, "binary COPY row written past its column builders")
 	}
 	if !c.writer() {
 		return nil
@@ -453,8 +444,8 @@ func (c *CopyIn) WriteRow(vals []any) error {
 
 // Finish ends the data and waits for DuckDB; it returns the row count.
 func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
-	if c.app != nil {
-		return c.finishAppender(ctx)
+	if c.arrow != nil {
+		return c.finishArrow(ctx)
 	}
 	var werr error
 	if c.writer() {
@@ -506,9 +497,8 @@ func (c *CopyIn) closeWriter() {
 
 // Abort cancels the COPY after a CopyFail or a broken connection.
 func (c *CopyIn) Abort(ctx context.Context, reason string) error {
-	if c.app != nil {
-		c.app.Close() // whatever it flushes is rolled back below
-		c.end(ctx, false)
+	if c.arrow != nil {
+		c.abortArrow(ctx)
 		return pgerr.New(pgerr.QueryCanceled, "COPY from stdin failed: %s", reason)
 	}
 	c.s.Cancel()
@@ -834,61 +824,6 @@ func columnsFoundMore(msg string) bool {
 		return false
 	}
 	return got > want
-}
-
-// appendable: every column takes the Go value wire/codec decodes from
-// binary COPY as DuckDB's Appender wants it (numeric, uuid and time do not).
-func appendable(fields []Field) bool {
-	for _, f := range fields {
-		switch f.Type.OID {
-		case 16, 21, 23, 20, 700, 701, 25, 1043, 17, 1082, 1114, 1184, 1186:
-		default:
-			return false
-		}
-	}
-	return len(fields) > 0
-}
-
-// startAppender begins a binary COPY through DuckDB's Appender, inside a
-// transaction of its own when the session has none, so that an aborted
-// COPY leaves nothing behind.
-func (s *Session) startAppender(ctx context.Context, plan *CopyPlan) (*CopyIn, error) {
-	c := &CopyIn{s: s, plan: plan}
-	if s.tx == txIdle {
-		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
-			return nil, pgerr.From(err)
-		}
-		c.ownTx = true
-	}
-	var err error
-	if len(plan.cols) > 0 {
-		c.app, err = duckdb.NewAppenderWithColumns(s.conn, "", plan.schema, plan.table, plan.cols)
-	} else {
-		c.app, err = duckdb.NewAppender(s.conn, "", plan.schema, plan.table)
-	}
-	if err != nil {
-		c.end(ctx, false)
-		return nil, pgerr.From(err)
-	}
-	return c, nil
-}
-
-func (c *CopyIn) finishAppender(ctx context.Context) (int64, error) {
-	cerr := c.app.Close()
-	if c.err == nil && cerr != nil {
-		c.err = copyError(cerr)
-	}
-	if c.err != nil {
-		c.end(ctx, false)
-		return 0, c.err
-	}
-	if err := c.end(ctx, true); err != nil {
-		return 0, err
-	}
-	if err := c.storageDone(ctx); err != nil {
-		return 0, err
-	}
-	return c.rows, nil
 }
 
 // end finishes the COPY's own transaction, or fails the client's.

@@ -16,6 +16,8 @@ type counters struct {
 	resultsConstant atomic.Int64 // results replayed from the constant-statement cache (constant.go)
 	insertsDirect   atomic.Int64 // single-row INSERTs committed without DuckDB (fastinsert.go)
 	insertsReplayed atomic.Int64 // deferred single-row INSERTs that went through the carrier after all
+	copiesArrow     atomic.Int64 // binary COPYs that reached DuckDB as Arrow batches (copyarrow.go)
+	copiesDirect    atomic.Int64 // of those, the ones written straight to a Parquet file
 }
 
 var serverCounterColumns = []column{
@@ -33,5 +35,7 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 		row("results_constant", &c.resultsConstant, "results of constant statements replayed without DuckDB"),
 		row("inserts_direct", &c.insertsDirect, "single-row INSERTs committed without a DuckDB statement"),
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
+		row("copies_arrow", &c.copiesArrow, "binary COPYs whose rows reached DuckDB as Arrow batches"),
+		row("copies_direct", &c.copiesDirect, "binary COPYs written straight to a Parquet file, without the carrier"),
 	}
 }

@@ -8,7 +8,7 @@ import (
 	_ "unsafe" // go:linkname
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	_ "github.com/duckdb/duckdb-go/v2" // defines the function linked below
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // columnarBuilt: this binary can read DuckDB results as Arrow batches.
@@ -24,3 +24,13 @@ const columnarBuilt = true
 //
 //go:linkname duckRecordReader github.com/duckdb/duckdb-go/v2.recordReaderFromRows
 func duckRecordReader(ctx context.Context, from driver.Rows) (array.RecordReader, error)
+
+// registerArrowView makes reader readable as the temporary view name on
+// the session's DuckDB connection; release frees the stream afterwards.
+func registerArrowView(conn *duckdb.Conn, reader array.RecordReader, name string) (release func(), err error) {
+	a, err := duckdb.NewArrowFromConn(conn)
+	if err != nil {
+		return nil, err
+	}
+	return a.RegisterView(reader, name)
+}

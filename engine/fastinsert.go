@@ -112,6 +112,7 @@ func planFastInsert(ins *pg_query.InsertStmt, table string) *fastInsertPlan {
 // per column (in table order) whether it is NOT NULL and has a default.
 type fastTable struct {
 	ok      bool // no CHECK or FOREIGN KEY constraint, every type handled
+	checked bool // CHECK or FOREIGN KEY constraints
 	notNull []bool
 	deflt   []bool
 }
@@ -159,7 +160,7 @@ func (s *Session) fastTableOf(ctx context.Context, name string, t catalog.TableH
 	}
 	n, _ = nv[0].(int64)
 	if n > 0 {
-		ft.ok = false
+		ft.ok, ft.checked = false, true
 	}
 	s.e.keysMu.Lock()
 	if len(s.e.fastTables) > 4096 {

@@ -478,6 +478,7 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 	if err != nil {
 		return nil, err
 	}
+	st.alone = !p.multi
 	if st.constant && p.query != "" && len(s.consts) < maxConstantCache {
 		st.cached = true
 		s.consts[p.query] = st

@@ -47,8 +47,11 @@ type Statement struct {
 	// constant: see constant.go. result holds the kept rows; cached marks a
 	// statement owned by the session's constant cache, which closes it.
 	constant bool
-	result   *constResult
-	cached   bool
+	// alone: a simple query's only statement, so its implicit transaction
+	// ends with it (set by PreparePiece).
+	alone  bool
+	result *constResult
+	cached bool
 
 	// export is set for COPY … TO 'hopsfs://…'.
 	export *hopsfsExport

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/hopsql/hopsql/engine"
@@ -121,6 +122,43 @@ type binaryCopyReader struct {
 	row      []any
 }
 
+// appendTuple decodes the n fields of the tuple at the start of b.buf
+// straight into the COPY's column builders. ok is false, with nothing
+// appended, when the tuple is not all there yet; pos is where it ends.
+func (b *binaryCopyReader) appendTuple(cols []array.Builder, n int) (pos int, ok bool, err error) {
+	pos = 2
+	for i := 0; i < n; i++ {
+		if len(b.buf) < pos+4 {
+			return 0, false, nil
+		}
+		l := int(int32(binary.BigEndian.Uint32(b.buf[pos:])))
+		pos += 4
+		if l < -1 {
+			return 0, false, pgerr.New(pgerr.BadCopyFileFormat, "invalid field size")
+		}
+		if l > 0 {
+			pos += l
+		}
+	}
+	if len(b.buf) < pos {
+		return 0, false, nil
+	}
+	pos = 2
+	for i := 0; i < n; i++ {
+		l := int(int32(binary.BigEndian.Uint32(b.buf[pos:])))
+		pos += 4
+		if l == -1 {
+			cols[i].AppendNull()
+			continue
+		}
+		if err := codec.AppendBinaryCell(cols[i], b.fields[i].Type.OID, b.buf[pos:pos+l]); err != nil {
+			return 0, false, pgerr.New(pgerr.InvalidBinaryRepresentation, "incorrect binary data format in column %q: %v", b.fields[i].Name, pgerr.From(err).Message)
+		}
+		pos += l
+	}
+	return pos, true, nil
+}
+
 func (b *binaryCopyReader) feed(data []byte) error {
 	b.buf = append(b.buf, data...)
 	for {
@@ -148,6 +186,17 @@ func (b *binaryCopyReader) feed(data []byte) error {
 		}
 		if n != len(b.fields) {
 			return pgerr.New(pgerr.BadCopyFileFormat, "row field count is %d, expected %d", n, len(b.fields))
+		}
+		if cols := b.ci.Builders(); cols != nil {
+			pos, ok, err := b.appendTuple(cols, n)
+			if err != nil || !ok {
+				return err
+			}
+			if err := b.ci.EndRow(); err != nil {
+				return err
+			}
+			b.buf = b.buf[pos:]
+			continue
 		}
 		// Parse the whole tuple before consuming it; wait for more data if short.
 		pos := 2

@@ -99,3 +99,39 @@ func Row(rec arrow.RecordBatch, i int, row []driver.Value) error {
 	}
 	return nil
 }
+
+// Arrow types of the columns a binary COPY builds (CopyType).
+var (
+	timestampUS   = &arrow.TimestampType{Unit: arrow.Microsecond}
+	timestamptzUS = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+)
+
+// CopyType is the Arrow type a binary COPY column of PostgreSQL type oid is
+// built as, on its way into DuckDB; false for the types that keep the
+// row path. DuckDB reads each as its own type of the same width: DATE as
+// days since 1970, TIMESTAMP[TZ] as microseconds since 1970 (UTC).
+func CopyType(oid uint32) (arrow.DataType, bool) {
+	switch oid {
+	case 16:
+		return arrow.FixedWidthTypes.Boolean, true
+	case 21:
+		return arrow.PrimitiveTypes.Int16, true
+	case 23:
+		return arrow.PrimitiveTypes.Int32, true
+	case 20:
+		return arrow.PrimitiveTypes.Int64, true
+	case 700:
+		return arrow.PrimitiveTypes.Float32, true
+	case 701:
+		return arrow.PrimitiveTypes.Float64, true
+	case 25, 1043:
+		return arrow.BinaryTypes.String, true
+	case 1082:
+		return arrow.FixedWidthTypes.Date32, true
+	case 1114:
+		return timestampUS, true
+	case 1184:
+		return timestamptzUS, true
+	}
+	return nil, false
+}

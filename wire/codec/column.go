@@ -2,7 +2,9 @@ package codec
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -99,4 +101,87 @@ func BindColumn(t pgtypes.Type, format int16, s *Settings, enc Encoder, arr arro
 		}
 		return enc(buf, v)
 	}
+}
+
+// DuckDB's infinite dates and timestamps: the largest value and its
+// negation (PostgreSQL's -infinity is the smallest value instead).
+const (
+	duckDateInfinity = math.MaxInt32
+	duckTSInfinity   = math.MaxInt64
+)
+
+// AppendBinaryCell decodes one non-NULL binary-format value of type oid (a
+// field of a binary COPY row) straight into b, a builder of the Arrow type
+// columnar.CopyType gives for oid. Malformed values get DecodeParam's
+// errors, so both COPY paths reject the same input the same way.
+func AppendBinaryCell(b array.Builder, oid uint32, data []byte) error {
+	be := binary.BigEndian
+	fixed := func(n int) bool { return len(data) == n }
+	switch bb := b.(type) {
+	case *array.BooleanBuilder:
+		if oid == pgtype.BoolOID && fixed(1) {
+			bb.Append(data[0] != 0)
+			return nil
+		}
+	case *array.Int16Builder:
+		if oid == pgtype.Int2OID && fixed(2) {
+			bb.Append(int16(be.Uint16(data)))
+			return nil
+		}
+	case *array.Int32Builder:
+		if oid == pgtype.Int4OID && fixed(4) {
+			bb.Append(int32(be.Uint32(data)))
+			return nil
+		}
+	case *array.Int64Builder:
+		if oid == pgtype.Int8OID && fixed(8) {
+			bb.Append(int64(be.Uint64(data)))
+			return nil
+		}
+	case *array.Float32Builder:
+		if oid == pgtype.Float4OID && fixed(4) {
+			bb.Append(math.Float32frombits(be.Uint32(data)))
+			return nil
+		}
+	case *array.Float64Builder:
+		if oid == pgtype.Float8OID && fixed(8) {
+			bb.Append(math.Float64frombits(be.Uint64(data)))
+			return nil
+		}
+	case *array.StringBuilder:
+		if (oid == pgtype.TextOID || oid == pgtype.VarcharOID) && utf8.Valid(data) {
+			bb.BinaryBuilder.Append(data)
+			return nil
+		}
+	case *array.Date32Builder:
+		if oid == pgtype.DateOID && fixed(4) {
+			d := int32(be.Uint32(data))
+			switch d {
+			case math.MaxInt32:
+				bb.Append(duckDateInfinity)
+			case math.MinInt32:
+				bb.Append(-duckDateInfinity)
+			default:
+				bb.Append(arrow.Date32(int64(d) + pgEpochDays))
+			}
+			return nil
+		}
+	case *array.TimestampBuilder:
+		if (oid == pgtype.TimestampOID || oid == pgtype.TimestamptzOID) && fixed(8) {
+			us := int64(be.Uint64(data))
+			switch us {
+			case math.MaxInt64:
+				bb.Append(duckTSInfinity)
+			case math.MinInt64:
+				bb.Append(-duckTSInfinity)
+			default:
+				bb.Append(arrow.Timestamp(us + pgEpochMicros))
+			}
+			return nil
+		}
+	}
+	if _, err := DecodeParam(oid, 1, data); err != nil {
+		return err
+	}
+	return fmt.Errorf("codec: no Arrow builder %T for type %d", b, oid)
 }
