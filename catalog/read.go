@@ -27,13 +27,19 @@ type FileInfo struct {
 }
 
 func (s *state) info(in *Inode, path string) FileInfo {
+	return s.infoIn(in, path, s.projectOf(in))
+}
+
+// infoIn is info for an inode of project p (nil: none), which a listing
+// knows from the directory.
+func (s *state) infoIn(in *Inode, path string, p *Project) FileInfo {
 	fi := FileInfo{ID: in.ID, Path: path, Name: in.Name, Dir: in.Dir, Owner: in.Owner, Mode: in.Mode,
 		Size: in.Size, Mtime: in.Mtime, Xattrs: maps.Clone(in.Xattrs), Children: len(s.children[in.ID])}
 	if in.Block != nil {
 		b := *in.Block
 		fi.Block = &b
 	}
-	if p := s.projectOf(in); p != nil {
+	if p != nil {
 		fi.Project = p.Name
 	}
 	return fi
@@ -77,8 +83,14 @@ func (n *Node) List(path string) ([]FileInfo, error) {
 	}
 	kids := s.sortedChildren(in)
 	out := make([]FileInfo, len(kids))
+	// Entries below a project's directory are in its project; the
+	// entries of /Projects are projects themselves.
+	proj, perEntry := s.projectOf(in), in.ID == s.children[RootID][ProjectsDir]
 	for i, k := range kids {
-		out[i] = s.info(k, base+"/"+k.Name)
+		if perEntry {
+			proj = s.projectOf(k)
+		}
+		out[i] = s.infoIn(k, base+"/"+k.Name, proj)
 	}
 	return out, nil
 }

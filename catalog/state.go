@@ -3,7 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -326,6 +326,6 @@ func (s *state) sortedChildren(dir *Inode) []*Inode {
 	for _, id := range m {
 		out = append(out, s.Inodes[id])
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b *Inode) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

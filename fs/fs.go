@@ -282,12 +282,18 @@ func (nopCloser) Close() error { return nil }
 
 // ReadFile returns a whole file.
 func (f *FS) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	r, _, err := f.Open(ctx, p)
+	fi, data, err := f.node.ReadInline(p)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	return io.ReadAll(r)
+	if fi.Block == nil {
+		return data, nil // already the caller's copy
+	}
+	b, err := os.ReadFile(f.blockPath(fi.Block.ID))
+	if err != nil {
+		return nil, fmt.Errorf("read block of %s: %w", p, err)
+	}
+	return b, nil
 }
 
 // LocalPath returns a path on this machine holding p's current bytes, for
