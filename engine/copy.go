@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -206,12 +207,25 @@ func mustParseOne(sql string) *pg_query.RawStmt {
 
 // CopyOut runs a COPY … TO STDOUT query, passing every row to sink.
 func (s *Session) CopyOut(ctx context.Context, st *Statement, sink RowSink) (int64, error) {
+	return s.CopyOutColumnar(ctx, st, sink, nil)
+}
+
+// CopyOutColumnar is CopyOut for a caller that also takes columnar batches
+// (see ExecuteColumnar).
+func (s *Session) CopyOutColumnar(ctx context.Context, st *Statement, sink RowSink, batch BatchSink) (int64, error) {
 	p := &Portal{stmt: st.copy.query}
 	var n int64
-	_, err := s.Execute(ctx, p, 0, func(row []driver.Value) error {
+	var counted BatchSink
+	if batch != nil {
+		counted = func(rec arrow.RecordBatch, lo, hi int) error {
+			n += int64(hi - lo)
+			return batch(rec, lo, hi)
+		}
+	}
+	_, err := s.ExecuteColumnar(ctx, p, 0, func(row []driver.Value) error {
 		n++
 		return sink(row)
-	})
+	}, counted)
 	p.close()
 	if err != nil {
 		if s.tx == txImplicit || s.tx == txBlock {

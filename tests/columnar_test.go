@@ -130,6 +130,49 @@ func TestColumnarResultsMatchRowsAndPostgres(t *testing.T) {
 	}
 }
 
+// COPY … TO STDOUT of a columnar result writes the bytes of the row path,
+// and PostgreSQL's, in text, CSV and binary format.
+func TestColumnarCopyToMatchesRowsAndPostgres(t *testing.T) {
+	srv := startServer(t)
+	c := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	ctx := context.Background()
+	for _, conn := range []*pgx.Conn{c, ref} {
+		mustExec(t, conn, "DROP TABLE IF EXISTS colv")
+		mustExec(t, conn, columnarTable)
+		mustExec(t, conn, "INSERT INTO colv VALUES "+strings.Join(columnarValues, ", "))
+		mustExec(t, conn, "SET TimeZone = 'Asia/Kolkata'")
+	}
+	t.Cleanup(func() { ref.Exec(context.Background(), "DROP TABLE IF EXISTS colv") })
+	copyOut := func(conn *pgx.Conn, q string) string {
+		var b strings.Builder
+		if _, err := conn.PgConn().CopyTo(ctx, &b, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return b.String()
+	}
+	for _, opts := range []string{"", "(FORMAT csv, HEADER)", "(FORMAT csv, DELIMITER ';', NULL 'null', FORCE_QUOTE *)", "(FORMAT binary)"} {
+		q := "COPY (SELECT * FROM colv ORDER BY n) TO STDOUT " + opts
+		mustExec(t, c, "SET hopsql.columnar_results = on")
+		before, _ := resultCounters(t, c)
+		columnar := copyOut(c, q)
+		after, _ := resultCounters(t, c)
+		// The first counter query counts too when the path is built.
+		if want := map[bool]int64{true: 2, false: 0}[columnarBuilt]; after-before != want {
+			t.Errorf("%s: columnar results +%d, want +%d (built with duckdb_arrow: %v)", q, after-before, want, columnarBuilt)
+		}
+		mustExec(t, c, "SET hopsql.columnar_results = off")
+		rows := copyOut(c, q)
+		want := copyOut(ref, q)
+		if columnar != rows {
+			t.Errorf("%s: columnar and row-by-row output differ\ncolumnar: %q\nrows:     %q", q, columnar, rows)
+		}
+		if columnar != want {
+			t.Errorf("%s: hopsql and PostgreSQL differ\nhopsql:     %q\npostgresql: %q", q, columnar, want)
+		}
+	}
+}
+
 // A result of several DuckDB chunks, read through a portal in slices that
 // end inside chunks and on their edges, arrives whole and in order, with
 // PortalSuspended between slices and the last slice's count in the tag.

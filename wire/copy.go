@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -261,50 +262,93 @@ func (c *conn) copyOut(st *engine.Statement, format int16, cols []uint16) error 
 			if i > 0 {
 				line = append(line, plan.Delimiter...)
 			}
-			line = c.appendCopyField(line, plan, i, f.Name, false)
+			line = appendCopyField(line, plan, i, f.Name, false)
 		}
 		line = append(line, '\n')
 		if err := emit(); err != nil {
 			return err
 		}
 	}
-	stop := c.watchDisconnect()
-	n, err := c.sess.CopyOut(c.ctx, st, func(row []driver.Value) error {
+	// writeRow formats one row of n cells; cell appends cell i's text (or,
+	// in binary COPY, binary) form to buf, or says it is NULL.
+	binaryFormat := plan.Format == engine.CopyBinary
+	var scratch []byte
+	writeRow := func(n int, cell func(i int, buf []byte) ([]byte, bool, error)) error {
 		line = line[:0]
-		if plan.Format == engine.CopyBinary {
-			line = binary.BigEndian.AppendUint16(line, uint16(len(row)))
-			for i, v := range row {
-				if v == nil {
-					line = append(line, 0xff, 0xff, 0xff, 0xff)
-					continue
-				}
+		if binaryFormat {
+			line = binary.BigEndian.AppendUint16(line, uint16(n))
+			for i := 0; i < n; i++ {
 				at := len(line)
 				line = append(line, 0, 0, 0, 0)
+				var ok bool
 				var err error
-				if line, err = encs[i](line, v); err != nil {
+				if line, ok, err = cell(i, line); err != nil {
 					return err
+				}
+				if !ok {
+					line = append(line[:at], 0xff, 0xff, 0xff, 0xff)
+					continue
 				}
 				binary.BigEndian.PutUint32(line[at:], uint32(len(line)-at-4))
 			}
 			return emit()
 		}
-		for i, v := range row {
+		for i := 0; i < n; i++ {
 			if i > 0 {
 				line = append(line, plan.Delimiter...)
 			}
-			if v == nil {
+			var ok bool
+			var err error
+			if scratch, ok, err = cell(i, scratch[:0]); err != nil {
+				return err
+			}
+			if !ok {
 				line = append(line, plan.Null...)
 				continue
 			}
-			text, err := codec.AppendText(nil, plan.Fields[i].Type, v, &c.settings)
-			if err != nil {
-				return err
-			}
-			line = c.appendCopyField(line, plan, i, string(text), true)
+			line = appendCopyField(line, plan, i, scratch, true)
 		}
 		line = append(line, '\n')
 		return emit()
-	})
+	}
+	if !binaryFormat {
+		var err error
+		if encs, err = c.encoders(plan.Fields, nil); err != nil {
+			return err
+		}
+	}
+	rowSink := func(row []driver.Value) error {
+		return writeRow(len(row), func(i int, buf []byte) ([]byte, bool, error) {
+			if row[i] == nil {
+				return buf, false, nil
+			}
+			b, err := encs[i](buf, row[i])
+			return b, true, err
+		})
+	}
+	var cells []codec.CellEncoder
+	batchSink := func(rec arrow.RecordBatch, lo, hi int) error {
+		cols := rec.Columns()
+		cells = cells[:0]
+		for i, f := range plan.Fields {
+			cells = append(cells, codec.BindColumn(f.Type, format, &c.settings, encs[i], cols[i]))
+		}
+		for r := lo; r < hi; r++ {
+			err := writeRow(len(cols), func(i int, buf []byte) ([]byte, bool, error) {
+				if cols[i].IsNull(r) {
+					return buf, false, nil
+				}
+				b, err := cells[i](buf, r)
+				return b, true, err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	stop := c.watchDisconnect()
+	n, err := c.sess.CopyOutColumnar(c.ctx, st, rowSink, batchSink)
 	stop()
 	if err != nil {
 		// The client is in COPY OUT mode; an ErrorResponse ends it.
@@ -322,7 +366,7 @@ func (c *conn) copyOut(st *engine.Statement, format int16, cols []uint16) error 
 }
 
 // appendCopyField writes one non-null value in text or CSV format.
-func (c *conn) appendCopyField(dst []byte, plan *engine.CopyPlan, col int, v string, isValue bool) []byte {
+func appendCopyField[T string | []byte](dst []byte, plan *engine.CopyPlan, col int, v T, isValue bool) []byte {
 	if plan.Format == engine.CopyText {
 		for i := 0; i < len(v); i++ {
 			switch ch := v[i]; ch {
@@ -350,7 +394,7 @@ func (c *conn) appendCopyField(dst []byte, plan *engine.CopyPlan, col int, v str
 		return dst
 	}
 	q, esc := plan.Quote[0], plan.Escape[0]
-	needs := plan.ForceQuoteAll || (v == plan.Null && isValue) || (v == "" && !isValue)
+	needs := plan.ForceQuoteAll || (string(v) == plan.Null && isValue) || (len(v) == 0 && !isValue)
 	if !needs && isValue {
 		for _, fq := range plan.ForceQuote {
 			if fq == plan.Fields[col].Name {
@@ -366,7 +410,7 @@ func (c *conn) appendCopyField(dst []byte, plan *engine.CopyPlan, col int, v str
 			}
 		}
 		// PostgreSQL also quotes a lone \. so it cannot be read as end-of-data.
-		needs = needs || v == `\.`
+		needs = needs || string(v) == `\.`
 	}
 	if !needs {
 		return append(dst, v...)
