@@ -18,19 +18,6 @@ import (
 // Each case runs the same COPY on hopsql and on PostgreSQL 15 and compares
 // the table's rows, or the error's SQLSTATE, and the path taken.
 
-func copyCounters(t *testing.T, c *pgx.Conn) (arrow, direct int64) {
-	t.Helper()
-	var s string
-	q := "SELECT string_agg(name || '=' || value, ',' ORDER BY name) FROM hopsql.server_counters WHERE name LIKE 'copies_%'"
-	if err := c.QueryRow(context.Background(), q).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	if _, err := fmt.Sscanf(s, "copies_arrow=%d,copies_direct=%d", &arrow, &direct); err != nil {
-		t.Fatalf("counters %q: %v", s, err)
-	}
-	return arrow, direct
-}
-
 func TestCopyBinaryPaths(t *testing.T) {
 	srv := startServer(t)
 	c := srv.connect(t)
@@ -99,7 +86,7 @@ func TestCopyBinaryPaths(t *testing.T) {
 				}
 				arrow0, direct0 := int64(0), int64(0)
 				if k == 0 {
-					arrow0, direct0 = copyCounters(t, conn)
+					arrow0, direct0 = counterPair(t, conn, "copies_arrow", "copies_direct")
 				}
 				if tc.tx {
 					mustExec(t, conn, "BEGIN")
@@ -123,7 +110,7 @@ func TestCopyBinaryPaths(t *testing.T) {
 					t.Fatalf("server %d: COPY reported %d rows, want %d", k, n, len(tc.rows))
 				}
 				if k == 0 {
-					arrow1, direct1 := copyCounters(t, conn)
+					arrow1, direct1 := counterPair(t, conn, "copies_arrow", "copies_direct")
 					wantArrow, wantDirect := columnarBuilt && tc.arrow, columnarBuilt && tc.direct
 					if (arrow1-arrow0 == 1) != wantArrow || (direct1-direct0 == 1) != wantDirect {
 						t.Errorf("paths: arrow +%d, direct +%d; want arrow %v, direct %v", arrow1-arrow0, direct1-direct0, wantArrow, wantDirect)

@@ -273,7 +273,7 @@ func (c *conn) copyOut(st *engine.Statement, format int16, cols []uint16) error 
 	// in binary COPY, binary) form to buf, or says it is NULL.
 	binaryFormat := plan.Format == engine.CopyBinary
 	var scratch []byte
-	writeRow := func(n int, cell func(i int, buf []byte) ([]byte, bool, error)) error {
+	writeRow := func(n int, cell cellFunc) error {
 		line = line[:0]
 		if binaryFormat {
 			line = binary.BigEndian.AppendUint16(line, uint16(n))

@@ -156,38 +156,55 @@ func (c *conn) encoders(fields []engine.Field, formats []int16) ([]codec.Encoder
 	return encs, nil
 }
 
-// rowSink encodes rows as DataRow messages straight into the send buffer.
+// cellFunc appends the wire form of cell i of a row to buf; ok is false
+// (and buf unchanged) for NULL.
+type cellFunc func(i int, buf []byte) (out []byte, ok bool, err error)
+
+// dataRow appends a DataRow of n cells straight to the send buffer,
+// flushing it when full; on an error the row is taken back.
+func (c *conn) dataRow(n int, cell cellFunc) error {
+	start := len(c.out)
+	c.out = append(c.out, 'D', 0, 0, 0, 0, 0, 0)
+	binary.BigEndian.PutUint16(c.out[start+5:], uint16(n))
+	for i := 0; i < n; i++ {
+		at := len(c.out)
+		c.out = append(c.out, 0, 0, 0, 0)
+		var ok bool
+		var err error
+		c.out, ok, err = cell(i, c.out)
+		if err != nil {
+			c.out = c.out[:start]
+			return err
+		}
+		if !ok {
+			c.out = append(c.out[:at], 0xff, 0xff, 0xff, 0xff)
+			continue
+		}
+		binary.BigEndian.PutUint32(c.out[at:], uint32(len(c.out)-at-4))
+	}
+	binary.BigEndian.PutUint32(c.out[start+1:], uint32(len(c.out)-start-1))
+	if len(c.out) >= flushThreshold {
+		return c.flush()
+	}
+	return nil
+}
+
+// rowSink encodes rows as DataRow messages.
 func (c *conn) rowSink(encs []codec.Encoder) engine.RowSink {
 	return func(row []driver.Value) error {
-		start := len(c.out)
-		c.out = append(c.out, 'D', 0, 0, 0, 0, 0, 0)
-		binary.BigEndian.PutUint16(c.out[start+5:], uint16(len(row)))
-		for i, v := range row {
-			if v == nil {
-				c.out = append(c.out, 0xff, 0xff, 0xff, 0xff)
-				continue
+		return c.dataRow(len(row), func(i int, buf []byte) ([]byte, bool, error) {
+			if row[i] == nil {
+				return buf, false, nil
 			}
-			at := len(c.out)
-			c.out = append(c.out, 0, 0, 0, 0)
-			var err error
-			c.out, err = encs[i](c.out, v)
-			if err != nil {
-				c.out = c.out[:start]
-				return err
-			}
-			binary.BigEndian.PutUint32(c.out[at:], uint32(len(c.out)-at-4))
-		}
-		binary.BigEndian.PutUint32(c.out[start+1:], uint32(len(c.out)-start-1))
-		if len(c.out) >= flushThreshold {
-			return c.flush()
-		}
-		return nil
+			b, err := encs[i](buf, row[i])
+			return b, true, err
+		})
 	}
 }
 
-// batchSink encodes rows of columnar batches as DataRow messages, like
-// rowSink but with each column's encoder bound to its Arrow array once per
-// batch (codec.BindColumn).
+// batchSink encodes rows of columnar batches as DataRow messages, with each
+// column's encoder bound to its Arrow array once per batch
+// (codec.BindColumn).
 func (c *conn) batchSink(fields []engine.Field, formats []int16, encs []codec.Encoder) engine.BatchSink {
 	var cells []codec.CellEncoder
 	return func(rec arrow.RecordBatch, lo, hi int) error {
@@ -197,29 +214,15 @@ func (c *conn) batchSink(fields []engine.Field, formats []int16, encs []codec.En
 			cells = append(cells, codec.BindColumn(f.Type, formatFor(formats, i), &c.settings, encs[i], cols[i]))
 		}
 		for r := lo; r < hi; r++ {
-			start := len(c.out)
-			c.out = append(c.out, 'D', 0, 0, 0, 0, 0, 0)
-			binary.BigEndian.PutUint16(c.out[start+5:], uint16(len(cols)))
-			for i, col := range cols {
-				if col.IsNull(r) {
-					c.out = append(c.out, 0xff, 0xff, 0xff, 0xff)
-					continue
+			err := c.dataRow(len(cols), func(i int, buf []byte) ([]byte, bool, error) {
+				if cols[i].IsNull(r) {
+					return buf, false, nil
 				}
-				at := len(c.out)
-				c.out = append(c.out, 0, 0, 0, 0)
-				var err error
-				c.out, err = cells[i](c.out, r)
-				if err != nil {
-					c.out = c.out[:start]
-					return err
-				}
-				binary.BigEndian.PutUint32(c.out[at:], uint32(len(c.out)-at-4))
-			}
-			binary.BigEndian.PutUint32(c.out[start+1:], uint32(len(c.out)-start-1))
-			if len(c.out) >= flushThreshold {
-				if err := c.flush(); err != nil {
-					return err
-				}
+				b, err := cells[i](buf, r)
+				return b, true, err
+			})
+			if err != nil {
+				return err
 			}
 		}
 		return nil
