@@ -20,8 +20,8 @@ import (
 // batches: the wire layer decodes each field straight into a column
 // builder (no Go value per cell), and one INSERT … SELECT reads the
 // batches as they fill, through a record reader registered as a
-// temporary view. Other binary COPYs go through DuckDB's Appender, which
-// takes one boxed value at a time.
+// temporary view. Other binary COPYs are re-encoded as CSV for DuckDB's
+// reader (copy.go).
 
 // copyBatchRows is how many rows a batch holds before it is handed over.
 const copyBatchRows = 1 << 16
@@ -269,8 +269,16 @@ type batchReader struct {
 	refs    atomic.Int64
 }
 
-func (r *batchReader) Retain()                        { r.refs.Add(1) }
-func (r *batchReader) Release()                       { r.refs.Add(-1) }
+func (r *batchReader) Retain() { r.refs.Add(1) }
+
+// Release drops the batch DuckDB read last once the stream is released.
+func (r *batchReader) Release() {
+	if r.refs.Add(-1) == 0 && r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+}
+
 func (r *batchReader) Schema() *arrow.Schema          { return r.schema }
 func (r *batchReader) Err() error                     { return nil }
 func (r *batchReader) RecordBatch() arrow.RecordBatch { return r.cur }
