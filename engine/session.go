@@ -801,9 +801,11 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 	if p.cols != nil {
 		return s.sendColumnar(ctx, p, maxRows, sink, batch)
 	}
+	// A cancel request or statement_timeout reaches the statement while
+	// DuckDB runs it and, through rctx, while its rows are being sent.
+	rctx, done := s.runContext(ctx)
+	defer done()
 	if p.rows == nil {
-		rctx, done := s.runContext(ctx)
-		defer done()
 		ds, err := st.acquire(rctx, s)
 		if err != nil {
 			return Result{}, err
@@ -846,6 +848,10 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 	}
 	sent := int64(0)
 	for maxRows <= 0 || sent < int64(maxRows) {
+		if sent%1024 == 0 && rctx.Err() != nil {
+			p.close()
+			return Result{}, rctx.Err()
+		}
 		err := p.rows.Next(p.row)
 		if err == io.EOF {
 			if st.constant && sent == int64(len(p.keep)) {
