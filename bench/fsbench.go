@@ -473,7 +473,7 @@ func (b *bench) benchF(ctx context.Context) {
 		fmt.Sprintf("Setup: %d directories × %d files of %d bytes (inline in the catalog), written before the clock starts. "+
 			"Each worker picks stat / list / read uniformly at random (30%% each) and otherwise does its next write, cycling "+
 			"create → rename → delete in a directory of its own; every write is a Raft entry committed to the fsynced log "+
-			"(raft-boltdb) before it returns, so in a closed loop the writes' latency bounds the mix. The REST clients decode "+
+			"(raft-wal) before it returns, so in a closed loop the writes' latency bounds the mix. The REST clients decode "+
 			"the JSON answers; client and server share the machine's cores. Read latency: one reader, %d random 4 KiB files "+
 			"one after another after a warm-up, no other load.", fsDirs, fsFilesPerDir, fsFileSize, fsLatReads),
 		fmt.Sprintf("Measured %s on %s.", time.Now().UTC().Format("2006-01-02 15:04 MST"), machineLine()),

@@ -18,13 +18,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 )
 
 // Config configures a catalog node.
 type Config struct {
-	// Dir holds the Raft log (raft.db), snapshots and the node id.
+	// Dir holds the Raft log (raft-wal/), snapshots and the node id.
 	Dir string
 	// RaftAddr is the address the Raft transport listens on; other nodes
 	// reach this one there. Empty means 127.0.0.1 on a free port, which is
@@ -50,7 +48,7 @@ type Node struct {
 	id    string
 	raft  *raft.Raft
 	fsm   *fsm
-	store *raftboltdb.BoltStore
+	store logStore
 	trans *raft.NetworkTransport
 
 	propMu sync.Mutex // guards id/time allocation
@@ -100,14 +98,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	hl := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Error, Output: os.Stderr})
 	rc.Logger = hl
 
-	// The free list is rebuilt at open instead of written with every
-	// commit, as etcd does: the log's truncation after each snapshot
-	// leaves many free pages, and writing their list made every append
-	// larger.
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
+	store, err := openLogStore(ctx, cfg.Dir, hl)
 	if err != nil {
-		return nil, fmt.Errorf("open raft log: %w", err)
+		return nil, err
 	}
 	n.store = store
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hl)

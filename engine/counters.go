@@ -18,6 +18,7 @@ type counters struct {
 	insertsReplayed atomic.Int64 // deferred single-row INSERTs that went through the carrier after all
 	copiesArrow     atomic.Int64 // binary COPYs that reached DuckDB as Arrow batches (copyarrow.go)
 	copiesDirect    atomic.Int64 // of those, the ones written straight to a Parquet file
+	compactions     atomic.Int64 // table compactions committed (background and VACUUM)
 }
 
 var serverCounterColumns = []column{
@@ -37,5 +38,6 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
 		row("copies_arrow", &c.copiesArrow, "binary COPYs whose rows reached DuckDB as Arrow batches"),
 		row("copies_direct", &c.copiesDirect, "binary COPYs written straight to a Parquet file, without the carrier"),
+		row("compactions", &c.compactions, "table compactions committed (small files merged into one), in the background or by VACUUM"),
 	}
 }

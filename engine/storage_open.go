@@ -247,10 +247,17 @@ func (l *lazyConn) close() {
 
 func (e *Engine) maintainer(project string, conn storage.Conn) *storage.Maintainer {
 	return &storage.Maintainer{Node: e.catalog, FS: e.fs, Project: project, Conn: conn, Log: e.log, Held: e.heldFiles,
-		Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression}
+		Retention: e.cfg.Retention, Compression: e.cfg.ParquetCompression,
+		Compacted: func() { e.counters.compactions.Add(1) }}
 }
 
 func (e *Engine) compactOne(ctx context.Context, db *database, name string) error {
+	// Requests queue while the table stays due; once one compaction has
+	// run, the rest are stale, and merging the few inline files committed
+	// since each would cost a block, an fsync and a log entry apiece.
+	if h, ok := e.catalog.TableHead(db.name, "main", name); !ok || !storage.CompactionDue(h) {
+		return nil
+	}
 	return e.withMaintainer(ctx, db, func(m *storage.Maintainer) error {
 		_, err := m.Compact(ctx, "main", name, compactFiles)
 		return err

@@ -40,6 +40,8 @@ type Maintainer struct {
 	// Held, when set, names the files of a table that open transactions
 	// rewrite (all: every one); compaction leaves them alone.
 	Held func(project, table string) (files map[string]bool, all bool)
+	// Compacted, when set, is called after each compaction commits.
+	Compacted func()
 }
 
 func (m *Maintainer) defaults() {
@@ -153,7 +155,10 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 		}
 		return false, fmt.Errorf("compact %s: %w", name, err)
 	}
-	m.Log.Debug("compacted", "project", m.Project, "table", name, "files", len(small), "rows", rows)
+	if m.Compacted != nil {
+		m.Compacted()
+	}
+	m.Log.Debug("compacted", "project", m.Project, "table", name, "files", len(small), "rows", rows, "ext", ext, "all", len(files), "inline", len(inline), "min", minFiles)
 	return true, nil
 }
 
