@@ -494,6 +494,16 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 			return nil, pgerr.New(pgerr.DuplicatePreparedStatement, "prepared statement %q already exists", name)
 		}
 	}
+	query := sql
+	if st, ok := s.consts[query]; ok && len(paramOIDs) == 0 {
+		// A constant statement parsed again (drivers that re-send the
+		// unnamed statement with every query): the kept statement answers.
+		if s.tx == txFailed {
+			return nil, errAborted()
+		}
+		s.replaceStatement(name, st)
+		return st, nil
+	}
 	sql, err := s.rewriteExtensions(ctx, sql)
 	if err != nil {
 		return nil, err
@@ -522,6 +532,10 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		return nil, err
 	}
 	st.Name = name
+	if st.constant && len(paramOIDs) == 0 && len(s.consts) < maxConstantCache {
+		st.cached = true
+		s.consts[query] = st
+	}
 	s.replaceStatement(name, st)
 	return st, nil
 }

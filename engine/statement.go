@@ -61,8 +61,9 @@ type Statement struct {
 	fastIns *fastInsertPlan
 	// sqlPrep is a PREPARE statement's request (sqlprepare.go).
 	sqlPrep *sqlPrepare
-	// epoch is the session's view epoch when DuckDB prepared duck.
-	epoch uint64
+	// epoch is the session's view epoch when DuckDB prepared duck, gen its
+	// settings generation (setGen).
+	epoch, gen uint64
 	// readsRel: the statement names relations other than its DML target
 	// (or table functions), so it needs the session's table views.
 	readsRel bool
@@ -91,16 +92,18 @@ func (st *Statement) close() {
 }
 
 func (st *Statement) acquire(ctx context.Context, s *Session) (*duckdb.Stmt, error) {
-	if st.duck != nil && !st.duckBusy && !st.closed && st.epoch != s.viewEpoch && st.needsViews() {
+	if st.duck != nil && !st.duckBusy && !st.closed && (st.epoch != s.viewEpoch && st.needsViews() || st.gen != s.setGen) {
 		// A table view changed since DuckDB bound this statement; DuckDB
 		// would keep reading the old definition (and plans pruned by the
-		// old statistics), so it is prepared again.
+		// old statistics), so it is prepared again. So after a SET: DuckDB
+		// folds constant expressions when it plans, under the settings of
+		// that moment ('…'::timestamptz::text under the old TimeZone).
 		ds, err := s.conn.PrepareContext(ctx, st.duckSQL)
 		if err != nil {
 			return nil, err
 		}
 		st.duck.Close()
-		st.duck, st.epoch = ds.(*duckdb.Stmt), s.viewEpoch
+		st.duck, st.epoch, st.gen = ds.(*duckdb.Stmt), s.viewEpoch, s.setGen
 	}
 	if st.duck != nil && !st.duckBusy && !st.closed {
 		st.duckBusy = true
@@ -288,7 +291,7 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 			return nil, err
 		}
 	}
-	st.epoch = s.viewEpoch
+	st.epoch, st.gen = s.viewEpoch, s.setGen
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}
