@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -31,7 +32,7 @@ type config struct {
 
 func main() {
 	var cfg config
-	var only string
+	var only, profile string
 	flag.StringVar(&cfg.hopsql, "hopsql", "./bin/hopsql", "hopsql binary to benchmark")
 	flag.StringVar(&cfg.out, "out", "bench/RESULTS.md", "results file to write")
 	flag.Int64Var(&cfg.rows, "rows", 10_000_000, "rows for the bulk benchmarks (c), (d), (e)")
@@ -40,7 +41,19 @@ func main() {
 	flag.Int64Var(&cfg.pitLabels, "pit-labels", 10_000_000, "label rows of the point-in-time benchmark (h)")
 	flag.Int64Var(&cfg.pitKeys, "pit-keys", 1_000_000, "keys per feature group in (h), 10 events each")
 	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h,i,j", "comma-separated subset of benchmarks to run (f: filesystem, j: experiments; alone they need no PostgreSQL)")
+	flag.StringVar(&profile, "cpu-profile", "", "write a CPU profile of the bench process (its clients, embedded DuckDB, the in-process filesystem of (f)) to this file")
 	flag.Parse()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: cpu profile:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg.only = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -53,6 +66,7 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(cfg); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

@@ -486,6 +486,8 @@ func (s *state) rename(p Rename, now int64) error {
 		}
 	}
 	oldParent := s.Inodes[src.Parent]
+	s.forget(src.Parent)
+	s.forget(dstParent.ID)
 	delete(s.children[src.Parent], src.Name)
 	if len(s.children[src.Parent]) == 0 {
 		delete(s.children, src.Parent)

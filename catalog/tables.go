@@ -524,6 +524,7 @@ func (s *state) applyCommit(c Commit, now int64, ids *idSource) error {
 		if dir := s.Inodes[t.Dir]; dir != nil {
 			want := tableDirName(r.Schema, r.NewName)
 			if _, taken := s.children[wh.ID][want]; !taken {
+				s.forget(wh.ID)
 				delete(s.children[wh.ID], dir.Name)
 				dir.Name = want
 				s.children[wh.ID][want] = dir.ID
