@@ -28,6 +28,8 @@ type config struct {
 	only     map[string]bool
 	// (h): label rows and feature group keys (10 events each).
 	pitLabels, pitKeys int64
+	// serverProfile: where hopsql writes a CPU profile of the run.
+	serverProfile string
 }
 
 func main() {
@@ -42,6 +44,7 @@ func main() {
 	flag.Int64Var(&cfg.pitKeys, "pit-keys", 1_000_000, "keys per feature group in (h), 10 events each")
 	flag.StringVar(&only, "only", "a,b,c,d,e,f,g,h,i,j", "comma-separated subset of benchmarks to run (f: filesystem, j: experiments; alone they need no PostgreSQL)")
 	flag.StringVar(&profile, "cpu-profile", "", "write a CPU profile of the bench process (its clients, embedded DuckDB, the in-process filesystem of (f)) to this file")
+	flag.StringVar(&cfg.serverProfile, "hopsql-cpu-profile", "", "have hopsql write a CPU profile of the run to this file (serve --cpu-profile)")
 	flag.Parse()
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -113,7 +116,7 @@ func run(cfg config) error {
 	} else {
 		logf("starting hopsql in %s", tmp)
 	}
-	hop, err := startHopsql(bin, tmp)
+	hop, err := startHopsql(bin, tmp, cfg.serverProfile)
 	if err != nil {
 		return err
 	}

@@ -113,14 +113,18 @@ var (
 // startHopsql starts `hopsql serve` on a random port with a fresh data
 // directory under tmp; its stderr goes to a log file whose tail is quoted
 // when the process dies.
-func startHopsql(bin, tmp string) (*server, error) {
+func startHopsql(bin, tmp, profile string) (*server, error) {
 	data := filepath.Join(tmp, "hopsql-data")
 	logPath := filepath.Join(tmp, "hopsql.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data", data, "--log-level", "warn")
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data", data, "--log-level", "warn"}
+	if profile != "" {
+		args = append(args, "--cpu-profile", profile)
+	}
+	cmd := exec.Command(bin, args...)
 	// The server must not outlive the bench if the bench itself is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()

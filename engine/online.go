@@ -36,7 +36,7 @@ type onlineStore struct {
 	version int64  // the table version the rows are current for; -1: rebuild
 	cols    []string
 	keyIdx  []int
-	rows    map[string][]driver.Value
+	rows    *onlineRows
 	// checkedGen is the catalog generation at which version was last found
 	// to be the table's current one.
 	checkedGen uint64
@@ -137,13 +137,15 @@ func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string
 			}
 		}
 	}
-	st.rows = map[string][]driver.Value{}
+	st.rows = newOnlineRows()
+	var kb []byte
 	for {
 		vals := make([]driver.Value, len(st.cols))
 		if rows.Next(vals) != nil {
 			break
 		}
-		st.rows[onlineKey(pick(vals, st.keyIdx))] = vals
+		kb = appendOnlineKey(kb[:0], pick(vals, st.keyIdx))
+		st.rows.put(kb, vals)
 	}
 	st.version, st.tableID = h.Version, h.ID
 	st.builds++
@@ -377,7 +379,7 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 	}
 	var out [][]driver.Value
 	for _, k := range keys {
-		row, ok := st.rows[k]
+		row, ok := st.rows.get([]byte(k))
 		if !ok {
 			continue
 		}
@@ -417,9 +419,23 @@ func selectedColumns(plan *onlinePlan, names []string, fields int) ([]int, bool)
 // lookupKeys binds a lookup's key tuples to the portal's parameters and
 // encodes them, each key once (IN lists the same key once), in order.
 func lookupKeys(plan *onlinePlan, args []driver.NamedValue) (tuples [][]driver.Value, keys []string, ok bool) {
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(plan.keys))
+	tuples = make([][]driver.Value, 0, len(plan.keys))
+	keys = make([]string, 0, len(plan.keys))
+	// One backing array for every tuple's values: a 100-key lookup made
+	// 100 small slices per query, and the garbage collector's cycles they
+	// caused showed in the latency tail under load.
+	var width int
+	if len(plan.keys) > 0 {
+		width = len(plan.keys[0])
+	}
+	backing := make([]driver.Value, 0, len(plan.keys)*width)
 	for _, tuple := range plan.keys {
-		kv := make([]driver.Value, len(tuple))
+		if len(backing)+len(tuple) > cap(backing) {
+			backing = make([]driver.Value, 0, len(tuple)*len(plan.keys))
+		}
+		kv := backing[len(backing) : len(backing)+len(tuple) : len(backing)+len(tuple)]
+		backing = backing[:len(backing)+len(tuple)]
 		for i, v := range tuple {
 			if v.param > 0 {
 				if v.param > len(args) {
@@ -481,16 +497,17 @@ func (s *Session) afterOnlineCommit(ctx context.Context, name string, op string)
 			et = i
 		}
 	}
+	var kb []byte
 	for {
 		vals := make([]driver.Value, len(st.cols))
 		if rows.Next(vals) != nil {
 			break
 		}
-		k := onlineKey(pick(vals, st.keyIdx))
-		if old, ok := st.rows[k]; ok && et >= 0 && later(old[et], vals[et]) {
+		kb = appendOnlineKey(kb[:0], pick(vals, st.keyIdx))
+		if old, ok := st.rows.get(kb); ok && et >= 0 && later(old[et], vals[et]) {
 			continue
 		}
-		st.rows[k] = vals
+		st.rows.put(kb, vals)
 	}
 	st.version = h.Version
 }
@@ -587,7 +604,7 @@ func (e *Engine) onlineRows(project string) []map[string]any {
 		}
 		st := e.onlineStoreFor(project, t.Name)
 		st.mu.Lock()
-		row := map[string]any{"name": t.Name, "keys": int64(len(st.rows)), "snapshot": st.version, "loaded": st.rows != nil,
+		row := map[string]any{"name": t.Name, "keys": int64(st.rows.len()), "snapshot": st.version, "loaded": st.rows != nil,
 			"lookups": st.lookups, "builds": st.builds}
 		st.mu.Unlock()
 		out = append(out, row)

@@ -367,7 +367,7 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				gk[j] = kv[from]
 			}
 			buf = appendOnlineKey(buf[:0], gk)
-			if row, ok := st.rows[string(buf)]; ok {
+			if row, ok := st.rows.get(buf); ok {
 				res[t] = row
 				st.lookups++
 			}
@@ -375,13 +375,49 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 		st.mu.Unlock()
 		found[i] = res
 	}
-	var out [][]driver.Value
+	// Where each selected item is in its group's rows, resolved once per
+	// query rather than per key (a 100-key batch did 400 map lookups by
+	// column name). A key item is read from the first group that has the
+	// tuple's row, so it has a position in every group.
+	type itemPos struct {
+		col  int   // in rows[group]
+		keys []int // key items: per group, -1 if that group lacks it
+	}
+	pos := make([]itemPos, len(idx))
+	for i, j := range idx {
+		it := o.items[j]
+		if it.group >= 0 {
+			c, ok := gs[it.group].cols[it.col]
+			if !ok {
+				return nil, false, nil
+			}
+			pos[i].col = c
+			continue
+		}
+		pos[i].keys = make([]int, len(o.groups))
+		for gi, g := range o.groups {
+			pos[i].keys[gi] = -1
+			for kj, from := range g.keyFrom {
+				c, ok := gs[gi].cols[g.keyCols[kj]]
+				if !ok {
+					return nil, false, nil
+				}
+				if o.keys[from] == it.col {
+					pos[i].keys[gi] = c
+				}
+			}
+		}
+	}
+	out := make([][]driver.Value, 0, len(tuples))
+	rows := make([][]driver.Value, len(o.groups))
+	// The result rows share one backing array (see lookupKeys).
+	var backing []driver.Value
 	for t := range tuples {
-		rows := make([][]driver.Value, len(o.groups))
 		any, skip := false, false
 		for i, g := range o.groups {
-			if row := found[i][t]; row != nil {
-				rows[i], any = row, true
+			rows[i] = found[i][t]
+			if rows[i] != nil {
+				any = true
 			} else if g.inner {
 				skip = true
 			}
@@ -389,32 +425,26 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 		if skip || !any {
 			continue
 		}
-		r := make([]driver.Value, len(idx))
+		if len(backing)+len(idx) > cap(backing) {
+			backing = make([]driver.Value, 0, len(idx)*(len(tuples)-t))
+		}
+		r := backing[len(backing) : len(backing)+len(idx) : len(backing)+len(idx)]
+		backing = backing[:len(backing)+len(idx)]
 		for i, j := range idx {
 			it := o.items[j]
 			switch {
 			case it.group < 0:
 				// The key as the entity relation holds it: the first group's.
-				for gi, g := range o.groups {
+				for gi := range o.groups {
 					if rows[gi] != nil {
-						for kj, from := range g.keyFrom {
-							c, ok := gs[gi].cols[g.keyCols[kj]]
-							if !ok {
-								return nil, false, nil
-							}
-							if o.keys[from] == it.col {
-								r[i] = rows[gi][c]
-							}
+						if c := pos[i].keys[gi]; c >= 0 {
+							r[i] = rows[gi][c]
 						}
 						break
 					}
 				}
 			case rows[it.group] != nil:
-				c, ok := gs[it.group].cols[it.col]
-				if !ok {
-					return nil, false, nil
-				}
-				r[i] = rows[it.group][c]
+				r[i] = rows[it.group][pos[i].col]
 			}
 		}
 		if !s.applyServed(plan, fitted, r) {
