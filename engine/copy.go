@@ -21,6 +21,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
@@ -265,6 +266,10 @@ type CopyIn struct {
 	// failed: DuckDB stopped reading; further data is discarded until the
 	// client finishes, and Finish reports DuckDB's error.
 	failed bool
+	// directTable, when set, is the table whose new Parquet file DuckDB
+	// writes straight from the FIFO (copyDirect); direct is that file.
+	directTable string
+	direct      *catalog.NewFile
 }
 
 var copySeq atomic.Int64
@@ -305,6 +310,10 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 		}
 		return c, err
 	}
+	var direct []catalog.Column
+	if st.storage != nil {
+		direct = s.copyDirect(ctx, st, plan, autocommit)
+	}
 	dir := filepath.Join(s.e.cfg.DataDir, "tmp")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("copy: %w", err)
@@ -336,14 +345,23 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 		close(c.opened)
 	}()
 	sql := "COPY " + plan.target + " FROM " + quoteLiteral(fifo) + " (" + c.duckOptions() + ")"
+	if direct != nil {
+		c.directTable = st.storage.table
+		sql = directCopySQL(plan, direct, c.readCSV(direct))
+		s.e.counters.copiesDirect.Add(1)
+	}
 	rctx, finish := s.runContext(ctx)
 	go func() {
 		defer finish()
-		r, err := s.conn.ExecContext(rctx, sql, nil)
-		if err == nil {
-			c.count, _ = r.RowsAffected()
+		if direct != nil {
+			c.direct, c.count, c.err = s.writeParquet(rctx, sql)
+		} else {
+			r, err := s.conn.ExecContext(rctx, sql, nil)
+			if err == nil {
+				c.count, _ = r.RowsAffected()
+			}
+			c.err = err
 		}
-		c.err = err
 		close(c.done)
 		// DuckDB may have failed before opening the FIFO: open the read end
 		// ourselves so the writer's blocking open returns.
@@ -383,6 +401,41 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// readCSV is the read_csv call a direct COPY selects from: the same
+// reader and options as DuckDB's COPY FROM, its columns c0, c1, … typed
+// as the table's columns they fill, so values convert (and fail to) as
+// they would going into the table.
+func (c *CopyIn) readCSV(cols []catalog.Column) string {
+	p := c.plan
+	types := make([]string, len(p.Fields))
+	for i, f := range p.Fields {
+		for _, col := range cols {
+			if col.Name == f.Name {
+				types[i] = fmt.Sprintf("'c%d': %s", i, quoteLiteral(col.Type))
+			}
+		}
+	}
+	opts := []string{"columns = {" + strings.Join(types, ", ") + "}", "auto_detect = false", "allow_quoted_nulls = false"}
+	if p.Format != CopyCSV {
+		opts = append(opts, `delim = ',', quote = '"', escape = '"', header = false, nullstr = ''`)
+	} else {
+		opts = append(opts, "delim = "+quoteLiteral(p.Delimiter), "quote = "+quoteLiteral(p.Quote),
+			"escape = "+quoteLiteral(p.Escape), "nullstr = "+quoteLiteral(p.Null), "header = "+strconv.FormatBool(p.Header))
+		var force []string
+		for _, n := range p.ForceNotNull {
+			for i, f := range p.Fields {
+				if f.Name == n {
+					force = append(force, fmt.Sprintf("'c%d'", i))
+				}
+			}
+		}
+		if len(force) > 0 {
+			opts = append(opts, "force_not_null = ["+strings.Join(force, ", ")+"]")
+		}
+	}
+	return "read_csv(" + quoteLiteral(c.fifo) + ", " + strings.Join(opts, ", ") + ")"
 }
 
 func (c *CopyIn) duckOptions() string {
@@ -490,6 +543,16 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 			c.s.fail(ctx)
 		}
 		return 0, copyError(err)
+	}
+	if c.directTable != "" {
+		// The file joins the storage transaction as CREATE TABLE … AS's
+		// does; the carrier holds nothing to write.
+		p, err := c.s.pending(c.directTable)
+		if err != nil {
+			c.end(ctx, false)
+			return 0, err
+		}
+		p.direct, p.dirty = c.direct, false
 	}
 	if c.ownTx {
 		if err := c.s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {

@@ -97,7 +97,7 @@ func (s *Session) startArrowCopy(ctx context.Context, plan *CopyPlan, table stri
 	s.e.counters.copiesArrow.Add(1)
 	if direct != nil {
 		a.table = table
-		sql = directCopySQL(plan, direct, a.view)
+		sql = directCopySQL(plan, direct, quoteIdent(a.view))
 		s.e.counters.copiesDirect.Add(1)
 	}
 	rctx, finish := s.runContext(ctx)
@@ -118,8 +118,9 @@ func (s *Session) startArrowCopy(ctx context.Context, plan *CopyPlan, table stri
 	return c, nil
 }
 
-// copyDirect returns the table's columns when a binary COPY may write its
-// Parquet file straight from the batches, as CREATE TABLE … AS does: the
+// copyDirect returns the table's columns when a COPY may write its
+// Parquet file straight from the data (binary COPY's Arrow batches, or
+// DuckDB's CSV reader on the FIFO), as CREATE TABLE … AS does: the
 // COPY is its transaction's only statement (alone, autocommit), and the
 // rows need nothing the carrier would check or fill — no unique key, NOT
 // NULL, CHECK or FOREIGN KEY constraint, no default for a column the COPY
@@ -154,9 +155,9 @@ func (s *Session) copyDirect(ctx context.Context, st *Statement, plan *CopyPlan,
 }
 
 // directCopySQL selects a direct COPY's rows as the table stores them:
-// every column of the table, from the batch column the COPY fills it with
-// or NULL.
-func directCopySQL(plan *CopyPlan, cols []catalog.Column, view string) string {
+// every column of the table, from the column the COPY fills it with (c0,
+// c1, … of from, in the COPY's order) or NULL.
+func directCopySQL(plan *CopyPlan, cols []catalog.Column, from string) string {
 	exprs := make([]string, len(cols))
 	for j, c := range cols {
 		src := "NULL"
@@ -167,7 +168,7 @@ func directCopySQL(plan *CopyPlan, cols []catalog.Column, view string) string {
 		}
 		exprs[j] = "CAST(" + src + " AS " + c.Type + ") AS " + quoteIdent(c.Name)
 	}
-	return "SELECT " + storage.StoredList(cols) + " FROM (SELECT " + strings.Join(exprs, ", ") + " FROM " + quoteIdent(view) + ") AS q"
+	return "SELECT " + storage.StoredList(cols) + " FROM (SELECT " + strings.Join(exprs, ", ") + " FROM " + from + ") AS q"
 }
 
 // Builders are the column builders a binary COPY row is decoded into, one

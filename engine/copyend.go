@@ -1,6 +1,9 @@
 package engine
 
-import "io"
+import (
+	"bytes"
+	"io"
+)
 
 // csvEnd passes CSV COPY data through until PostgreSQL's end-of-data
 // marker: a line holding only `\.`, outside quotes. psql sends it after
@@ -38,7 +41,7 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 		p = append(e.held, p...)
 		e.held = nil
 	}
-	for i := 0; i < len(p); i++ {
+	for i := 0; i < len(p); {
 		b := p[i]
 		if e.lineStart && !e.inQuotes && b == '\\' {
 			// A marker is `\.` then a line end (or the end of data).
@@ -55,16 +58,35 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 			}
 		}
 		e.lineStart = false
+		if !e.inQuotes {
+			// Outside quotes only a quote or a line end matters: jump to
+			// the first of them (most lines hold no quote at all).
+			nl := bytes.IndexByte(p[i:], '\n')
+			seg := p[i:]
+			if nl >= 0 {
+				seg = seg[:nl]
+			}
+			if q := bytes.IndexByte(seg, e.quote); q >= 0 {
+				e.inQuotes = true
+				i += q + 1
+				continue
+			}
+			if nl < 0 {
+				break
+			}
+			e.lineStart = true
+			i += nl + 1
+			continue
+		}
 		switch {
-		case e.inQuotes && e.escaped:
+		case e.escaped:
 			e.escaped = false
-		case e.inQuotes && b == e.escape && e.escape != e.quote:
+		case b == e.escape && e.escape != e.quote:
 			e.escaped = true
 		case b == e.quote:
-			e.inQuotes = !e.inQuotes // a doubled quote toggles twice
-		case b == '\n' && !e.inQuotes:
-			e.lineStart = true
+			e.inQuotes = false // a doubled quote closes and opens again
 		}
+		i++
 	}
 	_, err := w.Write(p)
 	return err

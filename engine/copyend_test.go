@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -33,6 +34,61 @@ func TestCSVEndMarker(t *testing.T) {
 		}
 		if out.String() != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, out.String(), tc.want)
+		}
+	}
+}
+
+// refCSVEnd is the filter's rule written the slow, obvious way — one byte
+// at a time over the whole data — to hold the chunked, skipping filter to.
+func refCSVEnd(data []byte, quote, escape byte) []byte {
+	inQuotes, escaped, lineStart := false, false, true
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		if lineStart && !inQuotes && b == '\\' && i+1 < len(data) && data[i+1] == '.' {
+			rest := data[i+2:]
+			if len(rest) == 0 || rest[0] == '\n' || (rest[0] == '\r' && (len(rest) == 1 || rest[1] == '\n')) {
+				return data[:i]
+			}
+		}
+		lineStart = false
+		switch {
+		case inQuotes && escaped:
+			escaped = false
+		case inQuotes && b == escape && escape != quote:
+			escaped = true
+		case b == quote:
+			inQuotes = !inQuotes
+		case b == '\n' && !inQuotes:
+			lineStart = true
+		}
+	}
+	return data
+}
+
+func TestCSVEndMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	alphabet := []byte("ab,\"'\\.\n\r")
+	for _, qe := range [][2]byte{{'"', '"'}, {'"', '\\'}, {'\'', '\''}} {
+		for n := 0; n < 3000; n++ {
+			data := make([]byte, rng.IntN(40))
+			for i := range data {
+				data[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+			var out bytes.Buffer
+			e := newCSVEnd(string(qe[0]), string(qe[1]))
+			for rest := data; len(rest) > 0; {
+				k := 1 + rng.IntN(len(rest))
+				if err := e.write(&out, rest[:k]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[k:]
+			}
+			if err := e.flush(&out); err != nil {
+				t.Fatal(err)
+			}
+			if want := refCSVEnd(data, qe[0], qe[1]); !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("quote %q escape %q, data %q: got %q, want %q", qe[0], qe[1], data, out.Bytes(), want)
+			}
 		}
 	}
 }

@@ -37,7 +37,7 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 		row("inserts_direct", &c.insertsDirect, "single-row INSERTs committed without a DuckDB statement"),
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
 		row("copies_arrow", &c.copiesArrow, "binary COPYs whose rows reached DuckDB as Arrow batches"),
-		row("copies_direct", &c.copiesDirect, "binary COPYs written straight to a Parquet file, without the carrier"),
+		row("copies_direct", &c.copiesDirect, "COPYs written straight to a Parquet file, without the carrier (binary as Arrow batches, text and CSV through read_csv)"),
 		row("compactions", &c.compactions, "table compactions committed (small files merged into one), in the background or by VACUUM"),
 	}
 }
