@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
@@ -324,7 +325,7 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	}
 	c := &CopyIn{s: s, st: st, plan: plan, fifo: fifo, opened: make(chan struct{}), done: make(chan struct{})}
 	if plan.Format == CopyText {
-		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header, fields: plan.Fields}
+		c.conv = &textToCSV{delim: plan.Delimiter[0], null: plan.Null, skipHeader: plan.Header, fields: plan.Fields, table: plan.table}
 	}
 	if plan.Format == CopyCSV {
 		c.csvEnd = newCSVEnd(plan.Quote, plan.Escape)
@@ -542,7 +543,7 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 		} else {
 			c.s.fail(ctx)
 		}
-		return 0, copyError(err)
+		return 0, c.copyError(err)
 	}
 	if c.directTable != "" {
 		// The file joins the storage transaction as CREATE TABLE … AS's
@@ -590,31 +591,154 @@ func (c *CopyIn) Abort(ctx context.Context, reason string) error {
 	return pgerr.New(pgerr.QueryCanceled, "COPY from stdin failed: %s", reason)
 }
 
-func copyError(err error) error {
+// copyError turns the error of DuckDB's CSV reader into PostgreSQL's for
+// the same bad line: its SQLSTATE and wording, and the CONTEXT line that
+// names where the data went wrong (`COPY t, line 2, column a: "zz"`).
+// DuckDB counts lines as PostgreSQL does: records, header included.
+func (c *CopyIn) copyError(err error) error {
 	pe := pgerr.From(err)
 	full := pe.Message
 	var de *duckdb.Error
 	if errors.As(err, &de) {
 		full = de.Msg
 	}
-	if strings.Contains(full, "Expected Number of Columns") {
-		if strings.Contains(full, "Found: ") && columnsFoundMore(full) {
-			return pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column")
-		}
-		return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column")
+	line, orig, located := csvErrorLine(full)
+	switch {
+	case located && c.conv != nil && c.plan.Header:
+		line++ // the text-to-CSV conversion dropped the header line
+	case located && c.csvEnd != nil:
+		line = int(c.csvEnd.line(int64(line)))
 	}
-	// DuckDB: `CSV Error on Line: 2 … Could not convert string "x" to 'INTEGER'`;
-	// PostgreSQL: 22P02 invalid input syntax for type integer: "x".
+	// where is the CONTEXT for a whole line; the text format's lines reach
+	// DuckDB converted, so only CSV data can be quoted as the client sent it.
+	where := func() string {
+		switch {
+		case !located || c.plan.Format == CopyBinary:
+			return ""
+		case c.plan.Format == CopyCSV:
+			return fmt.Sprintf("COPY %s, line %d: \"%s\"", c.plan.table, line, printout(orig))
+		}
+		return fmt.Sprintf("COPY %s, line %d", c.plan.table, line)
+	}
+	if _, after, ok := strings.Cut(full, "Expected Number of Columns"); ok {
+		var want, found int
+		_, serr := fmt.Sscanf(after, ": %d Found: %d", &want, &found)
+		switch {
+		case serr == nil && found > want:
+			return pgerr.New(pgerr.BadCopyFileFormat, "extra data after last expected column").WithWhere(where())
+		case serr == nil && found >= 0 && found < len(c.plan.Fields):
+			return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %q", c.plan.Fields[found].Name).WithWhere(where())
+		}
+		return pgerr.New(pgerr.BadCopyFileFormat, "missing data for column").WithWhere(where())
+	}
+	// DuckDB: `CSV Error on Line: 2 … Error when converting column "a".
+	// Could not convert string "x" to 'INTEGER'`; PostgreSQL: 22P02
+	// invalid input syntax for type integer: "x" (22003 when the value is
+	// a well-formed integer too large for the type).
 	if _, rest, ok := strings.Cut(full, "Could not convert string "); ok {
 		if val, typ, ok := strings.Cut(rest, " to '"); ok {
 			typ, _, _ = strings.Cut(typ, "'")
-			return pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type %s: %s", pgTypeWord(typ), val)
+			e := pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type %s: %s", pgTypeWord(typ), val)
+			if isIntegerType(typ) && integerLiteral(strings.Trim(val, `"`)) {
+				e = pgerr.New(pgerr.NumericValueOutOfRange, "value %s is out of range for type %s", val, pgTypeWord(typ))
+			}
+			if located && c.plan.Format != CopyBinary {
+				e.Where = fmt.Sprintf("COPY %s, line %d, column %s: \"%s\"", c.plan.table, line,
+					c.columnName(convertingColumn(full)), printout(strings.Trim(val, `"`)))
+			}
+			return e
 		}
 	}
 	if pe.Code == pgerr.InvalidParameterValue || pe.Code == pgerr.InternalError {
 		pe.Code = pgerr.BadCopyFileFormat
 	}
 	return pe
+}
+
+// csvErrorLine finds the line number and the record's text in a DuckDB
+// CSV reader error (`CSV Error on Line: 2\nOriginal Line: …\n…`).
+func csvErrorLine(msg string) (line int, orig string, ok bool) {
+	_, rest, found := strings.Cut(msg, "CSV Error on Line: ")
+	if !found {
+		return 0, "", false
+	}
+	if _, err := fmt.Sscanf(rest, "%d", &line); err != nil {
+		return 0, "", false
+	}
+	if _, o, found := strings.Cut(rest, "\nOriginal Line: "); found {
+		// A quoted value can hold line breaks: the record ends where
+		// DuckDB's explanation begins.
+		end := len(o)
+		for _, next := range []string{"\nError when converting column", "\nExpected Number of Columns"} {
+			if k := strings.Index(o, next); k >= 0 && k < end {
+				end = k
+			}
+		}
+		orig = o[:end]
+	}
+	return line, orig, true
+}
+
+// convertingColumn is the column a DuckDB conversion error names.
+func convertingColumn(msg string) string {
+	_, rest, ok := strings.Cut(msg, `Error when converting column "`)
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, `"`)
+	return name
+}
+
+// columnName maps the reader's column name back to the COPY's: a direct
+// COPY reads its columns as c0, c1, ….
+func (c *CopyIn) columnName(name string) string {
+	if c.directTable != "" && strings.HasPrefix(name, "c") {
+		if i, err := strconv.Atoi(name[1:]); err == nil && i >= 0 && i < len(c.plan.Fields) {
+			return c.plan.Fields[i].Name
+		}
+	}
+	return name
+}
+
+// printout shortens data quoted in a CONTEXT line as PostgreSQL does
+// (limit_printout_length): at most 100 bytes, cut on a character
+// boundary, then "...".
+func printout(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+func isIntegerType(duck string) bool {
+	switch strings.ToUpper(duck) {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+		return true
+	}
+	return false
+}
+
+// integerLiteral: an optionally signed run of decimal digits (with the
+// blanks PostgreSQL's integer input allows around it).
+func integerLiteral(s string) bool {
+	s = strings.TrimSpace(s)
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // textToCSV converts PostgreSQL's COPY text format (backslash escapes, \N
@@ -632,6 +756,7 @@ type textToCSV struct {
 	out        []byte
 	err        *pgerr.Error
 	line       int
+	table      string // the COPY's table, for CONTEXT lines
 }
 
 // countFields counts a text-format line's fields (escaped delimiters do not split).
@@ -698,7 +823,7 @@ func (t *textToCSV) emit(w *bufio.Writer, line []byte) error {
 		} else {
 			t.err = pgerr.New(pgerr.BadCopyFileFormat, "missing data for column %q", t.fields[n].Name)
 		}
-		t.err.Detail = fmt.Sprintf("COPY line %d", t.line)
+		t.err.Where = fmt.Sprintf("COPY %s, line %d: \"%s\"", t.table, t.line, printout(string(line)))
 		return t.err
 	}
 	t.out = t.out[:0]
@@ -723,7 +848,7 @@ func (t *textToCSV) emit(w *bufio.Writer, line []byte) error {
 		}
 		val, err := unescapeText(t.field[:0], raw)
 		if err != nil {
-			t.err = pgerr.New(pgerr.BadCopyFileFormat, "%v", err).WithDetail(fmt.Sprintf("COPY line %d", t.line))
+			t.err = pgerr.New(pgerr.BadCopyFileFormat, "%v", err).WithWhere(fmt.Sprintf("COPY %s, line %d: \"%s\"", t.table, t.line, printout(string(line))))
 			return t.err
 		}
 		t.field = val
@@ -891,16 +1016,6 @@ func pgTypeWord(duck string) string {
 		return "numeric"
 	}
 	return strings.ToLower(duck)
-}
-
-// columnsFoundMore reads DuckDB's "Expected Number of Columns: n Found: m".
-func columnsFoundMore(msg string) bool {
-	var want, got int
-	_, rest, _ := strings.Cut(msg, "Expected Number of Columns: ")
-	if _, err := fmt.Sscanf(rest, "%d Found: %d", &want, &got); err != nil {
-		return false
-	}
-	return got > want
 }
 
 // end finishes the COPY's own transaction, or fails the client's.

@@ -221,7 +221,7 @@ func (c *CopyIn) finishArrow(ctx context.Context) (int64, error) {
 	c.dropArrowView(ctx)
 	if a.err != nil {
 		c.end(ctx, false)
-		return 0, copyError(a.err)
+		return 0, c.copyError(a.err)
 	}
 	if a.table != "" {
 		// The file joins the storage transaction as CREATE TABLE … AS's

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"io"
+	"slices"
 )
 
 // csvEnd passes CSV COPY data through until PostgreSQL's end-of-data
@@ -17,10 +18,16 @@ type csvEnd struct {
 	lineStart     bool
 	held          []byte // a possible marker split across writes
 	ended         bool
+	// record is the number of the record being read (1-based, the header
+	// included); breaks lists, for each line break inside a quoted value,
+	// the record holding it. PostgreSQL numbers COPY's lines physically,
+	// DuckDB's reader by record: line maps one to the other.
+	record int64
+	breaks []int64
 }
 
 func newCSVEnd(quote, escape string) *csvEnd {
-	e := &csvEnd{quote: '"', escape: '"', lineStart: true}
+	e := &csvEnd{quote: '"', escape: '"', lineStart: true, record: 1}
 	if quote != "" {
 		e.quote = quote[0]
 	}
@@ -75,6 +82,7 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 				break
 			}
 			e.lineStart = true
+			e.record++
 			i += nl + 1
 			continue
 		}
@@ -85,6 +93,8 @@ func (e *csvEnd) write(w io.Writer, p []byte) error {
 			e.escaped = true
 		case b == e.quote:
 			e.inQuotes = false // a doubled quote closes and opens again
+		case b == '\n':
+			e.breaks = append(e.breaks, e.record)
 		}
 		i++
 	}
@@ -102,4 +112,12 @@ func (e *csvEnd) flush(w io.Writer) error {
 	}
 	_, err := w.Write(held)
 	return err
+}
+
+// line is the physical line on which record n ends, as PostgreSQL counts
+// COPY's lines: the record's number plus the line breaks quoted in it and
+// in the records before it.
+func (e *csvEnd) line(n int64) int64 {
+	k, _ := slices.BinarySearch(e.breaks, n+1)
+	return n + int64(k)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -89,6 +90,24 @@ func TestCSVEndMatchesReference(t *testing.T) {
 			if want := refCSVEnd(data, qe[0], qe[1]); !bytes.Equal(out.Bytes(), want) {
 				t.Fatalf("quote %q escape %q, data %q: got %q, want %q", qe[0], qe[1], data, out.Bytes(), want)
 			}
+		}
+	}
+}
+
+// PostgreSQL numbers a COPY's lines physically (a quoted line break
+// counts), DuckDB's reader by record; line maps a record to the line on
+// which it ends.
+func TestCSVEndLines(t *testing.T) {
+	e := newCSVEnd(`"`, `"`)
+	data := "h1,h2\n1,\"a\nb\"\n2,x\n3,\"c\r\nd\ne\"\n4,y\n"
+	for _, chunk := range []string{data[:9], data[9:20], data[20:]} {
+		if err := e.write(io.Discard, []byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for record, want := range map[int64]int64{1: 1, 2: 3, 3: 4, 4: 7, 5: 8} {
+		if got := e.line(record); got != want {
+			t.Errorf("record %d: line %d, want %d", record, got, want)
 		}
 	}
 }

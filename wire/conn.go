@@ -97,7 +97,7 @@ func (c *conn) sendError(err error) {
 func errorMessage(e *pgerr.Error) *pgproto3.ErrorResponse {
 	return &pgproto3.ErrorResponse{
 		Severity: e.Severity, SeverityUnlocalized: e.Severity, Code: e.Code, Message: e.Message,
-		Detail: e.Detail, Hint: e.Hint, Position: int32(e.Position),
+		Detail: e.Detail, Hint: e.Hint, Position: int32(e.Position), Where: e.Where,
 		SchemaName: e.SchemaName, TableName: e.TableName, ColumnName: e.ColumnName, ConstraintName: e.ConstraintName,
 	}
 }
@@ -108,7 +108,7 @@ func errorMessage(e *pgerr.Error) *pgproto3.ErrorResponse {
 func (c *conn) sendNotice(e *pgerr.Error) {
 	c.send(&pgproto3.NoticeResponse{
 		Severity: e.Severity, SeverityUnlocalized: e.Severity, Code: e.Code, Message: e.Message,
-		Detail: e.Detail, Hint: e.Hint,
+		Detail: e.Detail, Hint: e.Hint, Where: e.Where,
 	})
 	_ = c.flush()
 }

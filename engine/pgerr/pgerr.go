@@ -98,6 +98,9 @@ type Error struct {
 	Hint     string
 	// Position is the 1-based character offset into the statement text, 0 when unknown.
 	Position int
+	// Where is the context PostgreSQL reports in CONTEXT lines (for a
+	// COPY: `COPY t, line 2, column a: "zz"`).
+	Where string
 	// Object names of a constraint violation, as PostgreSQL reports them.
 	SchemaName, TableName, ColumnName, ConstraintName string
 	// cause keeps the original error for %w unwrapping and logs.
@@ -186,6 +189,9 @@ func (e *Error) WithHint(h string) *Error { e.Hint = h; return e }
 
 // WithDetail sets the detail and returns e.
 func (e *Error) WithDetail(d string) *Error { e.Detail = d; return e }
+
+// WithWhere sets the CONTEXT line and returns e.
+func (e *Error) WithWhere(w string) *Error { e.Where = w; return e }
 
 // WithPosition sets the cursor position and returns e.
 func (e *Error) WithPosition(p int) *Error { e.Position = p; return e }
