@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -367,21 +368,72 @@ func (b *bench) benchC(ctx context.Context) {
 	b.rep.sections = append(b.rep.sections, sec)
 }
 
-// settle lets a server finish the background work an earlier load left
-// (untimed) so that each COPY starts from a quiet server: PostgreSQL
-// checkpoints (else the next COPY also writes the last one's dirty
-// buffers), and both get a few seconds for their own background work
-// (hopsql's compaction and scan cache, PostgreSQL's writer).
+// settle lets the machine finish the background work earlier loads left
+// (untimed) so that a measurement starts on a quiet machine and no system
+// pays for another's work: PostgreSQL checkpoints (else a COPY also writes
+// the last one's dirty buffers), then the bench waits until the machine's
+// CPUs are idle (hopsql's compaction and scan cache, PostgreSQL's writer
+// and autovacuum, embedded DuckDB's last statement). s is nil for embedded
+// DuckDB.
 func (b *bench) settle(ctx context.Context, s *server) {
-	if s == b.pg {
+	if s != nil && s == b.pg {
 		if err := execAll(ctx, s, "CHECKPOINT"); err != nil {
 			logf("%s: CHECKPOINT: %v", s.name, err)
 		}
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(3 * time.Second):
+	waitQuiet(ctx, 30*time.Second)
+}
+
+// waitQuiet returns once the machine's CPUs were less than 15% busy over
+// two consecutive half seconds (/proc/stat), or after limit.
+func waitQuiet(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	busy, total, ok := cpuTimes()
+	quiet := 0
+	for ok && quiet < 2 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		b2, t2, ok2 := cpuTimes()
+		if !ok2 || t2 == total {
+			return
+		}
+		if float64(b2-busy)/float64(t2-total) < 0.15 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		busy, total, ok = b2, t2, ok2
 	}
+	if ok && quiet < 2 {
+		logf("the machine stayed busy for %s; measuring anyway", limit)
+	}
+}
+
+// cpuTimes reads the machine's busy and total CPU time from /proc/stat.
+func cpuTimes() (busy, total uint64, ok bool) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, v := range f[1:] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total, true
 }
 
 // ensureBig makes sure bigT holds cfg.rows rows on s (loaded by (c), or
@@ -450,6 +502,7 @@ func (b *bench) benchD(ctx context.Context) {
 			continue
 		}
 		sec.notes = append(sec.notes, fmt.Sprintf("%s result columns: %s", s.name, resultFormats(ctx, s)))
+		b.settle(ctx, s)
 		for j, raw := range []bool{false, true} {
 			k := i + 3*j
 			logf("(d) %s: fetch (raw %v)", s.name, raw)
@@ -466,6 +519,7 @@ func (b *bench) benchD(ctx context.Context) {
 	if err := b.ensureDuck(ctx); err != nil {
 		errs[2] = b.failure(nil, "(d) embedded DuckDB: create table", err)
 	} else {
+		b.settle(ctx, nil)
 		logf("(d) embedded DuckDB: fetch")
 		d, _, err := medianOf(3, func() (time.Duration, error) { return fetchDuck(ctx, b.duck, n) })
 		if err != nil {
@@ -506,6 +560,7 @@ func (b *bench) benchE(ctx context.Context) {
 			errs[i] = b.failure(s, fmt.Sprintf("(e) %s: loading %s", s.name, bigT), err)
 			continue
 		}
+		b.settle(ctx, s)
 		logf("(e) %s: aggregate", s.name)
 		d, ds, err := medianOf(5, func() (time.Duration, error) {
 			return timed(ctx, bulkLimit, func(ctx context.Context) (time.Duration, error) { return aggPG(ctx, s, n) })
@@ -520,6 +575,7 @@ func (b *bench) benchE(ctx context.Context) {
 	if err := b.ensureDuck(ctx); err != nil {
 		errs[2] = b.failure(nil, "(e) embedded DuckDB: create table", err)
 	} else {
+		b.settle(ctx, nil)
 		logf("(e) embedded DuckDB: aggregate")
 		d, ds, err := medianOf(5, func() (time.Duration, error) { return aggDuck(ctx, b.duck, n) })
 		runs[2] = ds

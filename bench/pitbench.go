@@ -69,6 +69,7 @@ func (b *bench) benchH(ctx context.Context) {
 			"ALTER TABLE pit_g1 ADD PRIMARY KEY (k, ts)", "ALTER TABLE pit_g2 ADD PRIMARY KEY (k, ts)",
 			"VACUUM ANALYZE pit_g1", "VACUUM ANALYZE pit_g2", "VACUUM ANALYZE pit_labels")...)...)
 	if err == nil {
+		b.settle(ctx, b.pg)
 		logf("(h) PostgreSQL: LATERAL join")
 		secs[0], err = timedExec(ctx, b.pg, "CREATE TABLE pit_td AS "+pitLateral)
 	}
@@ -93,6 +94,7 @@ func (b *bench) benchH(ctx context.Context) {
 		err = execAll(ctx, b.hop, "VACUUM pit_g1", "VACUUM pit_g2", "VACUUM pit_labels")
 	}
 	if err == nil {
+		b.settle(ctx, b.hop)
 		logf("(h) hopsql: feature view")
 		secs[1], err = timedExec(ctx, b.hop, "CREATE TABLE pit_td AS SELECT * FROM pit_fv")
 	}
@@ -113,6 +115,7 @@ func (b *bench) benchH(ctx context.Context) {
 		}
 	}
 	if err == nil {
+		b.settle(ctx, nil)
 		logf("(h) embedded DuckDB: ASOF join")
 		start := time.Now()
 		_, err = b.duck.ExecContext(ctx, "CREATE TABLE pit_td AS "+pitASOF)

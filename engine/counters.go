@@ -19,6 +19,9 @@ type counters struct {
 	copiesArrow     atomic.Int64 // binary COPYs that reached DuckDB as Arrow batches (copyarrow.go)
 	copiesDirect    atomic.Int64 // of those, the ones written straight to a Parquet file
 	compactions     atomic.Int64 // table compactions committed (background and VACUUM)
+	// pointLookupsMemory: primary-key lookups of plain tables answered
+	// from memory (pointlookup.go).
+	pointLookupsMemory atomic.Int64
 }
 
 var serverCounterColumns = []column{
@@ -38,6 +41,7 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
 		row("copies_arrow", &c.copiesArrow, "binary COPYs whose rows reached DuckDB as Arrow batches"),
 		row("copies_direct", &c.copiesDirect, "COPYs written straight to a Parquet file, without the carrier (binary as Arrow batches, text and CSV through read_csv)"),
+		row("point_lookups_memory", &c.pointLookupsMemory, "primary-key lookups of plain tables answered from the node's memory, without DuckDB"),
 		row("compactions", &c.compactions, "table compactions committed (small files merged into one), in the background or by VACUUM"),
 	}
 }

@@ -18,7 +18,8 @@
 // expectations and statistics, feature views, training datasets and their
 // fitted transformation functions, the online store (featuregroup.go,
 // expectation.go, statistics.go, featureview.go, trainingdataset.go,
-// transform.go, online.go), time travel (timetravel.go), and experiments
+// transform.go, online.go), point lookups of plain tables by primary key
+// from memory (pointlookup.go), time travel (timetravel.go), and experiments
 // (experiment_sql.go: the grammar; experiments.go: checks, data export as
 // .npy, trials as jobs, resume, system tables; engine/experiment: searchers,
 // early stopping and the asynchronous driver).

@@ -93,6 +93,8 @@ type Engine struct {
 	// onlineFVs caches feature views' online forms by definition (onlinefv.go).
 	onlineFVs map[string]*onlineFV
 	online    map[string]*onlineStore
+	// pk holds plain tables' rows by primary key (pointlookup.go).
+	pk pkCaches
 	// commitLocks serialise this node's commits per keyed table.
 	commitMu    sync.Mutex
 	commitLocks map[string]*sync.Mutex

@@ -169,6 +169,9 @@ type onlinePlan struct {
 	trans []*servedTransform
 	cols  []string     // the selected columns; nil: all
 	keys  [][]keyValue // one tuple of key values per looked-up key
+	// pkCols, for a point lookup of a plain table (pointlookup.go), are
+	// the columns the lookup fixes, in table order.
+	pkCols []string
 }
 
 // keyValue is a constant or a parameter ($n).
@@ -294,17 +297,52 @@ func (s *Session) planLookup(sel *pg_query.SelectStmt, name string, keys []strin
 	}
 	if in != nil {
 		for _, v := range in {
+			v, ok := keyConstant(v, types[keys[0]])
+			if !ok {
+				return nil
+			}
 			p.keys = append(p.keys, []keyValue{v})
 		}
 		return p
 	}
 	tuple := make([]keyValue, len(keys))
 	for i, k := range keys {
-		tuple[i] = eqs[k]
+		v, ok := keyConstant(eqs[k], types[k])
+		if !ok {
+			return nil
+		}
+		tuple[i] = v
 	}
 	p.keys = [][]keyValue{tuple}
 	return p
 }
+
+// keyConstant gives a constant key value the form the column's values
+// take, so that it matches as PostgreSQL compares: '42' or ' 42 ' is the
+// integer 42; a constant that would need rounding or a cast DuckDB might
+// do differently (5.0, text against an integer, a number against text)
+// leaves the lookup to DuckDB.
+func keyConstant(v keyValue, typ string) (keyValue, bool) {
+	if v.param > 0 {
+		return v, true
+	}
+	if typ == "VARCHAR" {
+		_, ok := v.val.(string)
+		return v, ok
+	}
+	switch x := v.val.(type) {
+	case int64:
+		return v, true
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return keyValue{val: n}, err == nil
+	}
+	return v, false
+}
+
+// numericConst is a numeric constant's text (5.0, 1e3, 2^70): never a key
+// of the integer or text columns a lookup may be by (keyConstant).
+type numericConst string
 
 func keyValueOf(n *pg_query.Node) (keyValue, bool) {
 	if tc := n.GetTypeCast(); tc != nil {
@@ -320,7 +358,7 @@ func keyValueOf(n *pg_query.Node) (keyValue, bool) {
 		case c.GetSval() != nil:
 			return keyValue{val: c.GetSval().Sval}, true
 		case c.GetFval() != nil:
-			return keyValue{val: c.GetFval().Fval}, true
+			return keyValue{val: numericConst(c.GetFval().Fval)}, true
 		}
 	}
 	return keyValue{}, false

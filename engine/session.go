@@ -713,6 +713,11 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 				return res, err
 			}
 		}
+		if st.pointLookup != nil && !p.started() && (maxRows <= 0 || len(st.pointLookup.keys) <= maxRows) {
+			if res, ok, err := s.execPointLookup(ctx, p, sink); ok || err != nil {
+				return res, err
+			}
+		}
 		res, err := s.executeDuck(ctx, p, maxRows, sink, batch)
 		if err == nil && (strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER")) {
 			s.e.ddlGen.Add(1)

@@ -22,6 +22,9 @@ type Statement struct {
 	viewFrom string
 	// online answers a lookup of online.<g> by key from memory (online.go).
 	online *onlinePlan
+	// pointLookup answers a lookup of a plain table by primary key from
+	// memory when the table is read more than written (pointlookup.go).
+	pointLookup *onlinePlan
 	// prepErr is a problem the storage layer found while preparing.
 	prepErr   error
 	ParamOIDs []uint32

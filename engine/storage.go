@@ -377,8 +377,13 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		}
 	}
 	// online.<g>: a lookup by key is answered from memory; anything else
-	// reads the session's online view.
+	// reads the session's online view. A plain table's lookup by primary
+	// key may be too (pointlookup.go).
 	if sel := stmt.GetSelectStmt(); sel != nil && len(sel.FromClause) == 1 {
+		if rv := sel.FromClause[0].GetRangeVar(); rv != nil && rv.Catalogname == "" && rv.Inh &&
+			(rv.Schemaname == "" || rv.Schemaname == "public" || rv.Schemaname == "main") && s.isManaged(rv.Relname) {
+			st.pointLookup = s.planPointLookup(sel, rv.Relname)
+		}
 		if rv := sel.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname == "online" && rv.Catalogname == "" {
 			if def := s.featureOf(rv.Relname); def != nil && def.Online {
 				st.online = s.planOnline(sel, rv.Relname, def)
