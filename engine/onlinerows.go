@@ -36,6 +36,14 @@ func (r *onlineRows) put(k []byte, row []driver.Value) {
 	r.strs[string(k)] = row
 }
 
+func (r *onlineRows) del(k []byte) {
+	if n, ok := canonicalInt(k); ok {
+		delete(r.ints, n)
+		return
+	}
+	delete(r.strs, string(k))
+}
+
 // len counts the entries; a store not loaded yet (nil) has none.
 func (r *onlineRows) len() int {
 	if r == nil {

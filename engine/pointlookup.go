@@ -3,33 +3,41 @@ package engine
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
+	"github.com/hopsql/hopsql/storage"
 )
 
 // Point lookups by primary key on plain tables. A table is a set of
 // Parquet files, and DuckDB answers `SELECT … FROM t WHERE id = $1` by
 // scanning the row group the key's zone map allows: about 2 ms of CPU a
 // lookup, where PostgreSQL's B-tree takes a few microseconds. For a table
-// that is read by key more than it is written, the node keeps its rows by
-// key in memory — the online store's machinery (online.go), keyed by the
-// primary key and valid for exactly one table version:
+// that is read by key, the node keeps its rows by key in memory — the
+// online store's machinery (online.go), keyed by the primary key — as of
+// one table version, with the keys each of that version's files holds:
 //
 //   - A lookup in autocommit (by the whole key: `k = v`, `k IN (…)`, an AND
 //     of equalities) is answered from memory when the rows are those of
-//     the table's current version; the answer is what DuckDB would give,
-//     as the rows are DuckDB's own, read through the session's view.
-//   - Any commit to the table makes the rows stale; they are dropped at the
-//     next lookup, which DuckDB answers. The rows are read again only once
-//     DuckDB has answered enough lookups of the new version to have paid
-//     for reading them (pkCacheWarmup), so a table written between every
-//     few lookups is never read whole for nothing.
+//     the table's current version. The rows are DuckDB's own, each file
+//     read as the table's view reads it (storage.ReadSQL), so the answer
+//     is DuckDB's.
+//   - When the table has moved on, the lookup first applies the versions
+//     since (catalog.TableChanges): the rows of removed files go, those of
+//     added files are read (a compaction's file takes over its sources'
+//     keys unread). Up to 4096 rows are read at once — an INSERT's; more
+//     (an UPDATE rewrites whole files) only after DuckDB has answered
+//     rows/4096 lookups of the new version, which cost about as much, so
+//     a table rewritten between every few lookups is not read for nothing.
+//     The first reading of a table waits for pkCacheWarmup lookups alike.
 //   - Tables over pkCacheMaxCells values (rows × columns, about 40 bytes
 //     each in memory) are never kept, and all kept tables together stay
 //     within pkCacheBudgetCells; rows not used for pkCacheIdle are
@@ -49,10 +57,14 @@ const (
 // about as much as reading 4096 rows does.
 func pkCacheWarmup(rows int64) int64 { return max(8, rows/4096) }
 
-// pkCache is one table's rows by primary key, for one table version.
+// pkCache is one table's rows by primary key, as of one table version.
 type pkCache struct {
 	onlineStore
 	key []string // the primary key's columns, in table order
+	// def is the table's columns the rows were read with; byFile, the
+	// keys of the rows each of the version's files holds.
+	def    []catalog.Column
+	byFile map[string][]string
 	// size is the values held (rows × columns), as counted against the budget.
 	size int64
 	// building: a session is reading the rows; others ask DuckDB meanwhile.
@@ -169,19 +181,22 @@ func (s *Session) execPointLookup(ctx context.Context, p *Portal, sink RowSink) 
 	return Result{Tag: fmt.Sprintf("SELECT %d", len(rows))}, true, nil
 }
 
-// pkLookup finds a lookup's rows in c, reading the table's rows first when
-// the warm-up is over; false when DuckDB must answer.
+// pkLookup finds a lookup's rows in c, bringing c up to the table's
+// current version first when that is worth it; false when DuckDB must
+// answer.
 func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onlinePlan) ([][]driver.Value, bool, error) {
 	c.mu.Lock()
-	ready, build := s.pkCacheState(c, plan)
-	if !ready && !build {
+	ready, work := s.pkCacheState(c, plan)
+	if !ready && work == nil {
 		c.mu.Unlock()
 		return nil, false, nil
 	}
-	if build {
-		c.building = true
+	if work != nil {
+		// Others ask DuckDB while this session reads; c stays as it is
+		// (only the builder changes it) until the rows are applied.
+		c.building, c.used = true, time.Now()
 		c.mu.Unlock()
-		err := s.buildPKCache(ctx, c, plan.table, plan.pkCols)
+		err := work(ctx)
 		c.mu.Lock()
 		c.building = false
 		if err != nil || c.rows == nil {
@@ -217,30 +232,48 @@ func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onl
 }
 
 // pkCacheState says, under c.mu, whether c holds the rows of the table's
-// current version (ready), or whether this lookup should read them
-// (build); neither: DuckDB answers.
-func (s *Session) pkCacheState(c *pkCache, plan *onlinePlan) (ready, build bool) {
+// current version (ready); if not, work is what this lookup should do to
+// bring it there (read the rows of the files added since c's version, or
+// all of them), or nil when DuckDB answers. Reading costs about as much
+// per 4096 rows as one lookup by DuckDB: a few thousand rows are read at
+// once, more only after DuckDB has answered that many lookups of the
+// version, so a table rewritten between every few lookups is not read for
+// nothing.
+func (s *Session) pkCacheState(c *pkCache, plan *onlinePlan) (ready bool, work func(context.Context) error) {
 	gen := s.e.catalog.Generation()
 	if c.rows != nil && c.checkedGen == gen && slices.Equal(c.key, plan.pkCols) {
-		return true, false
+		return true, nil
 	}
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", plan.table)
-	if !ok {
-		return false, false
+	if !ok || c.building {
+		return false, nil
 	}
-	if c.rows != nil && c.version == h.Version && c.tableID == h.ID && slices.Equal(c.key, plan.pkCols) {
+	same := c.rows != nil && c.tableID == h.ID && slices.Equal(c.key, plan.pkCols) && slices.Equal(c.def, h.Columns)
+	if same && c.version == h.Version {
 		c.checkedGen = gen
-		return true, false
+		return true, nil
 	}
-	s.e.dropPKRows(c)
-	if c.building || h.Rows*int64(len(h.Columns)) > pkCacheMaxCells {
-		return false, false
+	if h.Rows*int64(len(h.Columns)) > pkCacheMaxCells {
+		s.e.dropPKRows(c)
+		return false, nil
 	}
 	if c.missTable != h.ID || c.missVersion != h.Version {
 		c.missTable, c.missVersion, c.misses = h.ID, h.Version, 0
 	}
 	c.misses++
-	return false, c.misses > pkCacheWarmup(h.Rows)
+	if same {
+		if ch, cost, ok := s.pkChanges(c, plan.table); ok {
+			if cost > 4096 && c.misses <= cost/4096 {
+				return false, nil
+			}
+			return false, func(ctx context.Context) error { return s.catchUpPKCache(ctx, c, plan.table, ch) }
+		}
+	}
+	s.e.dropPKRows(c)
+	if c.misses <= pkCacheWarmup(h.Rows) {
+		return false, nil
+	}
+	return false, func(ctx context.Context) error { return s.buildPKCache(ctx, c, plan.table, plan.pkCols) }
 }
 
 // dropPKRows releases c's rows (c.mu held).
@@ -251,22 +284,138 @@ func (e *Engine) dropPKRows(c *pkCache) {
 	e.pk.mu.Lock()
 	e.pk.cells -= c.size
 	e.pk.mu.Unlock()
-	c.rows, c.size, c.version = nil, 0, -1
+	c.rows, c.byFile, c.size, c.version = nil, nil, 0, -1
 }
 
-// buildPKCache reads the table's current rows into c (c.building set, c.mu
-// not held). The version is read before the session's views are brought
-// up to date, so the rows are at least that version's; they are kept as
-// that version's, and a lookup uses them only while it is the table's
-// current one — when they can be no other.
+// pkChange is what a catch-up applies: the files gone since c's version,
+// the files added (each read, or, for a compaction's file, made of the
+// keys of the files it merged), and the version they make.
+type pkChange struct {
+	version int64
+	removed []string
+	added   []catalog.FileRef
+	merged  map[string][]string // a compaction's file → the files it holds exactly the rows of
+}
+
+// pkChanges lists the changes since c's version and the rows they would
+// have to read; false when the history does not reach back that far.
+func (s *Session) pkChanges(c *pkCache, name string) (pkChange, int64, bool) {
+	id, version, changes, ok := s.e.catalog.TableChanges(s.db.name, "main", name, c.version)
+	if !ok || id != c.tableID {
+		return pkChange{}, 0, false
+	}
+	added := map[string]bool{}
+	removed := map[string]bool{}
+	ch := pkChange{version: version, merged: map[string][]string{}}
+	for _, sn := range changes {
+		for _, r := range sn.Removed {
+			if added[r.Name] {
+				delete(added, r.Name)
+			} else {
+				removed[r.Name] = true
+			}
+		}
+		for _, a := range sn.Added {
+			added[a.Name] = true
+		}
+		if sn.Op == "COMPACT" && len(sn.Added) == 1 {
+			for _, r := range sn.Removed {
+				ch.merged[sn.Added[0].Name] = append(ch.merged[sn.Added[0].Name], r.Name)
+			}
+		}
+	}
+	var cost int64
+	for name := range removed {
+		ch.removed = append(ch.removed, name)
+	}
+	for fname := range added {
+		f, ok := s.e.catalog.TableFile(s.db.name, "main", name, fname)
+		if !ok {
+			return pkChange{}, 0, false // already replaced again: start over
+		}
+		ch.added = append(ch.added, f)
+		if !c.holdsAll(ch.merged[fname]) {
+			cost += f.Rows
+		}
+	}
+	return ch, cost, true
+}
+
+// holdsAll: c holds the rows of every one of files (and there is one).
+func (c *pkCache) holdsAll(files []string) bool {
+	for _, f := range files {
+		if _, ok := c.byFile[f]; !ok {
+			return false
+		}
+	}
+	return len(files) > 0
+}
+
+// catchUpPKCache applies ch to c: the rows of the files removed go, those
+// of the files added come, and c is then ch.version's (c.building set,
+// c.mu not held while files are read).
+func (s *Session) catchUpPKCache(ctx context.Context, c *pkCache, name string, ch pkChange) error {
+	read := map[string]fileRows{}
+	for _, f := range ch.added {
+		if c.holdsAll(ch.merged[f.Name]) {
+			continue
+		}
+		fr, err := s.readFileRows(ctx, c.def, f, c.keyIdx)
+		if err != nil {
+			return err
+		}
+		read[f.Name] = fr
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	before := int64(c.rows.len())
+	// A compaction's file takes over its sources' keys before they go.
+	for _, f := range ch.added {
+		if srcs := ch.merged[f.Name]; c.holdsAll(srcs) {
+			var keys []string
+			for _, src := range srcs {
+				keys = append(keys, c.byFile[src]...)
+			}
+			c.byFile[f.Name] = keys
+			for _, src := range srcs {
+				delete(c.byFile, src)
+			}
+		}
+	}
+	for _, f := range ch.removed {
+		for _, k := range c.byFile[f] {
+			c.rows.del([]byte(k))
+		}
+		delete(c.byFile, f)
+	}
+	for fname, fr := range read {
+		for i, k := range fr.keys {
+			c.rows.put([]byte(k), fr.rows[i])
+		}
+		c.byFile[fname] = fr.keys
+	}
+	c.version, c.checkedGen = ch.version, 0
+	grew := (int64(c.rows.len()) - before) * int64(len(c.cols))
+	c.size += grew
+	s.e.pk.mu.Lock()
+	s.e.pk.cells += grew
+	s.e.pk.mu.Unlock()
+	if c.size > pkCacheMaxCells {
+		s.e.dropPKRows(c)
+	}
+	return nil
+}
+
+// buildPKCache reads the rows of every file of the table's current
+// version into c (c.building set, c.mu not held).
 func (s *Session) buildPKCache(ctx context.Context, c *pkCache, name string, key []string) error {
 	h, ok := s.e.catalog.TableHead(s.db.name, "main", name)
 	want := h.Rows * int64(len(h.Columns))
 	if !ok || want > pkCacheMaxCells || !s.e.reservePKCells(want) {
 		return nil
 	}
-	rows, cols, keyIdx, err := s.readKeyedRows(ctx, name, key)
-	got := int64(rows.len()) * int64(len(cols))
+	rows, byFile, version, keyIdx, err := s.readKeyedFiles(ctx, h, key)
+	got := int64(rows.len()) * int64(len(h.Columns))
 	s.e.pk.mu.Lock()
 	s.e.pk.cells += got - want // the reservation becomes the count
 	if err != nil {
@@ -278,44 +427,86 @@ func (s *Session) buildPKCache(ctx context.Context, c *pkCache, name string, key
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rows, c.size, c.cols, c.keyIdx, c.key = rows, got, cols, keyIdx, key
-	c.version, c.tableID, c.checkedGen = h.Version, h.ID, 0
+	cols := make([]string, len(h.Columns))
+	for i, col := range h.Columns {
+		cols[i] = col.Name
+	}
+	c.rows, c.byFile, c.size, c.cols, c.keyIdx, c.key, c.def = rows, byFile, got, cols, keyIdx, key, h.Columns
+	c.version, c.tableID, c.checkedGen = version, h.ID, 0
 	c.builds++
 	c.used = time.Now()
 	return nil
 }
 
-// readKeyedRows reads a table's rows through the session's view, by key.
-func (s *Session) readKeyedRows(ctx context.Context, name string, key []string) (*onlineRows, []string, []int, error) {
+// readKeyedFiles reads the rows of every file of a table's current
+// version, by key, noting which file holds which key.
+func (s *Session) readKeyedFiles(ctx context.Context, h catalog.TableHead, key []string) (*onlineRows, map[string][]string, int64, []int, error) {
 	out := newOnlineRows()
-	if err := s.syncViews(ctx); err != nil {
-		return out, nil, nil, err
-	}
-	rows, err := s.conn.QueryContext(ctx, "SELECT * FROM "+quoteIdent(name), nil)
-	if err != nil {
-		return out, nil, nil, pgerr.From(err)
-	}
-	defer rows.Close()
-	cols := rows.Columns()
 	var keyIdx []int
 	for _, k := range key {
-		if i := slices.Index(cols, k); i >= 0 {
+		if i := slices.IndexFunc(h.Columns, func(c catalog.Column) bool { return c.Name == k }); i >= 0 {
 			keyIdx = append(keyIdx, i)
 		}
 	}
 	if len(keyIdx) != len(key) {
-		return out, nil, nil, fmt.Errorf("point lookup: key columns %v not among %v", key, cols)
+		return out, nil, 0, nil, fmt.Errorf("point lookup: key columns %v not in table %s", key, h.Name)
 	}
+	version, files, err := s.e.catalog.TableFiles(s.db.name, "main", h.Name, 0, 0)
+	if err != nil {
+		return out, nil, 0, nil, err
+	}
+	byFile := make(map[string][]string, len(files))
+	for _, f := range files {
+		fr, err := s.readFileRows(ctx, h.Columns, f, keyIdx)
+		if err != nil {
+			return out, nil, 0, nil, err
+		}
+		for i, k := range fr.keys {
+			out.put([]byte(k), fr.rows[i])
+		}
+		byFile[f.Name] = fr.keys
+	}
+	return out, byFile, version, keyIdx, nil
+}
+
+// fileRows are one file's rows and their encoded keys.
+type fileRows struct {
+	keys []string
+	rows [][]driver.Value
+}
+
+// readFileRows reads one file's rows as the table's view shows them (the
+// same storage.ReadSQL, cast to the table's columns).
+func (s *Session) readFileRows(ctx context.Context, cols []catalog.Column, f catalog.FileRef, keyIdx []int) (fileRows, error) {
+	var out fileRows
+	read, err := s.readSQL(cols, []catalog.FileRef{f}, storage.ReadOptions{})
+	if err != nil {
+		return out, err
+	}
+	rows, err := s.conn.QueryContext(ctx, "SELECT * FROM ("+read+") AS f", nil)
+	if err != nil {
+		return out, pgerr.From(err)
+	}
+	defer rows.Close()
+	if n := len(rows.Columns()); n != len(cols) {
+		return out, fmt.Errorf("point lookup: file %s reads as %d columns, want %d", f.Name, n, len(cols))
+	}
+	out.keys = make([]string, 0, f.Rows)
+	out.rows = make([][]driver.Value, 0, f.Rows)
 	var kb []byte
 	for {
 		vals := make([]driver.Value, len(cols))
 		if err := rows.Next(vals); err != nil {
-			break
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return out, err
 		}
 		kb = appendOnlineKey(kb[:0], pick(vals, keyIdx))
-		out.put(kb, vals)
+		out.keys = append(out.keys, string(kb))
+		out.rows = append(out.rows, vals)
 	}
-	return out, cols, keyIdx, nil
+	return out, nil
 }
 
 // reservePKCells counts n values against the budget, first releasing the
@@ -337,7 +528,7 @@ func (e *Engine) reservePKCells(n int64) bool {
 		// A cache in use now is not idle; TryLock keeps this from waiting
 		// on (or deadlocking with) a lookup.
 		if c.mu.TryLock() {
-			if c.rows != nil && time.Since(c.used) > pkCacheIdle {
+			if c.rows != nil && !c.building && time.Since(c.used) > pkCacheIdle {
 				e.dropPKRows(c)
 			}
 			c.mu.Unlock()
