@@ -67,6 +67,10 @@ type Config struct {
 	Retention           time.Duration
 	MaintenanceInterval time.Duration
 	GCGrace             time.Duration
+	// PointLookupIdle: a plain table's rows kept for primary-key lookups
+	// (pointlookup.go) are released after this long without one. 0 takes
+	// the default (1 minute).
+	PointLookupIdle time.Duration
 }
 
 // Engine is one hopsql node's SQL engine.
@@ -186,6 +190,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 7 * 24 * time.Hour
+	}
+	if cfg.PointLookupIdle == 0 {
+		cfg.PointLookupIdle = time.Minute
 	}
 	if cfg.MaintenanceInterval == 0 {
 		cfg.MaintenanceInterval = time.Minute

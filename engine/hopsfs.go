@@ -271,6 +271,7 @@ func (e *Engine) systemTables() []systemTable {
 		{"training_datasets", trainingColumns, e.trainingRows},
 		{"feature_group_versions", featureGroupVersionsColumns, e.featureGroupVersionsRows},
 		{"online_store", onlineColumns, e.onlineRows},
+		{"point_lookups", pointLookupColumns, e.pointLookupRows},
 		{"validation_results", validationColumns, e.validationRows},
 		{"feature_statistics", statisticsColumns, e.statisticsRows},
 		{"transformations", transformationColumns, e.transformationRows},

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/hopsql/hopsql/catalog"
@@ -40,8 +42,11 @@ import (
 //     The first reading of a table waits for pkCacheWarmup lookups alike.
 //   - Tables over pkCacheMaxCells values (rows × columns, about 40 bytes
 //     each in memory) are never kept, and all kept tables together stay
-//     within pkCacheBudgetCells; rows not used for pkCacheIdle are
-//     released when another table needs the room.
+//     within pkCacheBudgetCells. Rows not used for Config.PointLookupIdle are
+//     released by the periodic maintenance round, or sooner when another
+//     table needs the room: millions of boxed values are work for every
+//     garbage collection of the process, which shows in the latency tail
+//     of everything else it serves.
 //
 // Inside a transaction block the lookup must see the block's snapshot and
 // its own writes: DuckDB answers.
@@ -49,7 +54,6 @@ import (
 const (
 	pkCacheMaxCells    = 4 << 20
 	pkCacheBudgetCells = 8 << 20
-	pkCacheIdle        = time.Minute
 )
 
 // pkCacheWarmup is how many lookups of one table version DuckDB answers
@@ -74,6 +78,8 @@ type pkCache struct {
 	missVersion int64
 	misses      int64
 	used        time.Time
+	// catchUps counts versions applied without reading the table whole.
+	catchUps int64
 }
 
 // pkCaches is the engine's set of pkCache, with the values they hold.
@@ -395,6 +401,7 @@ func (s *Session) catchUpPKCache(ctx context.Context, c *pkCache, name string, c
 		c.byFile[fname] = fr.keys
 	}
 	c.version, c.checkedGen = ch.version, 0
+	c.catchUps++
 	grew := (int64(c.rows.len()) - before) * int64(len(c.cols))
 	c.size += grew
 	s.e.pk.mu.Lock()
@@ -510,8 +517,7 @@ func (s *Session) readFileRows(ctx context.Context, cols []catalog.Column, f cat
 }
 
 // reservePKCells counts n values against the budget, first releasing the
-// rows of tables not used for pkCacheIdle when they do not fit; false when
-// they still do not.
+// rows of idle tables when they do not fit; false when they still do not.
 func (e *Engine) reservePKCells(n int64) bool {
 	e.pk.mu.Lock()
 	if e.pk.cells+n <= pkCacheBudgetCells {
@@ -519,6 +525,21 @@ func (e *Engine) reservePKCells(n int64) bool {
 		e.pk.mu.Unlock()
 		return true
 	}
+	e.pk.mu.Unlock()
+	e.releaseIdlePKCaches()
+	e.pk.mu.Lock()
+	defer e.pk.mu.Unlock()
+	if e.pk.cells+n > pkCacheBudgetCells {
+		return false
+	}
+	e.pk.cells += n
+	return true
+}
+
+// releaseIdlePKCaches drops the rows of tables not looked up for
+// Config.PointLookupIdle.
+func (e *Engine) releaseIdlePKCaches() {
+	e.pk.mu.Lock()
 	idle := make([]*pkCache, 0, len(e.pk.tables))
 	for _, c := range e.pk.tables {
 		idle = append(idle, c)
@@ -528,17 +549,42 @@ func (e *Engine) reservePKCells(n int64) bool {
 		// A cache in use now is not idle; TryLock keeps this from waiting
 		// on (or deadlocking with) a lookup.
 		if c.mu.TryLock() {
-			if c.rows != nil && !c.building && time.Since(c.used) > pkCacheIdle {
+			if c.rows != nil && !c.building && time.Since(c.used) > e.cfg.PointLookupIdle {
 				e.dropPKRows(c)
 			}
 			c.mu.Unlock()
 		}
 	}
+}
+
+var pointLookupColumns = []column{
+	{name: "name", t: duckdb.TYPE_VARCHAR}, {name: "keys", t: duckdb.TYPE_BIGINT}, {name: "snapshot", t: duckdb.TYPE_BIGINT},
+	{name: "loaded", t: duckdb.TYPE_BOOLEAN}, {name: "lookups", t: duckdb.TYPE_BIGINT}, {name: "builds", t: duckdb.TYPE_BIGINT},
+	{name: "catch_ups", t: duckdb.TYPE_BIGINT},
+}
+
+// pointLookupRows lists a project's tables that primary-key lookups have
+// met: the rows kept (keys), the version they are of, the keys answered
+// from memory, and how often the rows were read whole or brought forward.
+func (e *Engine) pointLookupRows(project string) []map[string]any {
 	e.pk.mu.Lock()
-	defer e.pk.mu.Unlock()
-	if e.pk.cells+n > pkCacheBudgetCells {
-		return false
+	var names []string
+	caches := map[string]*pkCache{}
+	for k, c := range e.pk.tables {
+		if p, name, _ := strings.Cut(k, "\x00"); p == project {
+			names = append(names, name)
+			caches[name] = c
+		}
 	}
-	e.pk.cells += n
-	return true
+	e.pk.mu.Unlock()
+	slices.Sort(names)
+	out := make([]map[string]any, 0, len(names))
+	for _, name := range names {
+		c := caches[name]
+		c.mu.Lock()
+		out = append(out, map[string]any{"name": name, "keys": int64(c.rows.len()), "snapshot": c.version, "loaded": c.rows != nil,
+			"lookups": c.lookups, "builds": c.builds, "catch_ups": c.catchUps})
+		c.mu.Unlock()
+	}
+	return out
 }

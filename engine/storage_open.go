@@ -194,6 +194,7 @@ func (e *Engine) runMaintenance(ctx context.Context) {
 		if _, err := e.fs.SpillInline(ctx, spillBatch); err != nil && ctx.Err() == nil {
 			e.log.Warn("moving inline history into blocks", "err", err)
 		}
+		e.releaseIdlePKCaches()
 	}
 }
 

@@ -191,3 +191,55 @@ func TestPointLookupMatchesDuckDB(t *testing.T) {
 		}
 	}
 }
+
+// hopsql.point_lookups shows a table's kept rows: read once (a build),
+// brought forward by an INSERT (a catch-up, not a second build), and
+// released after --point-lookup-idle without a lookup.
+func TestPointLookupFollowsInsertsAndReleasesIdleRows(t *testing.T) {
+	srv := startServer(t, "--maintenance-interval", "1s", "--point-lookup-idle", "1s")
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE kv (k bigint PRIMARY KEY, v text)")
+	mustExec(t, c, "INSERT INTO kv SELECT i, 'v' || i FROM range(100) r(i)")
+	state := func() (keys int64, loaded bool, builds, catchUps int64) {
+		t.Helper()
+		if err := c.QueryRow(ctx, "SELECT keys, loaded, builds, catch_ups FROM hopsql.point_lookups WHERE name = 'kv'").Scan(&keys, &loaded, &builds, &catchUps); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	lookup := func(k int64, want string) {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(ctx, "SELECT v FROM kv WHERE k = $1", k).Scan(&v); err != nil || v != want {
+			t.Fatalf("k = %d: %q, %v; want %q", k, v, err, want)
+		}
+	}
+	for i := int64(0); i < 20; i++ {
+		lookup(i, fmt.Sprintf("v%d", i))
+	}
+	if keys, loaded, builds, catchUps := state(); !loaded || keys != 100 || builds != 1 || catchUps != 0 {
+		t.Fatalf("after 20 lookups: keys %d, loaded %v, builds %d, catch-ups %d; want 100 keys from one build", keys, loaded, builds, catchUps)
+	}
+	mustExec(t, c, "INSERT INTO kv VALUES (100, 'new')")
+	lookup(100, "new")
+	if keys, loaded, builds, catchUps := state(); !loaded || keys != 101 || builds != 1 || catchUps != 1 {
+		t.Fatalf("after an INSERT: keys %d, loaded %v, builds %d, catch-ups %d; want 101 keys, one build, one catch-up", keys, loaded, builds, catchUps)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, loaded, _, _ := state(); !loaded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the rows were not released after a second without lookups")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i := int64(0); i < 20; i++ {
+		lookup(100-i, map[bool]string{true: "new", false: fmt.Sprintf("v%d", 100-i)}[i == 0])
+	}
+	if _, loaded, builds, _ := state(); !loaded || builds != 2 {
+		t.Fatalf("after lookups resumed: loaded %v, builds %d; want the rows read again", loaded, builds)
+	}
+}

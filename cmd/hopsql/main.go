@@ -77,6 +77,7 @@ func serve(args []string) error {
 	retention := fs.Duration("retention", 7*24*time.Hour, "how long replaced table versions stay readable (time travel)")
 	maintEvery := fs.Duration("maintenance-interval", time.Minute, "how often small table files are compacted and old versions expired")
 	gcGrace := fs.Duration("gc-grace", time.Hour, "how old an unreferenced block must be before it is deleted")
+	lookupIdle := fs.Duration("point-lookup-idle", time.Minute, "how long a table's rows kept for primary-key lookups stay in memory without a lookup")
 	compression := fs.String("parquet-compression", "zstd", "codec of new table files: zstd, snappy, lz4_raw or uncompressed")
 	scanCache := fs.Int64("scan-cache-bytes", 4<<30, "bytes of uncompressed copies of table blocks kept for fast scans; 0 disables")
 	cpuSlots := fs.Int("cpu-slots", runtime.NumCPU(), "experiment trials that run at once on CPUs (0: none; GPU trials are bounded by the GPUs)")
@@ -116,7 +117,7 @@ func serve(args []string) error {
 	}
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, RaftAddr: *raftAddr, Version: version, Logger: log,
-		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache), StatsSyncRows: *statsSync,
+		Retention: *retention, MaintenanceInterval: *maintEvery, GCGrace: *gcGrace, PointLookupIdle: *lookupIdle, ParquetCompression: *compression, SmallCommitRows: *smallRows, ScanCacheBytes: scanCacheConfig(*scanCache), StatsSyncRows: *statsSync,
 		CPUSlots: cpuSlotsConfig(*cpuSlots), Python: *python, FakeGPUs: *fakeGPUs,
 		Halt: func(err error) {
 			// A log entry this binary cannot apply: stop before this replica diverges.
