@@ -545,15 +545,8 @@ func (c *CopyIn) Finish(ctx context.Context) (int64, error) {
 		}
 		return 0, c.copyError(err)
 	}
-	if c.directTable != "" {
-		// The file joins the storage transaction as CREATE TABLE … AS's
-		// does; the carrier holds nothing to write.
-		p, err := c.s.pending(c.directTable)
-		if err != nil {
-			c.end(ctx, false)
-			return 0, err
-		}
-		p.direct, p.dirty = c.direct, false
+	if err := c.adoptDirect(ctx, c.directTable, c.direct); err != nil {
+		return 0, err
 	}
 	if c.ownTx {
 		if err := c.s.exec(context.WithoutCancel(ctx), "COMMIT"); err != nil {
@@ -594,7 +587,8 @@ func (c *CopyIn) Abort(ctx context.Context, reason string) error {
 // copyError turns the error of DuckDB's CSV reader into PostgreSQL's for
 // the same bad line: its SQLSTATE and wording, and the CONTEXT line that
 // names where the data went wrong (`COPY t, line 2, column a: "zz"`).
-// DuckDB counts lines as PostgreSQL does: records, header included.
+// DuckDB numbers records, the header included; PostgreSQL numbers
+// physical lines, so a quoted line break counts (csvEnd.line maps them).
 func (c *CopyIn) copyError(err error) error {
 	pe := pgerr.From(err)
 	full := pe.Message

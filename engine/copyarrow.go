@@ -223,15 +223,8 @@ func (c *CopyIn) finishArrow(ctx context.Context) (int64, error) {
 		c.end(ctx, false)
 		return 0, c.copyError(a.err)
 	}
-	if a.table != "" {
-		// The file joins the storage transaction as CREATE TABLE … AS's
-		// does; the carrier holds nothing to write.
-		p, err := c.s.pending(a.table)
-		if err != nil {
-			c.end(ctx, false)
-			return 0, err
-		}
-		p.direct, p.dirty = a.direct, false
+	if err := c.adoptDirect(ctx, a.table, a.direct); err != nil {
+		return 0, err
 	}
 	if err := c.end(ctx, true); err != nil {
 		return 0, err
@@ -240,6 +233,22 @@ func (c *CopyIn) finishArrow(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return a.count, nil
+}
+
+// adoptDirect makes a direct COPY's file (nil: no rows) part of the
+// storage transaction, as CREATE TABLE … AS's is: the carrier holds
+// nothing to write. table is "" when the COPY was not direct.
+func (c *CopyIn) adoptDirect(ctx context.Context, table string, f *catalog.NewFile) error {
+	if table == "" {
+		return nil
+	}
+	p, err := c.s.pending(table)
+	if err != nil {
+		c.end(ctx, false)
+		return err
+	}
+	p.direct, p.dirty = f, false
+	return nil
 }
 
 // abortArrow stops the INSERT (whatever it wrote is rolled back by end).

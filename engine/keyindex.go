@@ -173,26 +173,7 @@ func (s *Session) syncKeyIndex(ctx context.Context, x *keyIndex, name string, ke
 		return s.rebuildKeyIndex(ctx, x, name, key)
 	}
 	// Follow the versions since the index's: net files added and removed.
-	added := map[string]catalog.DataFile{}
-	removed := map[string]bool{}
-	merged := map[string][]string{} // a compaction's file holds exactly its sources' rows
-	for _, ch := range changes {
-		for _, r := range ch.Removed {
-			if _, fresh := added[r.Name]; fresh {
-				delete(added, r.Name)
-			} else {
-				removed[r.Name] = true
-			}
-		}
-		for _, a := range ch.Added {
-			added[a.Name] = a
-		}
-		if ch.Op == "COMPACT" && len(ch.Added) == 1 {
-			for _, r := range ch.Removed {
-				merged[ch.Added[0].Name] = append(merged[ch.Added[0].Name], r.Name)
-			}
-		}
-	}
+	added, removed, merged := netFileChanges(changes)
 	rows := int64(x.rows)
 	for _, a := range added {
 		rows += a.Rows
@@ -228,6 +209,32 @@ func (s *Session) syncKeyIndex(ctx context.Context, x *keyIndex, name string, ke
 	}
 	x.version = version
 	return true, nil
+}
+
+// netFileChanges sums up a run of table versions (catalog.TableChanges):
+// the files added that are still there, the files removed that were there
+// before, and, for each compaction's file, the files it holds exactly the
+// rows of.
+func netFileChanges(changes []catalog.TableSnapshot) (added map[string]catalog.DataFile, removed map[string]bool, merged map[string][]string) {
+	added, removed, merged = map[string]catalog.DataFile{}, map[string]bool{}, map[string][]string{}
+	for _, ch := range changes {
+		for _, r := range ch.Removed {
+			if _, fresh := added[r.Name]; fresh {
+				delete(added, r.Name)
+			} else {
+				removed[r.Name] = true
+			}
+		}
+		for _, a := range ch.Added {
+			added[a.Name] = a
+		}
+		if ch.Op == "COMPACT" && len(ch.Added) == 1 {
+			for _, r := range ch.Removed {
+				merged[ch.Added[0].Name] = append(merged[ch.Added[0].Name], r.Name)
+			}
+		}
+	}
+	return added, removed, merged
 }
 
 // rebuildKeyIndex reads the keys of every current file.

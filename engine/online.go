@@ -415,22 +415,13 @@ func (s *Session) onlineLookup(ctx context.Context, p *Portal, plan *onlinePlan,
 	if !ok {
 		return nil, false, nil
 	}
-	var out [][]driver.Value
-	for _, k := range keys {
-		row, ok := st.rows.get([]byte(k))
-		if !ok {
-			continue
-		}
-		st.lookups++
-		r := make([]driver.Value, len(idx))
-		for i, j := range idx {
-			r[i] = row[j]
-		}
+	out := st.rows.pick(keys, idx)
+	for _, r := range out {
 		if !s.applyServed(plan, fitted, r) {
 			return nil, false, nil
 		}
-		out = append(out, r)
 	}
+	st.lookups += int64(len(out))
 	return out, true, nil
 }
 

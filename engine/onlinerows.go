@@ -44,6 +44,24 @@ func (r *onlineRows) del(k []byte) {
 	delete(r.strs, string(k))
 }
 
+// pick returns, for each key found, the row's values at idx: the rows of
+// a lookup, in the keys' order (a missing key has none).
+func (r *onlineRows) pick(keys []string, idx []int) [][]driver.Value {
+	out := make([][]driver.Value, 0, len(keys))
+	for _, k := range keys {
+		row, ok := r.get([]byte(k))
+		if !ok {
+			continue
+		}
+		v := make([]driver.Value, len(idx))
+		for i, j := range idx {
+			v[i] = row[j]
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
 // len counts the entries; a store not loaded yet (nil) has none.
 func (r *onlineRows) len() int {
 	if r == nil {

@@ -220,19 +220,8 @@ func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onl
 	if !ok {
 		return nil, false, nil
 	}
-	var out [][]driver.Value
-	for _, k := range keys {
-		row, ok := c.rows.get([]byte(k))
-		if !ok {
-			continue
-		}
-		c.lookups++
-		r := make([]driver.Value, len(idx))
-		for i, j := range idx {
-			r[i] = row[j]
-		}
-		out = append(out, r)
-	}
+	out := c.rows.pick(keys, idx)
+	c.lookups += int64(len(out))
 	s.e.counters.pointLookupsMemory.Add(1)
 	return out, true, nil
 }
@@ -310,29 +299,11 @@ func (s *Session) pkChanges(c *pkCache, name string) (pkChange, int64, bool) {
 	if !ok || id != c.tableID {
 		return pkChange{}, 0, false
 	}
-	added := map[string]bool{}
-	removed := map[string]bool{}
-	ch := pkChange{version: version, merged: map[string][]string{}}
-	for _, sn := range changes {
-		for _, r := range sn.Removed {
-			if added[r.Name] {
-				delete(added, r.Name)
-			} else {
-				removed[r.Name] = true
-			}
-		}
-		for _, a := range sn.Added {
-			added[a.Name] = true
-		}
-		if sn.Op == "COMPACT" && len(sn.Added) == 1 {
-			for _, r := range sn.Removed {
-				ch.merged[sn.Added[0].Name] = append(ch.merged[sn.Added[0].Name], r.Name)
-			}
-		}
-	}
+	added, removed, merged := netFileChanges(changes)
+	ch := pkChange{version: version, merged: merged}
 	var cost int64
-	for name := range removed {
-		ch.removed = append(ch.removed, name)
+	for fname := range removed {
+		ch.removed = append(ch.removed, fname)
 	}
 	for fname := range added {
 		f, ok := s.e.catalog.TableFile(s.db.name, "main", name, fname)

@@ -14,6 +14,12 @@ import (
 // onlineRows runs a query and renders its rows as text.
 func onlineRows(t *testing.T, c *pgx.Conn, sql string, args ...any) string {
 	t.Helper()
+	return strings.Join(valueRows(t, c, sql, args...), ";")
+}
+
+// valueRows runs a query and prints each row's values as pgx decodes them.
+func valueRows(t *testing.T, c *pgx.Conn, sql string, args ...any) []string {
+	t.Helper()
 	rows, err := c.Query(context.Background(), sql, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
@@ -30,7 +36,7 @@ func onlineRows(t *testing.T, c *pgx.Conn, sql string, args ...any) string {
 	if err := rows.Err(); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
-	return strings.Join(out, ";")
+	return out
 }
 
 // TestOnlineStoreMatchesDuckDB: lookups of online.<g> by key are answered

@@ -24,22 +24,7 @@ import (
 // several keys has no order).
 func lookupRows(t *testing.T, c *pgx.Conn, mode pgx.QueryExecMode, sql string, args ...any) string {
 	t.Helper()
-	rows, err := c.Query(context.Background(), sql, append([]any{mode}, args...)...)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	out := valueRows(t, c, sql, append([]any{mode}, args...)...)
 	slices.Sort(out)
 	return strings.Join(out, ";")
 }
