@@ -3,6 +3,7 @@ package engine
 import (
 	"database/sql/driver"
 	"math"
+	"reflect"
 	"strconv"
 	"testing"
 )
@@ -45,5 +46,27 @@ func TestOnlineRowsKeys(t *testing.T) {
 	}
 	if r.len() != 4 {
 		t.Errorf("len %d, want 4", r.len())
+	}
+}
+
+// pick returns the found keys' rows, each its own slice of the selected
+// values: writing one (a served transform does) leaves the others and the
+// store untouched.
+func TestOnlineRowsPick(t *testing.T) {
+	r := newOnlineRows()
+	r.put([]byte("1"), []driver.Value{int64(1), "a", 1.5})
+	r.put([]byte("x"), []driver.Value{"x", "b", 2.5})
+	got := r.pick([]string{"x", "missing", "1"}, []int{2, 0})
+	want := [][]driver.Value{{2.5, "x"}, {1.5, int64(1)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("pick: %v, want %v", got, want)
+	}
+	got[0][0] = 99.0
+	got[0] = append(got[0], "grown")
+	if got[1][0] != 1.5 {
+		t.Fatalf("writing one picked row changed another: %v", got)
+	}
+	if row, _ := r.get([]byte("x")); row[2] != 2.5 {
+		t.Fatalf("writing a picked row changed the store: %v", row)
 	}
 }
