@@ -385,8 +385,13 @@ func (s *Session) execOnline(ctx context.Context, p *Portal, sink RowSink) (Resu
 	if !handled || err != nil {
 		return Result{}, handled, err
 	}
-	// Sent after the store's lock is released: a slow client must not hold
-	// up commits, which update the store.
+	return sendLookup(rows, sink)
+}
+
+// sendLookup sends the rows a lookup found in memory, after the store's
+// lock is released: a slow client must not hold up commits, which update
+// the store.
+func sendLookup(rows [][]driver.Value, sink RowSink) (Result, bool, error) {
 	for _, r := range rows {
 		if err := sink(r); err != nil {
 			return Result{}, true, err

@@ -156,35 +156,26 @@ func (s *Session) execPointLookup(ctx context.Context, p *Portal, sink RowSink) 
 	if s.tx != txIdle {
 		return Result{}, false, nil
 	}
-	keys, err := s.uniqueKeys(ctx, plan.table)
-	if err != nil {
-		return Result{}, false, nil
-	}
-	var pk []string
-	for _, k := range keys {
-		if k.primary {
-			pk = k.cols
-		}
-	}
-	if len(pk) != len(plan.pkCols) {
-		return Result{}, false, nil
-	}
-	for _, c := range pk {
-		if !slices.Contains(plan.pkCols, c) {
-			return Result{}, false, nil
-		}
-	}
-	c := s.e.pkCacheFor(s.db.name, plan.table)
-	rows, handled, err := s.pkLookup(ctx, c, p, plan)
+	rows, handled, err := s.pkLookup(ctx, s.e.pkCacheFor(s.db.name, plan.table), p, plan)
 	if !handled || err != nil {
 		return Result{}, handled, err
 	}
-	for _, r := range rows {
-		if err := sink(r); err != nil {
-			return Result{}, true, err
+	return sendLookup(rows, sink)
+}
+
+// isPrimaryKey: cols are exactly the table's primary key, which is
+// DuckDB's to say (uniqueKeys, cached by definition).
+func (s *Session) isPrimaryKey(ctx context.Context, table string, cols []string) bool {
+	keys, err := s.uniqueKeys(ctx, table)
+	if err != nil {
+		return false
+	}
+	for _, k := range keys {
+		if k.primary {
+			return len(k.cols) == len(cols) && !slices.ContainsFunc(k.cols, func(c string) bool { return !slices.Contains(cols, c) })
 		}
 	}
-	return Result{Tag: fmt.Sprintf("SELECT %d", len(rows))}, true, nil
+	return false
 }
 
 // pkLookup finds a lookup's rows in c, bringing c up to the table's
@@ -192,7 +183,7 @@ func (s *Session) execPointLookup(ctx context.Context, p *Portal, sink RowSink) 
 // answer.
 func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onlinePlan) ([][]driver.Value, bool, error) {
 	c.mu.Lock()
-	ready, work := s.pkCacheState(c, plan)
+	ready, work := s.pkCacheState(ctx, c, plan)
 	if !ready && work == nil {
 		c.mu.Unlock()
 		return nil, false, nil
@@ -234,7 +225,12 @@ func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onl
 // once, more only after DuckDB has answered that many lookups of the
 // version, so a table rewritten between every few lookups is not read for
 // nothing.
-func (s *Session) pkCacheState(c *pkCache, plan *onlinePlan) (ready bool, work func(context.Context) error) {
+//
+// The lookup's columns are checked to be the primary key only here, off
+// the path of a lookup that finds c current: c's rows were read after such
+// a check, and while the table's version stays the same its rows are
+// still unique on those columns, whatever DDL said since.
+func (s *Session) pkCacheState(ctx context.Context, c *pkCache, plan *onlinePlan) (ready bool, work func(context.Context) error) {
 	gen := s.e.catalog.Generation()
 	if c.rows != nil && c.checkedGen == gen && slices.Equal(c.key, plan.pkCols) {
 		return true, nil
@@ -247,6 +243,9 @@ func (s *Session) pkCacheState(c *pkCache, plan *onlinePlan) (ready bool, work f
 	if same && c.version == h.Version {
 		c.checkedGen = gen
 		return true, nil
+	}
+	if !s.isPrimaryKey(ctx, plan.table, plan.pkCols) {
+		return false, nil
 	}
 	if h.Rows*int64(len(h.Columns)) > pkCacheMaxCells {
 		s.e.dropPKRows(c)

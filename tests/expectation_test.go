@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand"
 	"sort"
 	"strconv"
 	"strings"
@@ -247,9 +246,7 @@ func TestExpectationsWarn(t *testing.T) {
 // numbers with NULLs, NaN and infinities, repeated texts), including the
 // histograms' counts, across commits, a restart and ANALYZE.
 func TestFeatureStatistics(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, _ := seededRand(t)
 	srv := startServer(t)
 	c := srv.connect(t)
 	mustExec(t, c, "CREATE FEATURE GROUP m (id int, x double precision, n bigint, cat text, d date) PRIMARY KEY (id)")

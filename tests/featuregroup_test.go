@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -21,9 +19,7 @@ import (
 // time) and the one written last wins. Every version read back by time
 // travel must equal the model as it was.
 func TestFeatureGroupReplacesRows(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, seed := seededRand(t)
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)

@@ -3,10 +3,8 @@ package tests
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -19,9 +17,7 @@ import (
 // feature must be the value with the latest event time at or before the
 // label's time — never one from its future.
 func TestFeatureViewPointInTime(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, seed := seededRand(t)
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"os"
 	"os/exec"
@@ -67,6 +68,14 @@ var (
 
 // startServer starts hopsql with a fresh data directory (or dataDir, when
 // given through opts) and extra flags.
+// seededRand is a randomized test's source of randomness; its seed is
+// logged so that a failure can be replayed.
+func seededRand(t testing.TB) (*rand.Rand, int64) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewSource(seed)), seed
+}
+
 func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	return startServerIn(t, t.TempDir(), nil, extra...)

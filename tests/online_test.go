@@ -3,10 +3,8 @@ package tests
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -46,9 +44,7 @@ func valueRows(t *testing.T, c *pgx.Conn, sql string, args ...any) []string {
 // after a restart. hopsql.online_store shows the lookups were served from
 // memory.
 func TestOnlineStoreMatchesDuckDB(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, seed := seededRand(t)
 	dir := t.TempDir()
 	srv := startServerIn(t, dir, nil)
 	ctx := context.Background()
@@ -154,9 +150,7 @@ func TestOnlineStoreMatchesDuckDB(t *testing.T) {
 // or none, after random writes and a restart; the stores' lookup counters
 // show the fast path ran.
 func TestOnlineFeatureViewMatchesDuckDB(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, seed := seededRand(t)
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)

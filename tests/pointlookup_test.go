@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"slices"
 	"strings"
 	"sync"
@@ -40,9 +39,7 @@ func memoryLookups(t *testing.T, c *pgx.Conn) int64 {
 }
 
 func TestPointLookupMatchesDuckDB(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, seed := seededRand(t)
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestTransformationFunctions: transforms fitted by CREATE TRAINING
@@ -21,9 +19,7 @@ import (
 // version's parameters do not change an earlier version's, and all of it
 // survives a restart.
 func TestTransformationFunctions(t *testing.T) {
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewSource(seed))
+	rng, _ := seededRand(t)
 	srv := startServer(t)
 	ctx := context.Background()
 	c := srv.connect(t)
