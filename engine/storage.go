@@ -1649,7 +1649,7 @@ func (s *Session) writeParquet(ctx context.Context, query string) (*catalog.NewF
 	local := filepath.Join(s.e.fs.TempDir(), file)
 	var n int64
 	rows, err := s.conn.QueryContext(ctx, "COPY ("+query+") TO "+quoteLiteral(local)+
-		" (FORMAT parquet, COMPRESSION "+s.e.cfg.ParquetCompression+")", nil)
+		" ("+storage.WriteOptions(s.e.cfg.ParquetCompression)+")", nil)
 	if err == nil {
 		vals := make([]driver.Value, 1)
 		if rows.Next(vals) == nil {

@@ -386,7 +386,7 @@ func (s *Session) createTraining(ctx context.Context, req *trainingRequest) (err
 		tmp := filepath.Join(s.e.fs.TempDir(), fmt.Sprintf("td-%d-%s.parquet", time.Now().UnixNano(), catalog.NewRequestID()[:8]))
 		// Sorted: the same rows give the same file.
 		q := "COPY (SELECT * FROM temp.main.hopsql_td_build WHERE split = " + quoteLiteral(split) + " ORDER BY ALL) TO " + quoteLiteral(tmp) +
-			" (FORMAT parquet, COMPRESSION " + s.e.cfg.ParquetCompression + ")"
+			" (" + storage.WriteOptions(s.e.cfg.ParquetCompression) + ")"
 		n, err := execCountSQL(ctx, s, q)
 		if err != nil {
 			os.Remove(tmp)

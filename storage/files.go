@@ -23,6 +23,17 @@ const (
 	JSONExt    = ".json"
 )
 
+// WriteOptions is the option list of DuckDB's COPY … TO for a new table
+// file in the given codec. Files use Parquet's version-2 encodings
+// (DELTA_BINARY_PACKED integers and timestamps, BYTE_STREAM_SPLIT floats,
+// DELTA_LENGTH_BYTE_ARRAY strings): measured on this machine they are
+// written faster, read faster and are smaller than version 1's PLAIN
+// pages under the same codec (storage/DESIGN.md, "File format"). Every
+// maintained Parquet reader (DuckDB, Arrow, Spark, Polars) reads them.
+func WriteOptions(compression string) string {
+	return "FORMAT parquet, COMPRESSION " + compression + ", PARQUET_VERSION V2"
+}
+
 // IsJSON reports whether a data file is in the JSON-lines format.
 func IsJSON(name string) bool { return strings.HasSuffix(name, JSONExt) }
 

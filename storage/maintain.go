@@ -127,7 +127,7 @@ func (m *Maintainer) Compact(ctx context.Context, schema, name string, minFiles 
 		if err != nil {
 			return false, fmt.Errorf("compact %s: %w", name, err)
 		}
-		q := "COPY (" + read + ") TO " + quoteLiteral(local) + " (FORMAT parquet, COMPRESSION " + m.Compression + ")"
+		q := "COPY (" + read + ") TO " + quoteLiteral(local) + " (" + WriteOptions(m.Compression) + ")"
 		if _, err := m.Conn.ExecContext(ctx, q, nil); err != nil {
 			os.Remove(local)
 			return false, fmt.Errorf("compact %s: %w", name, err)
