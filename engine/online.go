@@ -137,13 +137,10 @@ func (s *Session) ensureOnline(ctx context.Context, st *onlineStore, name string
 			}
 		}
 	}
-	st.rows = newOnlineRows()
+	st.rows = newOnlineRows(len(st.cols))
 	var kb []byte
-	for {
-		vals := make([]driver.Value, len(st.cols))
-		if rows.Next(vals) != nil {
-			break
-		}
+	vals := make([]driver.Value, len(st.cols)) // put copies the values
+	for rows.Next(vals) == nil {
 		kb = appendOnlineKey(kb[:0], pick(vals, st.keyIdx))
 		st.rows.put(kb, vals)
 	}
@@ -532,13 +529,10 @@ func (s *Session) afterOnlineCommit(ctx context.Context, name string, op string)
 		}
 	}
 	var kb []byte
-	for {
-		vals := make([]driver.Value, len(st.cols))
-		if rows.Next(vals) != nil {
-			break
-		}
+	vals := make([]driver.Value, len(st.cols)) // put copies the values
+	for rows.Next(vals) == nil {
 		kb = appendOnlineKey(kb[:0], pick(vals, st.keyIdx))
-		if old, ok := st.rows.get(kb); ok && et >= 0 && later(old[et], vals[et]) {
+		if old, ok := st.rows.get(kb); ok && et >= 0 && later(st.rows.value(old, et), vals[et]) {
 			continue
 		}
 		st.rows.put(kb, vals)

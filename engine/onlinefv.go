@@ -323,8 +323,9 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 	}
 	// Each group's store, current, and where its columns are.
 	type groupState struct {
-		st   *onlineStore
-		cols map[string]int
+		st    *onlineStore
+		cols  map[string]int
+		width int
 	}
 	gs := make([]groupState, len(o.groups))
 	for i, g := range o.groups {
@@ -343,7 +344,7 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 		if err != nil {
 			return nil, true, err
 		}
-		gs[i] = groupState{st: st, cols: cols}
+		gs[i] = groupState{st: st, cols: cols, width: len(st.cols)}
 	}
 	fitted, ok := s.fittedFor(plan)
 	if !ok {
@@ -353,37 +354,17 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 	if !ok {
 		return nil, false, nil
 	}
-	// Every tuple's row of a group under one hold of its store's lock
-	// (taken per key, 16 clients queued on it).
-	found := make([][][]driver.Value, len(o.groups))
-	var buf []byte
-	for i, g := range o.groups {
-		gk := make([]driver.Value, len(g.keyFrom))
-		res := make([][]driver.Value, len(tuples))
-		st := gs[i].st
-		st.mu.Lock()
-		for t, kv := range tuples {
-			for j, from := range g.keyFrom {
-				gk[j] = kv[from]
-			}
-			buf = appendOnlineKey(buf[:0], gk)
-			if row, ok := st.rows.get(buf); ok {
-				res[t] = row
-				st.lookups++
-			}
-		}
-		st.mu.Unlock()
-		found[i] = res
-	}
 	// Where each selected item is in its group's rows, resolved once per
 	// query rather than per key (a 100-key batch did 400 map lookups by
 	// column name). A key item is read from the first group that has the
-	// tuple's row, so it has a position in every group.
+	// tuple's row, so it has a position in every group. need lists, per
+	// group, the columns a row of it gives to the result.
 	type itemPos struct {
 		col  int   // in rows[group]
 		keys []int // key items: per group, -1 if that group lacks it
 	}
 	pos := make([]itemPos, len(idx))
+	need := make([][]int, len(o.groups))
 	for i, j := range idx {
 		it := o.items[j]
 		if it.group >= 0 {
@@ -392,6 +373,7 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				return nil, false, nil
 			}
 			pos[i].col = c
+			need[it.group] = append(need[it.group], c)
 			continue
 		}
 		pos[i].keys = make([]int, len(o.groups))
@@ -404,9 +386,49 @@ func (s *Session) onlineFVLookup(ctx context.Context, p *Portal, plan *onlinePla
 				}
 				if o.keys[from] == it.col {
 					pos[i].keys[gi] = c
+					need[gi] = append(need[gi], c)
 				}
 			}
 		}
+	}
+	// Every tuple's row of a group under one hold of its store's lock
+	// (taken per key, 16 clients queued on it), with the values the
+	// result needs read out of the store (a row's slot may be reused once
+	// the lock is released). Each row is the group's width, only the
+	// needed columns set; one backing array for all of a group's rows.
+	found := make([][][]driver.Value, len(o.groups))
+	var buf []byte
+	for i, g := range o.groups {
+		gk := make([]driver.Value, len(g.keyFrom))
+		res := make([][]driver.Value, len(tuples))
+		st := gs[i].st
+		width := gs[i].width
+		st.mu.Lock()
+		if st.rows == nil || st.rows.width != width {
+			st.mu.Unlock()
+			return nil, false, nil // rebuilt meanwhile: DuckDB answers
+		}
+		var backing []driver.Value
+		for t, kv := range tuples {
+			for j, from := range g.keyFrom {
+				gk[j] = kv[from]
+			}
+			buf = appendOnlineKey(buf[:0], gk)
+			if slot, ok := st.rows.get(buf); ok {
+				if len(backing) < width {
+					backing = make([]driver.Value, width*(len(tuples)-t))
+				}
+				row := backing[:width:width]
+				backing = backing[width:]
+				for _, c := range need[i] {
+					row[c] = st.rows.value(slot, c)
+				}
+				res[t] = row
+				st.lookups++
+			}
+		}
+		st.mu.Unlock()
+		found[i] = res
 	}
 	out := make([][]driver.Value, 0, len(tuples))
 	rows := make([][]driver.Value, len(o.groups))

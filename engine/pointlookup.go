@@ -40,13 +40,12 @@ import (
 //     rows/4096 lookups of the new version, which cost about as much, so
 //     a table rewritten between every few lookups is not read for nothing.
 //     The first reading of a table waits for pkCacheWarmup lookups alike.
-//   - Tables over pkCacheMaxCells values (rows × columns, about 40 bytes
-//     each in memory) are never kept, and all kept tables together stay
-//     within pkCacheBudgetCells. Rows not used for Config.PointLookupIdle are
-//     released by the periodic maintenance round, or sooner when another
-//     table needs the room: millions of boxed values are work for every
-//     garbage collection of the process, which shows in the latency tail
-//     of everything else it serves.
+//   - Tables over pkCacheMaxCells values (rows × columns, 9 bytes each in
+//     memory plus their strings' bytes, held without Go pointers: see
+//     onlineRows) are never kept, and all kept tables together stay
+//     within pkCacheBudgetCells. Rows not used for Config.PointLookupIdle
+//     are released by the periodic maintenance round, or sooner when
+//     another table needs the room.
 //
 // Inside a transaction block the lookup must see the block's snapshot and
 // its own writes: DuckDB answers.
@@ -66,9 +65,9 @@ type pkCache struct {
 	onlineStore
 	key []string // the primary key's columns, in table order
 	// def is the table's columns the rows were read with; byFile, the
-	// keys of the rows each of the version's files holds.
+	// slots (in rows) of the rows each of the version's files holds.
 	def    []catalog.Column
-	byFile map[string][]string
+	byFile map[string][]int32
 	// size is the values held (rows × columns), as counted against the budget.
 	size int64
 	// building: a session is reading the rows; others ask DuckDB meanwhile.
@@ -345,30 +344,34 @@ func (s *Session) catchUpPKCache(ctx context.Context, c *pkCache, name string, c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	before := int64(c.rows.len())
-	// A compaction's file takes over its sources' keys before they go.
+	// A compaction's file takes over its sources' rows before they go.
 	for _, f := range ch.added {
 		if srcs := ch.merged[f.Name]; c.holdsAll(srcs) {
-			var keys []string
+			var slots []int32
 			for _, src := range srcs {
-				keys = append(keys, c.byFile[src]...)
+				slots = append(slots, c.byFile[src]...)
 			}
-			c.byFile[f.Name] = keys
+			c.byFile[f.Name] = slots
 			for _, src := range srcs {
 				delete(c.byFile, src)
 			}
 		}
 	}
 	for _, f := range ch.removed {
-		for _, k := range c.byFile[f] {
-			c.rows.del([]byte(k))
+		for _, slot := range c.byFile[f] {
+			c.rows.delSlot(slot)
 		}
 		delete(c.byFile, f)
 	}
 	for fname, fr := range read {
-		for i, k := range fr.keys {
-			c.rows.put([]byte(k), fr.rows[i])
+		slots, ok := putFileRows(c.rows, fr)
+		if !ok {
+			// Two live files with one key: not a key after all. The rows
+			// go; DuckDB answers.
+			s.e.dropPKRows(c)
+			return nil
 		}
-		c.byFile[fname] = fr.keys
+		c.byFile[fname] = slots
 	}
 	c.version, c.checkedGen = ch.version, 0
 	c.catchUps++
@@ -417,8 +420,8 @@ func (s *Session) buildPKCache(ctx context.Context, c *pkCache, name string, key
 
 // readKeyedFiles reads the rows of every file of a table's current
 // version, by key, noting which file holds which key.
-func (s *Session) readKeyedFiles(ctx context.Context, h catalog.TableHead, key []string) (*onlineRows, map[string][]string, int64, []int, error) {
-	out := newOnlineRows()
+func (s *Session) readKeyedFiles(ctx context.Context, h catalog.TableHead, key []string) (*onlineRows, map[string][]int32, int64, []int, error) {
+	out := newOnlineRows(len(h.Columns))
 	var keyIdx []int
 	for _, k := range key {
 		if i := slices.IndexFunc(h.Columns, func(c catalog.Column) bool { return c.Name == k }); i >= 0 {
@@ -432,18 +435,33 @@ func (s *Session) readKeyedFiles(ctx context.Context, h catalog.TableHead, key [
 	if err != nil {
 		return out, nil, 0, nil, err
 	}
-	byFile := make(map[string][]string, len(files))
+	byFile := make(map[string][]int32, len(files))
 	for _, f := range files {
 		fr, err := s.readFileRows(ctx, h.Columns, f, keyIdx)
 		if err != nil {
 			return out, nil, 0, nil, err
 		}
-		for i, k := range fr.keys {
-			out.put([]byte(k), fr.rows[i])
+		slots, ok := putFileRows(out, fr)
+		if !ok {
+			return out, nil, 0, nil, fmt.Errorf("point lookup: table %s holds a key twice", h.Name)
 		}
-		byFile[f.Name] = fr.keys
+		byFile[f.Name] = slots
 	}
 	return out, byFile, version, keyIdx, nil
+}
+
+// putFileRows puts one file's rows into rows and returns their slots;
+// false when a key was there already, which a primary key rules out.
+func putFileRows(rows *onlineRows, fr fileRows) ([]int32, bool) {
+	slots := make([]int32, len(fr.keys))
+	for i, k := range fr.keys {
+		slot, existed := rows.put([]byte(k), fr.rows[i])
+		if existed {
+			return nil, false
+		}
+		slots[i] = slot
+	}
+	return slots, true
 }
 
 // fileRows are one file's rows and their encoded keys.

@@ -66,8 +66,6 @@ var (
 	webhdfsRE = regexp.MustCompile(`webhdfs on (\S+)`)
 )
 
-// startServer starts hopsql with a fresh data directory (or dataDir, when
-// given through opts) and extra flags.
 // seededRand is a randomized test's source of randomness; its seed is
 // logged so that a failure can be replayed.
 func seededRand(t testing.TB) (*rand.Rand, int64) {
@@ -76,6 +74,7 @@ func seededRand(t testing.TB) (*rand.Rand, int64) {
 	return rand.New(rand.NewSource(seed)), seed
 }
 
+// startServer starts hopsql with a fresh data directory and extra flags.
 func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	return startServerIn(t, t.TempDir(), nil, extra...)
