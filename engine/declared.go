@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -50,16 +51,31 @@ func declaredPG(tn *pg_query.TypeName) string {
 		}
 	case "jsonb":
 		return "jsonb" + array // DuckDB's JSON, reported as json
+	case "numeric", "decimal":
+		// numeric(38,10) is DuckDB's type for unconstrained numeric too;
+		// declared, it keeps its modifier and its ten decimals.
+		if len(tn.Typmods) == 2 {
+			p, s := tn.Typmods[0].GetAConst().GetIval(), tn.Typmods[1].GetAConst().GetIval()
+			if p != nil && s != nil && p.Ival == pgtypes.UnconstrainedNumericWidth && s.Ival == pgtypes.UnconstrainedNumericScale {
+				return declaredNumeric + array
+			}
+		}
 	}
 	return ""
 }
+
+// declaredNumeric is the one numeric a column keeps as declared.
+var declaredNumeric = "numeric(" + strconv.Itoa(pgtypes.UnconstrainedNumericWidth) + "," + strconv.Itoa(pgtypes.UnconstrainedNumericScale) + ")"
 
 // declaredDuck is the DuckDB type a column declared pg has.
 func declaredDuck(pg string) string {
 	base, array := strings.CutSuffix(pg, "[]")
 	t := "VARCHAR"
-	if base == "jsonb" {
+	switch base {
+	case "jsonb":
 		t = "JSON"
+	case declaredNumeric:
+		t = fmt.Sprintf("DECIMAL(%d,%d)", pgtypes.UnconstrainedNumericWidth, pgtypes.UnconstrainedNumericScale)
 	}
 	if array {
 		t += "[]"
@@ -165,6 +181,8 @@ func declaredType(pg string) (pgtypes.Type, bool) {
 		return pgtypes.Type{OID: 1043, Typmod: -1, Size: -1}, true
 	case "jsonb":
 		return pgtypes.Type{OID: 3802, Typmod: -1, Size: -1}, true
+	case declaredNumeric:
+		return pgtypes.Type{OID: 1700, Typmod: pgtypes.NumericTypmod(pgtypes.UnconstrainedNumericWidth, pgtypes.UnconstrainedNumericScale), Size: -1}, true
 	}
 	if rest, ok := strings.CutPrefix(pg, "character varying("); ok {
 		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > 0 {

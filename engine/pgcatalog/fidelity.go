@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
 // Type fidelity: PostgreSQL type spellings DuckDB reads differently.
@@ -15,12 +17,13 @@ import (
 //   - numeric/decimal without precision is arbitrary precision in
 //     PostgreSQL; DuckDB reads it as DECIMAL(18,3) and silently rounds to
 //     three decimals. DECIMAL(38,10) is the widest DuckDB has that keeps
-//     fractions; values print with ten decimals (docs/sql-compat.md).
+//     fractions; values are reported as numeric and print without trailing
+//     zeros (pgtypes.UnconstrainedNumericWidth, docs/sql-compat.md).
 //   - '\x00ff'::bytea is PostgreSQL's hex input; DuckDB would read the
 //     characters "ff" after one escaped byte.
 
 // unconstrainedNumeric is what numeric without (p, s) becomes.
-var unconstrainedNumeric = [2]int64{38, 10}
+var unconstrainedNumeric = [2]int64{pgtypes.UnconstrainedNumericWidth, pgtypes.UnconstrainedNumericScale}
 
 // fixTypeName rewrites one type name in place and reports whether it changed.
 func fixTypeName(tn *pg_query.TypeName) bool {

@@ -127,6 +127,18 @@ func ArrayOf(elem uint32) uint32 {
 	return 0
 }
 
+// Unconstrained numeric (numeric without precision and scale, arbitrary
+// in PostgreSQL) is DECIMAL(UnconstrainedNumericWidth,
+// UnconstrainedNumericScale) in DuckDB (engine/pgcatalog/fidelity.go).
+// Values of that type are reported as numeric without a modifier and
+// printed without trailing fractional zeros (wire/codec), as PostgreSQL
+// prints them; a column declared numeric(38,10) keeps its modifier through
+// its declared type (engine/declared.go).
+const (
+	UnconstrainedNumericWidth = 38
+	UnconstrainedNumericScale = 10
+)
+
 // NumericTypmod encodes precision and scale the way PostgreSQL stores them.
 func NumericTypmod(precision, scale int) int32 {
 	return int32(precision<<16|scale) + 4
@@ -150,7 +162,8 @@ func FromDuckDB(ti duckdb.TypeInfo) Type {
 		t.OID = pgtype.NumericOID
 	case duckdb.TYPE_DECIMAL:
 		t.OID = pgtype.NumericOID
-		if d, ok := ti.Details().(*duckdb.DecimalDetails); ok {
+		if d, ok := ti.Details().(*duckdb.DecimalDetails); ok &&
+			!(d.Width == UnconstrainedNumericWidth && d.Scale == UnconstrainedNumericScale) {
 			t.Typmod = NumericTypmod(int(d.Width), int(d.Scale))
 		}
 	case duckdb.TYPE_FLOAT:

@@ -194,11 +194,37 @@ func binNumeric(buf []byte, v any) ([]byte, error) {
 	if !ok {
 		return nil, typeError(pgtype.NumericOID, v)
 	}
+	start := len(buf)
 	out, err := binNumericPlan().Encode(n, buf)
 	if err != nil {
 		return nil, pgerr.New(pgerr.NumericValueOutOfRange, "encode numeric: %v", err)
 	}
-	return out, nil
+	return trimNumericDigits(out, start), nil
+}
+
+// trimNumericDigits drops the trailing zero base-10000 digits of the
+// binary numeric at buf[start:], as PostgreSQL's numeric_send does
+// (1.5000000000 is the digits 1, 5000 with dscale 10, not 1, 5000, 0, 0):
+// pgtype keeps them. The value and its display scale are unchanged; zero
+// (and NaN, the infinities) has no digits and weight 0, where pgtype
+// writes weight -1.
+func trimNumericDigits(buf []byte, start int) []byte {
+	if len(buf)-start < 8 {
+		return buf
+	}
+	h := buf[start:]
+	nd := int(binary.BigEndian.Uint16(h))
+	if len(h) != 8+2*nd {
+		return buf // not the layout expected
+	}
+	for nd > 0 && h[8+2*(nd-1)] == 0 && h[9+2*(nd-1)] == 0 {
+		nd--
+	}
+	binary.BigEndian.PutUint16(h, uint16(nd))
+	if nd == 0 {
+		binary.BigEndian.PutUint16(h[2:], 0)
+	}
+	return buf[:start+8+2*nd]
 }
 
 func binBytea(buf []byte, v any) ([]byte, error) {

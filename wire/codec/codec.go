@@ -149,6 +149,9 @@ func textFor(t pgtypes.Type) textFunc {
 	case pgtype.Float8OID:
 		return textFloat8
 	case pgtype.NumericOID:
+		if t.Typmod < 0 {
+			return func(buf []byte, v any, s *Settings) ([]byte, error) { return textNumeric(buf, trimScale(v), s) }
+		}
 		return textNumeric
 	case pgtype.ByteaOID:
 		return textBytea
@@ -203,6 +206,9 @@ func binFor(t pgtypes.Type) (binFunc, error) {
 	case pgtype.Float8OID:
 		return binFloat8, nil
 	case pgtype.NumericOID:
+		if t.Typmod < 0 {
+			return func(buf []byte, v any) ([]byte, error) { return binNumeric(buf, trimScale(v)) }, nil
+		}
 		return binNumeric, nil
 	case pgtype.ByteaOID:
 		return binBytea, nil

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
 // This file writes PostgreSQL 15's text output. pgtype's text encoders are
@@ -225,6 +227,53 @@ func textNumeric(buf []byte, v any, s *Settings) ([]byte, error) {
 		return appendInt(buf, i), nil
 	}
 	return textGeneric(buf, v, s)
+}
+
+// trimScale drops the trailing fractional zeros of a decimal of an
+// unconstrained numeric (typmod -1). hopsql stores unconstrained numeric as
+// DECIMAL(38,10) (engine/pgcatalog/fidelity.go), so every value carries ten
+// decimals, where PostgreSQL prints a value with the scale it was made
+// with: 5 and 1.5, not 5.0000000000. The scale a value was written with is
+// gone, so the shortest exact form stands in for it (1.50 prints as 1.5;
+// docs/sql-compat.md).
+func trimScale(v any) any {
+	d, ok := v.(duckdb.Decimal)
+	if !ok {
+		if p, isPtr := v.(*duckdb.Decimal); isPtr && p != nil {
+			d, ok = *p, true
+		}
+	}
+	// Only DECIMAL(38,10), the stand-in: a DECIMAL(10,2) in an array
+	// reported without its modifier still prints its two decimals.
+	if !ok || d.Width != pgtypes.UnconstrainedNumericWidth || d.Scale != pgtypes.UnconstrainedNumericScale || d.Value == nil {
+		return v
+	}
+	if d.Value.IsInt64() {
+		n := d.Value.Int64()
+		if n == 0 {
+			return duckdb.Decimal{Width: d.Width, Value: d.Value}
+		}
+		sc := d.Scale
+		for sc > 0 && n%10 == 0 {
+			n /= 10
+			sc--
+		}
+		if sc == d.Scale {
+			return v
+		}
+		return duckdb.Decimal{Width: d.Width, Scale: sc, Value: big.NewInt(n)}
+	}
+	n, r, ten := new(big.Int).Set(d.Value), new(big.Int), big.NewInt(10)
+	sc := d.Scale
+	for sc > 0 {
+		q, m := new(big.Int).QuoRem(n, ten, r)
+		if m.Sign() != 0 {
+			break
+		}
+		n = q
+		sc--
+	}
+	return duckdb.Decimal{Width: d.Width, Scale: sc, Value: n}
 }
 
 // appendNumericFloat prints a float in a numeric column as numeric would:

@@ -43,8 +43,11 @@ CREATE MACRO hopsql_catalog.main.hop_type_oid(dt) AS
        ELSE hopsql_catalog.main.hop_scalar_oid(dt) END;
 
 -- hop_type_mod is atttypmod: numeric's ((precision << 16) | scale) + 4, else -1.
+-- DECIMAL(38,10) is unconstrained numeric (pgtypes.UnconstrainedNumericWidth):
+-- -1, as pgtypes.FromDuckDB reports it.
 CREATE MACRO hopsql_catalog.main.hop_type_mod(dt) AS
-  CASE WHEN dt LIKE 'DECIMAL(%' THEN
+  CASE WHEN regexp_matches(dt, '^DECIMAL\(38,10\)(\[\d*\])*$') THEN -1
+       WHEN dt LIKE 'DECIMAL(%' THEN
     ((CAST(regexp_extract(dt, 'DECIMAL\((\d+),(\d+)\)', 1) AS INTEGER) << 16)
       | CAST(regexp_extract(dt, 'DECIMAL\((\d+),(\d+)\)', 2) AS INTEGER)) + 4
   ELSE -1 END;
