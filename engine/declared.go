@@ -2,14 +2,19 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgcatalog"
+	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
@@ -39,6 +44,16 @@ func declaredPG(tn *pg_query.TypeName) string {
 		array = "[]" // PostgreSQL keeps no dimensions or bounds either
 	}
 	switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
+	case "bpchar":
+		// char(n) and character(n). A bare char is char(1) in PostgreSQL
+		// and a bare bpchar has no length, but by the time the statement
+		// gets here both read pg_catalog.bpchar: neither keeps a declared
+		// type (text, no limit; docs/sql-compat.md).
+		if len(tn.Typmods) == 1 {
+			if n := tn.Typmods[0].GetAConst().GetIval(); n != nil && n.Ival > 0 {
+				return "character(" + strconv.Itoa(int(n.Ival)) + ")" + array
+			}
+		}
 	case "varchar":
 		if len(tn.Typmods) == 1 {
 			if n := tn.Typmods[0].GetAConst().GetIval(); n != nil && n.Ival > 0 {
@@ -189,7 +204,78 @@ func declaredType(pg string) (pgtypes.Type, bool) {
 			return pgtypes.Type{OID: 1043, Typmod: int32(n + 4), Size: -1}, true
 		}
 	}
+	if rest, ok := strings.CutPrefix(pg, "character("); ok {
+		if n, err := strconv.Atoi(strings.TrimSuffix(rest, ")")); err == nil && n > 0 {
+			return pgtypes.Type{OID: 1042, Typmod: int32(n + 4), Size: -1}, true
+		}
+	}
 	return pgtypes.Type{}, false
+}
+
+// lengthLimit is a column's declared maximum length: varchar(n), char(n).
+type lengthLimit struct {
+	col int // in the table's columns
+	n   int
+	pg  string // the declared type, for the error
+}
+
+// lengthLimits lists the length limits of a table's columns (scalar
+// columns only: PostgreSQL checks array elements too, hopsql does not).
+func lengthLimits(cols []catalog.Column) []lengthLimit {
+	var out []lengthLimit
+	for i, c := range cols {
+		if t, ok := declaredType(c.PG); ok && t.Elem == nil && (t.OID == 1043 || t.OID == 1042) && t.Typmod > 4 {
+			out = append(out, lengthLimit{col: i, n: int(t.Typmod - 4), pg: c.PG})
+		}
+	}
+	return out
+}
+
+// tooLong is PostgreSQL's error for a value over its column's length.
+func tooLong(pg string) error {
+	return pgerr.New(pgerr.StringDataRightTruncation, "value too long for type %s", pg)
+}
+
+// exceeds reports whether text is longer than n characters once trailing
+// spaces are set aside (PostgreSQL stores such a value cut to n, without
+// an error; hopsql keeps the spaces).
+func exceeds(text string, n int) bool {
+	if len(text) <= n {
+		return false
+	}
+	return utf8.RuneCountInString(strings.TrimRight(text, " ")) > n
+}
+
+// checkLengths fails a write whose rows hold a value longer than its
+// column's declared length; rows selects the rows the transaction wrote.
+func (s *Session) checkLengths(ctx context.Context, name string, t catalog.TableHead, rows string) error {
+	limits := lengthLimits(t.Columns)
+	if len(limits) == 0 {
+		return nil
+	}
+	var conds []string
+	for _, l := range limits {
+		conds = append(conds, fmt.Sprintf("length(rtrim(%s, ' ')) > %d", quoteIdent(t.Columns[l.col].Name), l.n))
+	}
+	var sel []string
+	for _, l := range limits {
+		sel = append(sel, quoteIdent(t.Columns[l.col].Name))
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + rows + ") AS w WHERE " + strings.Join(conds, " OR ") + " LIMIT 1"
+	dest := make([]driver.Value, len(limits))
+	err := s.queryRow(ctx, q, nil, dest)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i, l := range limits {
+		if v, ok := dest[i].(string); ok && exceeds(v, l.n) {
+			return tooLong(l.pg)
+		}
+	}
+	return nil
 }
 
 // declaredColumns lists every declared type of a project's tables for

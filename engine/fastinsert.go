@@ -115,6 +115,7 @@ type fastTable struct {
 	checked bool // CHECK or FOREIGN KEY constraints
 	notNull []bool
 	deflt   []bool
+	limit   []int // declared length (varchar(n), char(n)); 0 for none
 }
 
 // fastTableOf reads a table's constraints and defaults once per definition.
@@ -151,6 +152,10 @@ func (s *Session) fastTableOf(ctx context.Context, name string, t catalog.TableH
 		if !fastType(c.Type) || (i < len(names) && names[i] != c.Name) {
 			ft.ok = false
 		}
+	}
+	ft.limit = make([]int, len(t.Columns))
+	for _, l := range lengthLimits(t.Columns) {
+		ft.limit[l.col] = l.n
 	}
 	var n int64
 	nv := []driver.Value{nil}
@@ -312,8 +317,8 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 			v = p.args[it.param-1].Value
 		}
 		text, ok := fastText(t.Columns[col].Type, v)
-		if !ok {
-			return false, nil
+		if !ok || text != nil && ft.limit[col] > 0 && exceeds(*text, ft.limit[col]) {
+			return false, nil // the carrier's way reports it
 		}
 		row[col], given[col] = text, true
 	}

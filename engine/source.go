@@ -36,11 +36,11 @@ func (ri *relInfo) source(f *Field, i int) {
 	if i >= len(ri.declared) || ri.declared[i].OID == 0 {
 		return
 	}
-	// DuckDB's VARCHAR is reported as text, its JSON as json and
+	// DuckDB's VARCHAR is reported as text (varchar(n), char(n)), its JSON as json and
 	// DECIMAL(38,10) as unconstrained numeric: a plain column reports its
 	// declared type instead.
 	d := ri.declared[i]
-	want := map[uint32]uint32{1043: 25, 3802: 114, 1700: 1700}
+	want := map[uint32]uint32{1043: 25, 1042: 25, 3802: 114, 1700: 1700}
 	if d.Elem == nil && f.Type.OID == want[d.OID] || d.Elem != nil && f.Type.OID == pgtypes.ArrayOf(want[d.Elem.OID]) {
 		f.Type = d
 	}

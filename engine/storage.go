@@ -967,6 +967,19 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 		s.stx.dropViews = append(s.stx.dropViews, ss.names...)
 		return nil
 	case "INSERT", "COPY", "UPDATE", "MERGE":
+		if t, ok := s.e.catalog.TableHead(s.db.name, "main", ss.table); ok && !s.stx.created[ss.table] && len(lengthLimits(t.Columns)) > 0 {
+			p, err := s.pending(ss.table)
+			if err != nil {
+				return err
+			}
+			rows, err := s.writtenRowsSQL(ss.table, p)
+			if err != nil {
+				return err
+			}
+			if err := s.checkLengths(ctx, ss.table, t, rows); err != nil {
+				return err
+			}
+		}
 		if def := s.featureOf(ss.table); def != nil {
 			if ss.op == "UPDATE" {
 				if err := s.checkUpdatedKeys(ctx, ss.table, def); err != nil {

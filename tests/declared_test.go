@@ -2,11 +2,13 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TestDeclaredTypes: varchar(n), varchar and jsonb columns keep their
@@ -40,11 +42,7 @@ func TestDeclaredTypes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer rows.Close()
-		var got []string
-		for _, f := range rows.FieldDescriptions() {
-			got = append(got, f.Name+":"+strconv.Itoa(int(f.DataTypeOID))+"/"+strconv.Itoa(int(f.TypeModifier)))
-		}
-		return strings.Join(got, " ")
+		return strings.Join(fieldTypes(rows.FieldDescriptions()), " ")
 	}
 	want, wantDesc := strings.Join(textRows(t, ref, q), ";"), described(ref)
 	if !strings.Contains(want, "character varying(40)") || !strings.Contains(want, "f|jsonb") {
@@ -73,4 +71,123 @@ func TestDeclaredTypes(t *testing.T) {
 	if got := strings.Join(textRows(t, c, q), ";"); got != "id|integer;a2|text" {
 		t.Fatalf("re-created table: %s", got)
 	}
+}
+
+// TestDeclaredLengths: values longer than a varchar(n) or char(n) column
+// allows are refused with PostgreSQL's 22001 and message, whichever way
+// they arrive (a literal INSERT, the single-row fast path with a bound
+// parameter, UPDATE, COPY in text and binary, a transaction block), and
+// char(n) values print padded to n, in text and binary, with the type
+// PostgreSQL reports — each compared with PostgreSQL 15 running the same
+// statements.
+func TestDeclaredLengths(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	outcome := func(c *pgx.Conn, sql string, args ...any) string {
+		t.Helper()
+		_, err := c.Exec(ctx, sql, args...)
+		if err == nil {
+			return "ok"
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return pe.Code + " " + pe.Message
+	}
+	copyOutcome := func(c *pgx.Conn, rows [][]any) string {
+		t.Helper()
+		_, err := c.CopyFrom(ctx, pgx.Identifier{"decl_len"}, []string{"id", "v"}, pgx.CopyFromRows(rows))
+		if err == nil {
+			return "ok"
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			t.Fatalf("copy: %v", err)
+		}
+		return pe.Code + " " + pe.Message
+	}
+	type step struct {
+		sql  string
+		args []any
+		copy [][]any
+	}
+	steps := []step{
+		{sql: "DROP TABLE IF EXISTS decl_len"},
+		{sql: "CREATE TABLE decl_len (id int, c char(3), d character(1), v varchar(3), t text)"},
+		{sql: "INSERT INTO decl_len VALUES (1, 'ab', 'x', 'ab', 'free text of any length')"},
+		{sql: "INSERT INTO decl_len VALUES (2, 'abcd', 'x', 'ab', 't')"},
+		{sql: "INSERT INTO decl_len VALUES (3, 'ab', 'xy', 'ab', 't')"},
+		{sql: "INSERT INTO decl_len VALUES (4, 'ab', 'x', 'abcd', 't')"},
+		{sql: "INSERT INTO decl_len VALUES (5, 'é€', 'é', 'é€d', 't')"},               // characters, not bytes
+		{sql: "INSERT INTO decl_len VALUES (6, 'ab ', 'x', 'a  ', 't')"},              // trailing spaces within n
+		{sql: "INSERT INTO decl_len (id, v) VALUES ($1, $2)", args: []any{7, "abcd"}}, // the fast path
+		{sql: "INSERT INTO decl_len (id, v) VALUES ($1, $2)", args: []any{8, "abc"}},
+		{sql: "UPDATE decl_len SET v = v || 'zz' WHERE id = 1"},
+		{sql: "UPDATE decl_len SET c = 'z' WHERE id = 1"},
+		{copy: [][]any{{10, "abcd"}}},
+		{copy: [][]any{{11, "abc"}, {12, "xyz"}}},
+		{sql: "BEGIN"},
+		{sql: "INSERT INTO decl_len (id, v) VALUES (13, 'ok')"},
+		{sql: "INSERT INTO decl_len (id, v) VALUES (14, 'too long')"},
+		{sql: "INSERT INTO decl_len (id, v) VALUES (15, 'ok')"},
+		{sql: "ROLLBACK"},
+	}
+	for _, s := range steps {
+		if s.sql == "" {
+			got, want := copyOutcome(c, s.copy), copyOutcome(ref, s.copy)
+			if got != want {
+				t.Fatalf("COPY %v: hopsql %q, PostgreSQL %q", s.copy, got, want)
+			}
+			continue
+		}
+		got, want := outcome(c, s.sql, s.args...), outcome(ref, s.sql, s.args...)
+		if got != want {
+			t.Fatalf("%s %v: hopsql %q, PostgreSQL %q", s.sql, s.args, got, want)
+		}
+	}
+	// Text COPY through psql's path: a CSV row over the limit.
+	for _, conn := range []*pgx.Conn{c, ref} {
+		_, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("9,abcd\n"), "COPY decl_len (id, v) FROM STDIN (FORMAT csv)")
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "22001" || pe.Message != "value too long for type character varying(3)" {
+			t.Fatalf("text COPY of an over-long value: %v", err)
+		}
+	}
+	const q = "SELECT id, c, d, v FROM decl_len ORDER BY id"
+	if got, want := strings.Join(textRows(t, c, q), ";"), strings.Join(textRows(t, ref, q), ";"); got != want {
+		t.Fatalf("rows (text):\nhopsql     %s\nPostgreSQL %s", got, want)
+	}
+	binary := func(c *pgx.Conn) string {
+		t.Helper()
+		rows, err := c.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := fieldTypes(rows.FieldDescriptions())
+		for rows.Next() {
+			for _, v := range rows.RawValues() {
+				out = append(out, strconv.Quote(string(v)))
+			}
+		}
+		if rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+		return strings.Join(out, " ")
+	}
+	if got, want := binary(c), binary(ref); got != want {
+		t.Fatalf("rows (binary):\nhopsql     %s\nPostgreSQL %s", got, want)
+	}
+}
+
+// fieldTypes describes result columns as name:oid/typmod.
+func fieldTypes(fds []pgconn.FieldDescription) []string {
+	var out []string
+	for _, f := range fds {
+		out = append(out, f.Name+":"+strconv.Itoa(int(f.DataTypeOID))+"/"+strconv.Itoa(int(f.TypeModifier)))
+	}
+	return out
 }

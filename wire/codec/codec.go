@@ -3,6 +3,7 @@ package codec
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -136,6 +137,14 @@ func typeName(oid uint32) string {
 
 // textFor picks the text writer for a type.
 func textFor(t pgtypes.Type) textFunc {
+	if t.OID == pgtype.BPCharOID && t.Typmod > 4 {
+		n := int(t.Typmod - 4)
+		return func(buf []byte, v any, s *Settings) ([]byte, error) {
+			start := len(buf)
+			buf, err := textString(buf, v, s)
+			return padChars(buf, start, n), err
+		}
+	}
 	switch t.OID {
 	case pgtype.BoolOID:
 		return textBool
@@ -212,7 +221,17 @@ func binFor(t pgtypes.Type) (binFunc, error) {
 		return binNumeric, nil
 	case pgtype.ByteaOID:
 		return binBytea, nil
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.QCharOID,
+	case pgtype.BPCharOID:
+		if t.Typmod > 4 {
+			n := int(t.Typmod - 4)
+			return func(buf []byte, v any) ([]byte, error) {
+				start := len(buf)
+				buf, err := binTextual(buf, v)
+				return padChars(buf, start, n), err
+			}, nil
+		}
+		return binTextual, nil
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.NameOID, pgtype.QCharOID,
 		pgtypes.UnknownOID:
 		// Binary text is the text itself.
 		return binTextual, nil
@@ -254,4 +273,14 @@ const timetzOID uint32 = 1266
 // a bug in hopsql, not in the client's data, hence XX000.
 func typeError(oid uint32, v any) error {
 	return pgerr.New(pgerr.InternalError, "codec: cannot encode %T as %s", v, typeName(oid))
+}
+
+// padChars pads the text at buf[start:] with spaces to n characters:
+// character(n) values print at their full length, as PostgreSQL stores
+// them (hopsql keeps them unpadded, as DuckDB VARCHAR).
+func padChars(buf []byte, start, n int) []byte {
+	for c := utf8.RuneCount(buf[start:]); c < n; c++ {
+		buf = append(buf, ' ')
+	}
+	return buf
 }
