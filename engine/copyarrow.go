@@ -123,7 +123,8 @@ func (s *Session) startArrowCopy(ctx context.Context, plan *CopyPlan, table stri
 // DuckDB's CSV reader on the FIFO), as CREATE TABLE … AS does: the
 // COPY is its transaction's only statement (alone, autocommit), and the
 // rows need nothing the carrier would check or fill — no unique key, NOT
-// NULL, CHECK or FOREIGN KEY constraint, no varchar(n) or char(n) column, no default for a column the COPY
+// NULL, CHECK or FOREIGN KEY constraint (varchar(n) and char(n) lengths
+// are checked on the new file: afterStorageWrite), no default for a column the COPY
 // leaves out, not a feature group. The carrier would only have held the
 // rows until the commit copied them out again.
 func (s *Session) copyDirect(ctx context.Context, st *Statement, plan *CopyPlan, autocommit bool) []catalog.Column {
@@ -139,7 +140,7 @@ func (s *Session) copyDirect(ctx context.Context, st *Statement, plan *CopyPlan,
 	if err != nil || ft.checked || len(ft.notNull) != len(t.Columns) {
 		return nil
 	}
-	if keys, err := s.uniqueKeys(ctx, name); err != nil || len(keys) > 0 || len(lengthLimits(t.Columns)) > 0 {
+	if keys, err := s.uniqueKeys(ctx, name); err != nil || len(keys) > 0 {
 		return nil
 	}
 	for i, c := range t.Columns {

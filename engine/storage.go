@@ -185,6 +185,12 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		changed = true
 		return rv.Relname, true
 	}
+	if modifyingCTE(stmt) {
+		// DuckDB has no DML in WITH ("A CTE needs a SELECT"): say so as
+		// PostgreSQL would of a feature it lacks.
+		st.prepErr = pgerr.New(pgerr.FeatureNotSupported, "data-modifying statements in WITH are not supported")
+		return false
+	}
 	if ch, err := s.unqualifyDatabase(stmt); err != nil {
 		st.prepErr = err
 		return false
@@ -435,6 +441,34 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		st.storage = ss
 	}
 	return changed
+}
+
+// modifyingCTE reports whether a statement's WITH holds an INSERT, UPDATE,
+// DELETE or MERGE (PostgreSQL allows them only at the top level).
+func modifyingCTE(stmt *pg_query.Node) bool {
+	var with *pg_query.WithClause
+	switch x := stmt.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		with = x.SelectStmt.WithClause
+	case *pg_query.Node_InsertStmt:
+		with = x.InsertStmt.WithClause
+	case *pg_query.Node_UpdateStmt:
+		with = x.UpdateStmt.WithClause
+	case *pg_query.Node_DeleteStmt:
+		with = x.DeleteStmt.WithClause
+	case *pg_query.Node_MergeStmt:
+		with = x.MergeStmt.WithClause
+	}
+	if with == nil {
+		return false
+	}
+	for _, c := range with.Ctes {
+		switch c.GetCommonTableExpr().GetCtequery().GetNode().(type) {
+		case *pg_query.Node_InsertStmt, *pg_query.Node_UpdateStmt, *pg_query.Node_DeleteStmt, *pg_query.Node_MergeStmt:
+			return true
+		}
+	}
+	return false
 }
 
 // unqualifyDatabase drops the current database from relation names
@@ -975,6 +1009,15 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 			rows, err := s.writtenRowsSQL(ss.table, p)
 			if err != nil {
 				return err
+			}
+			if p.direct != nil {
+				// A direct COPY's rows are in its new file, not the carrier.
+				f := catalog.FileRef{DataFile: catalog.DataFile{Name: p.direct.Name, Rows: p.direct.Rows}, Block: p.direct.Block}
+				read, err := s.readSQL(t.Columns, []catalog.FileRef{f}, storage.ReadOptions{})
+				if err != nil {
+					return err
+				}
+				rows += " UNION ALL SELECT * FROM (" + read + ") AS direct"
 			}
 			if err := s.checkLengths(ctx, ss.table, t, rows); err != nil {
 				return err

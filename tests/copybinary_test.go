@@ -38,7 +38,7 @@ func TestCopyBinaryPaths(t *testing.T) {
 			time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
 	}
 	const flat = "CREATE TABLE cb (b boolean, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision, t text, v varchar, d date, ts timestamp, tz timestamptz)"
-	// A varchar(n) column has its length checked through the carrier.
+	// A varchar(n) column has its length checked on the direct file.
 	const flatLimited = "CREATE TABLE cb (b boolean, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision, t text, v varchar(20), d date, ts timestamp, tz timestamptz)"
 	many := make([][]any, 70000) // more than one batch
 	for i := range many {
@@ -56,7 +56,7 @@ func TestCopyBinaryPaths(t *testing.T) {
 		verifySQL string
 	}{
 		{name: "every flat type, direct", ddl: []string{flat}, cols: allCols, rows: allRows, arrow: true, direct: true},
-		{name: "every flat type, a length to check", ddl: []string{flatLimited}, cols: allCols, rows: allRows, arrow: true},
+		{name: "every flat type, a length to check, direct", ddl: []string{flatLimited}, cols: allCols, rows: allRows, arrow: true, direct: true},
 		{name: "in a transaction block", ddl: []string{flat}, cols: allCols, rows: allRows, tx: true, arrow: true},
 		{name: "many batches, direct", ddl: []string{"CREATE TABLE cb (i8 bigint, t text)"}, cols: []string{"i8", "t"}, rows: many, arrow: true, direct: true,
 			verifySQL: "SELECT count(*), sum(i8), min(t), max(t) FROM cb"},

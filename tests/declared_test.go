@@ -137,9 +137,14 @@ func TestDeclaredLengths(t *testing.T) {
 	}
 	for _, s := range steps {
 		if s.sql == "" {
+			_, direct0 := counterPair(t, c, "copies_arrow", "copies_direct")
 			got, want := copyOutcome(c, s.copy), copyOutcome(ref, s.copy)
 			if got != want {
 				t.Fatalf("COPY %v: hopsql %q, PostgreSQL %q", s.copy, got, want)
+			}
+			// Written straight to Parquet, and checked there.
+			if _, direct1 := counterPair(t, c, "copies_arrow", "copies_direct"); direct1 != direct0+1 {
+				t.Fatalf("COPY %v did not take the direct path (%d → %d)", s.copy, direct0, direct1)
 			}
 			continue
 		}
@@ -149,12 +154,16 @@ func TestDeclaredLengths(t *testing.T) {
 		}
 	}
 	// Text COPY through psql's path: a CSV row over the limit.
+	_, direct0 := counterPair(t, c, "copies_arrow", "copies_direct")
 	for _, conn := range []*pgx.Conn{c, ref} {
 		_, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("9,abcd\n"), "COPY decl_len (id, v) FROM STDIN (FORMAT csv)")
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "22001" || pe.Message != "value too long for type character varying(3)" {
 			t.Fatalf("text COPY of an over-long value: %v", err)
 		}
+	}
+	if _, direct1 := counterPair(t, c, "copies_arrow", "copies_direct"); direct1 != direct0+1 {
+		t.Fatalf("text COPY did not take the direct path (%d → %d)", direct0, direct1)
 	}
 	const q = "SELECT id, c, d, v FROM decl_len ORDER BY id"
 	if got, want := strings.Join(textRows(t, c, q), ";"), strings.Join(textRows(t, ref, q), ";"); got != want {

@@ -151,6 +151,10 @@ func TestPgxSQLSTATEs(t *testing.T) {
 		{"SHOW no_such_setting", "42704"},
 		{"CREATE TABLE s (x int)", "42P07"},
 		{"SELECT * FROM s WHERE id = 'x'", "22P02"},
+		// Not supported, said as PostgreSQL says of what it lacks, and
+		// nothing deleted.
+		{"WITH d AS (DELETE FROM s RETURNING *) SELECT count(*) FROM d", "0A000"},
+		{"WITH i AS (INSERT INTO s VALUES (9, 'x') RETURNING id) SELECT * FROM i", "0A000"},
 	}
 	for _, tc := range cases {
 		_, err := c.Exec(ctx, tc.sql)
@@ -170,6 +174,10 @@ func TestPgxSQLSTATEs(t *testing.T) {
 		if pe.Code != re.Code || pe.Message != re.Message || pe.Position != re.Position {
 			t.Errorf("%s: hopsql %s %q at %d, PostgreSQL %s %q at %d", bad, pe.Code, pe.Message, pe.Position, re.Code, re.Message, re.Position)
 		}
+	}
+	var rowsLeft int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM s").Scan(&rowsLeft); err != nil || rowsLeft != 1 {
+		t.Fatalf("rows after the refused data-modifying WITH: %d, %v; want 1", rowsLeft, err)
 	}
 	// The connection is still usable after all of that.
 	var n int
