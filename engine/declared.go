@@ -34,8 +34,9 @@ type declOp struct {
 }
 
 // declaredPG returns the declared type a column keeps, or "" when DuckDB's
-// type says all there is.
-func declaredPG(tn *pg_query.TypeName) string {
+// type says all there is. sql is the statement's text, where tn starts at
+// tn.Location.
+func declaredPG(tn *pg_query.TypeName, sql string) string {
 	if tn == nil || len(tn.Names) == 0 || tn.Setof {
 		return ""
 	}
@@ -46,13 +47,16 @@ func declaredPG(tn *pg_query.TypeName) string {
 	switch tn.Names[len(tn.Names)-1].GetString_().GetSval() {
 	case "bpchar":
 		// char(n) and character(n). A bare char is char(1) in PostgreSQL
-		// and a bare bpchar has no length, but by the time the statement
-		// gets here both read pg_catalog.bpchar: neither keeps a declared
-		// type (text, no limit; docs/sql-compat.md).
+		// and a bare bpchar has no length; the parse tree says
+		// pg_catalog.bpchar for both, the text tells them apart.
 		if len(tn.Typmods) == 1 {
 			if n := tn.Typmods[0].GetAConst().GetIval(); n != nil && n.Ival > 0 {
 				return "character(" + strconv.Itoa(int(n.Ival)) + ")" + array
 			}
+		}
+		if loc := int(tn.Location); len(tn.Typmods) == 0 && loc >= 0 && loc < len(sql) &&
+			len(sql)-loc >= 4 && strings.EqualFold(sql[loc:loc+4], "char") {
+			return "character(1)" + array
 		}
 	case "varchar":
 		if len(tn.Typmods) == 1 {
@@ -99,15 +103,23 @@ func declaredDuck(pg string) string {
 }
 
 // declOpsOf lists what a CREATE TABLE, ALTER TABLE or column rename
-// declares.
-func declOpsOf(stmt *pg_query.Node) []declOp {
+// declares; sql is the text stmt was parsed from.
+func declOpsOf(stmt *pg_query.Node, sql string) []declOp {
+	// stmt's locations are offsets into the whole query string it came
+	// from (several statements, perhaps); its own text parsed alone gives
+	// offsets into sql. Without them no type is read from the text.
+	if tree, err := pg_query.Parse(sql); err == nil && len(tree.Stmts) == 1 {
+		stmt = tree.Stmts[0].Stmt
+	} else {
+		sql = ""
+	}
 	var ops []declOp
 	switch x := stmt.Node.(type) {
 	case *pg_query.Node_CreateStmt:
 		ops = append(ops, declOp{kind: 'r'})
 		for _, e := range x.CreateStmt.TableElts {
 			if cd := e.GetColumnDef(); cd != nil {
-				if pg := declaredPG(cd.TypeName); pg != "" {
+				if pg := declaredPG(cd.TypeName, sql); pg != "" {
 					ops = append(ops, declOp{kind: 's', col: cd.Colname, pg: pg})
 				}
 			}
@@ -122,14 +134,14 @@ func declOpsOf(stmt *pg_query.Node) []declOp {
 			case pg_query.AlterTableType_AT_AddColumn:
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
 					ops = append(ops, declOp{kind: 'd', col: cd.Colname})
-					if pg := declaredPG(cd.TypeName); pg != "" {
+					if pg := declaredPG(cd.TypeName, sql); pg != "" {
 						ops = append(ops, declOp{kind: 's', col: cd.Colname, pg: pg})
 					}
 				}
 			case pg_query.AlterTableType_AT_AlterColumnType:
 				ops = append(ops, declOp{kind: 'd', col: cmd.Name})
 				if cd := cmd.Def.GetColumnDef(); cd != nil {
-					if pg := declaredPG(cd.TypeName); pg != "" {
+					if pg := declaredPG(cd.TypeName, sql); pg != "" {
 						ops = append(ops, declOp{kind: 's', col: cmd.Name, pg: pg})
 					}
 				}

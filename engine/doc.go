@@ -12,14 +12,16 @@
 // (hopsql.server_counters).
 //
 // It also owns the session side of table storage (storage.go, smallwrite.go,
-// keyindex.go, fastinsert.go: the single-row INSERT path; declared.go:
-// column types DuckDB does not keep), SQL PREPARE/EXECUTE (sqlprepare.go)
+// keyindex.go, fastinsert.go: the single-row INSERT path), SQL PREPARE/EXECUTE (sqlprepare.go)
 // and hopsql's SQL extensions: feature groups, their
 // expectations and statistics, feature views, training datasets and their
 // fitted transformation functions, the online store (featuregroup.go,
 // expectation.go, statistics.go, featureview.go, trainingdataset.go,
-// transform.go, online.go), point lookups of plain tables by primary key
-// from memory (pointlookup.go), time travel (timetravel.go), and experiments
+// transform.go, online.go; onlinerows.go: rows by key, held without Go
+// pointers so that the collector has nothing to trace in them), point
+// lookups of plain tables by primary key from memory (pointlookup.go),
+// column types DuckDB does not keep and their length limits (declared.go),
+// time travel (timetravel.go), and experiments
 // (experiment_sql.go: the grammar; experiments.go: checks, data export as
 // .npy, trials as jobs, resume, system tables; engine/experiment: searchers,
 // early stopping and the asynchronous driver).

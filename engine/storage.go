@@ -435,7 +435,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		st.tag = "CREATE FEATURE GROUP"
 	}
 	if ss.op == "CREATE" || ss.op == "ALTER" {
-		ss.decl = declOpsOf(stmt)
+		ss.decl = declOpsOf(stmt, st.SQL)
 	}
 	if ss.op != "" {
 		st.storage = ss

@@ -116,7 +116,7 @@ func TestDeclaredLengths(t *testing.T) {
 	}
 	steps := []step{
 		{sql: "DROP TABLE IF EXISTS decl_len"},
-		{sql: "CREATE TABLE decl_len (id int, c char(3), d character(1), v varchar(3), t text)"},
+		{sql: "CREATE TABLE decl_len (id int, c char(3), d char, v varchar(3), t text)"}, // a bare char is char(1)
 		{sql: "INSERT INTO decl_len VALUES (1, 'ab', 'x', 'ab', 'free text of any length')"},
 		{sql: "INSERT INTO decl_len VALUES (2, 'abcd', 'x', 'ab', 't')"},
 		{sql: "INSERT INTO decl_len VALUES (3, 'ab', 'xy', 'ab', 't')"},
@@ -164,6 +164,12 @@ func TestDeclaredLengths(t *testing.T) {
 	}
 	if _, direct1 := counterPair(t, c, "copies_arrow", "copies_direct"); direct1 != direct0+1 {
 		t.Fatalf("text COPY did not take the direct path (%d → %d)", direct0, direct1)
+	}
+	// An explicit cast truncates instead (characters, not bytes).
+	const casts = "SELECT 'abcd'::varchar(2), CAST('abcd' AS varchar(3)), 'abcd'::char(2), 'ab'::varchar(5), NULL::varchar(2), " +
+		"'é€d'::varchar(2), 12345::varchar(3), length('abcd'::varchar(2)), 'ab'::char(3) = 'ab'"
+	if got, want := strings.Join(textRows(t, c, casts), ";"), strings.Join(textRows(t, ref, casts), ";"); got != want {
+		t.Fatalf("explicit casts:\nhopsql     %s\nPostgreSQL %s", got, want)
 	}
 	const q = "SELECT id, c, d, v FROM decl_len ORDER BY id"
 	if got, want := strings.Join(textRows(t, c, q), ";"), strings.Join(textRows(t, ref, q), ";"); got != want {

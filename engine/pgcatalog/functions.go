@@ -468,6 +468,9 @@ func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
 		r.regCast(n, tc, kind, false)
 		return
 	}
+	if r.lengthCast(n, tc, name) {
+		return
+	}
 	// x::regclass::text prints the name.
 	if name == "text" || name == "varchar" || name == "name" {
 		if inner := tc.Arg.GetTypeCast(); inner != nil {
@@ -488,6 +491,33 @@ func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
 		tc.TypeName.Names = tc.TypeName.Names[1:]
 		r.changed = true
 	}
+}
+
+// lengthCast rewrites an explicit cast to varchar(n) or char(n), which
+// PostgreSQL truncates to n characters ('abcd'::varchar(2) is 'ab') and
+// DuckDB's VARCHAR ignores, to substr(CAST(x AS VARCHAR), 1, n). char(n)
+// is not padded: DuckDB compares trailing spaces, PostgreSQL's bpchar
+// does not, and unpadded values compare as PostgreSQL's do.
+func (r *rewriter) lengthCast(n *pg_query.Node, tc *pg_query.TypeCast, name string) bool {
+	if (name != "varchar" && name != "bpchar") || len(tc.TypeName.Typmods) != 1 || len(tc.TypeName.ArrayBounds) > 0 {
+		return false
+	}
+	l := tc.TypeName.Typmods[0].GetAConst().GetIval()
+	if l == nil || l.Ival <= 0 {
+		return false
+	}
+	n.Node = &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname: []*pg_query.Node{pg_query.MakeStrNode("substr")},
+		Args: []*pg_query.Node{
+			{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: tc.Arg, TypeName: typeName("varchar", false), Location: -1}}},
+			pg_query.MakeAConstIntNode(1, -1),
+			pg_query.MakeAConstIntNode(int64(l.Ival), -1),
+		},
+		Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   tc.Location,
+	}}
+	r.changed = true
+	return true
 }
 
 // regCast rewrites x::regclass and its kin. Constants are looked up (by
