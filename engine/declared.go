@@ -314,3 +314,32 @@ func (s *Session) refreshDeclared(ctx context.Context) {
 		s.e.log.Warn("declared column types", "database", s.db.name, "err", err)
 	}
 }
+
+// checkAlteredLengths fails an ALTER TABLE that gives a column a length
+// its rows exceed (they are all in the carrier: ALTER pulls them).
+func (s *Session) checkAlteredLengths(ctx context.Context, ss *stmtStorage) error {
+	for _, op := range ss.decl {
+		if op.kind != 's' {
+			continue
+		}
+		limits := lengthLimits([]catalog.Column{{Name: op.col, PG: op.pg}})
+		if len(limits) == 0 {
+			continue
+		}
+		l := limits[0]
+		q := fmt.Sprintf("SELECT %s FROM %s WHERE length(rtrim(%s, ' ')) > %d LIMIT 1",
+			quoteIdent(op.col), s.carrierName(ss.table), quoteIdent(op.col), l.n)
+		dest := make([]driver.Value, 1)
+		err := s.queryRow(ctx, q, nil, dest)
+		if errors.Is(err, io.EOF) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if v, ok := dest[0].(string); ok && exceeds(v, l.n) {
+			return tooLong(l.pg)
+		}
+	}
+	return nil
+}

@@ -920,6 +920,13 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 	// next one, a cached one) were planned over the old rows, and DuckDB
 	// prunes a scan by the statistics it saw then.
 	s.viewEpoch++
+	if ss.op == "ALTER" && !s.stx.created[ss.table] {
+		// ALTER COLUMN … TYPE varchar(n) on longer values: ALTER pulled
+		// every row into the carrier.
+		if err := s.checkAlteredLengths(ctx, ss); err != nil {
+			return err
+		}
+	}
 	switch ss.op {
 	case "CREATE", "CREATE AS":
 		if s.e.catalog.HasTable(s.db.name, "main", ss.table) && !s.stx.dropped[ss.table] {

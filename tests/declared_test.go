@@ -129,6 +129,9 @@ func TestDeclaredLengths(t *testing.T) {
 		{sql: "UPDATE decl_len SET c = 'z' WHERE id = 1"},
 		{copy: [][]any{{10, "abcd"}}},
 		{copy: [][]any{{11, "abc"}, {12, "xyz"}}},
+		{sql: "ALTER TABLE decl_len ALTER COLUMN v TYPE varchar(2)"}, // 'abc' is there
+		{sql: "ALTER TABLE decl_len ALTER COLUMN t TYPE varchar(1)"},
+		{sql: "ALTER TABLE decl_len ADD COLUMN w varchar(2)"},
 		{sql: "BEGIN"},
 		{sql: "INSERT INTO decl_len (id, v) VALUES (13, 'ok')"},
 		{sql: "INSERT INTO decl_len (id, v) VALUES (14, 'too long')"},
