@@ -308,6 +308,7 @@ func (b *bench) benchB(ctx context.Context) {
 			sec.rows = append(sec.rows, []string{s.name, "error", "", ""})
 			continue
 		}
+		b.settle(ctx, s)
 		logf("(b) %s: lookups", s.name)
 		r, err := timed(ctx, b.cfg.duration+time.Minute, func(ctx context.Context) (lookupResult, error) {
 			return pointLookups(ctx, s, b.cfg.pkRows, 8, b.cfg.duration)

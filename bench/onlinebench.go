@@ -143,6 +143,9 @@ func (b *bench) benchI(ctx context.Context) {
 					sec.rows = append(sec.rows, []string{fmt.Sprint(batch), fmt.Sprint(clients), s.name, "error", "", ""})
 					continue
 				}
+				if batch == 1 && clients == 1 {
+					b.settle(ctx, s) // the load's background work, before the first run
+				}
 				logf("(i) %s: %d keys per query, %d clients", s.name, batch, clients)
 				r, err := timed(ctx, b.cfg.duration+time.Minute, func(ctx context.Context) (lookupResult, error) {
 					return onlineLookups(ctx, s, tables[s], batch, clients, b.cfg.duration)
