@@ -83,8 +83,10 @@ func declaredPG(tn *pg_query.TypeName, sql string) string {
 	return ""
 }
 
-// declaredNumeric is the one numeric a column keeps as declared.
-var declaredNumeric = "numeric(" + strconv.Itoa(pgtypes.UnconstrainedNumericWidth) + "," + strconv.Itoa(pgtypes.UnconstrainedNumericScale) + ")"
+// declaredNumeric is the one numeric a column keeps as declared: the
+// DuckDB type of unconstrained numeric (pgtypes.UnconstrainedNumericWidth
+// and Scale; TestDeclaredNumericMatches holds them together).
+const declaredNumeric = "numeric(38,10)"
 
 // declaredDuck is the DuckDB type a column declared pg has.
 func declaredDuck(pg string) string {
@@ -94,7 +96,7 @@ func declaredDuck(pg string) string {
 	case "jsonb":
 		t = "JSON"
 	case declaredNumeric:
-		t = fmt.Sprintf("DECIMAL(%d,%d)", pgtypes.UnconstrainedNumericWidth, pgtypes.UnconstrainedNumericScale)
+		t = "DECIMAL(38,10)"
 	}
 	if array {
 		t += "[]"
@@ -259,19 +261,17 @@ func exceeds(text string, n int) bool {
 }
 
 // checkLengths fails a write whose rows hold a value longer than its
-// column's declared length; rows selects the rows the transaction wrote.
-func (s *Session) checkLengths(ctx context.Context, name string, t catalog.TableHead, rows string) error {
-	limits := lengthLimits(t.Columns)
+// column's declared length; rows selects (at least) cols.
+func (s *Session) checkLengths(ctx context.Context, cols []catalog.Column, rows string) error {
+	limits := lengthLimits(cols)
 	if len(limits) == 0 {
 		return nil
 	}
-	var conds []string
+	var sel, conds []string
 	for _, l := range limits {
-		conds = append(conds, fmt.Sprintf("length(rtrim(%s, ' ')) > %d", quoteIdent(t.Columns[l.col].Name), l.n))
-	}
-	var sel []string
-	for _, l := range limits {
-		sel = append(sel, quoteIdent(t.Columns[l.col].Name))
+		c := quoteIdent(cols[l.col].Name)
+		sel = append(sel, c)
+		conds = append(conds, fmt.Sprintf("length(rtrim(%s, ' ')) > %d", c, l.n))
 	}
 	q := "SELECT " + strings.Join(sel, ", ") + " FROM (" + rows + ") AS w WHERE " + strings.Join(conds, " OR ") + " LIMIT 1"
 	dest := make([]driver.Value, len(limits))
@@ -322,23 +322,8 @@ func (s *Session) checkAlteredLengths(ctx context.Context, ss *stmtStorage) erro
 		if op.kind != 's' {
 			continue
 		}
-		limits := lengthLimits([]catalog.Column{{Name: op.col, PG: op.pg}})
-		if len(limits) == 0 {
-			continue
-		}
-		l := limits[0]
-		q := fmt.Sprintf("SELECT %s FROM %s WHERE length(rtrim(%s, ' ')) > %d LIMIT 1",
-			quoteIdent(op.col), s.carrierName(ss.table), quoteIdent(op.col), l.n)
-		dest := make([]driver.Value, 1)
-		err := s.queryRow(ctx, q, nil, dest)
-		if errors.Is(err, io.EOF) {
-			continue
-		}
-		if err != nil {
+		if err := s.checkLengths(ctx, []catalog.Column{{Name: op.col, PG: op.pg}}, "SELECT * FROM "+s.carrierName(ss.table)); err != nil {
 			return err
-		}
-		if v, ok := dest[0].(string); ok && exceeds(v, l.n) {
-			return tooLong(l.pg)
 		}
 	}
 	return nil

@@ -1026,7 +1026,7 @@ func (s *Session) afterStorageWrite(ctx context.Context, st *Statement) error {
 				}
 				rows += " UNION ALL SELECT * FROM (" + read + ") AS direct"
 			}
-			if err := s.checkLengths(ctx, ss.table, t, rows); err != nil {
+			if err := s.checkLengths(ctx, t.Columns, rows); err != nil {
 				return err
 			}
 		}
