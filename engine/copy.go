@@ -215,6 +215,10 @@ func (s *Session) CopyOut(ctx context.Context, st *Statement, sink RowSink) (int
 // CopyOutColumnar is CopyOut for a caller that also takes columnar batches
 // (see ExecuteColumnar).
 func (s *Session) CopyOutColumnar(ctx context.Context, st *Statement, sink RowSink, batch BatchSink) (int64, error) {
+	if err := s.flushBuffer(ctx); err != nil {
+		s.fail(ctx)
+		return 0, pgerr.From(err)
+	}
 	p := &Portal{stmt: st.copy.query}
 	var n int64
 	var counted BatchSink
@@ -287,6 +291,10 @@ func (s *Session) StartCopyIn(ctx context.Context, st *Statement) (*CopyIn, erro
 	}
 	if err := s.flushFast(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.flushBuffer(ctx); err != nil {
+		s.fail(ctx)
+		return nil, pgerr.From(err)
 	}
 	plan := st.copy
 	autocommit := s.tx == txIdle

@@ -16,6 +16,7 @@ type counters struct {
 	resultsConstant atomic.Int64 // results replayed from the constant-statement cache (constant.go)
 	insertsDirect   atomic.Int64 // single-row INSERTs committed without DuckDB (fastinsert.go)
 	insertsReplayed atomic.Int64 // deferred single-row INSERTs that went through the carrier after all
+	insertsBuffered atomic.Int64 // single-row INSERTs in transactions buffered in the session (insertbuffer.go)
 	copiesArrow     atomic.Int64 // binary COPYs that reached DuckDB as Arrow batches (copyarrow.go)
 	copiesDirect    atomic.Int64 // of those, the ones written straight to a Parquet file
 	compactions     atomic.Int64 // table compactions committed (background and VACUUM)
@@ -39,6 +40,7 @@ func (e *Engine) serverCounterRows(string) []map[string]any {
 		row("results_constant", &c.resultsConstant, "results of constant statements replayed without DuckDB"),
 		row("inserts_direct", &c.insertsDirect, "single-row INSERTs committed without a DuckDB statement"),
 		row("inserts_replayed", &c.insertsReplayed, "deferred single-row INSERTs replayed through DuckDB (a statement followed, or the direct path did not apply)"),
+		row("inserts_buffered", &c.insertsBuffered, "single-row INSERTs inside transactions whose rows were checked and buffered in the session, then written to the carrier together"),
 		row("copies_arrow", &c.copiesArrow, "binary COPYs whose rows reached DuckDB as Arrow batches"),
 		row("copies_direct", &c.copiesDirect, "COPYs written straight to a Parquet file, without the carrier (binary as Arrow batches, text and CSV through read_csv)"),
 		row("point_lookups_memory", &c.pointLookupsMemory, "primary-key lookups of plain tables answered from the node's memory, without DuckDB"),

@@ -108,6 +108,16 @@ func planFastInsert(ins *pg_query.InsertStmt, table string) *fastInsertPlan {
 	return plan
 }
 
+// constants reports whether every VALUES item is a constant.
+func (p *fastInsertPlan) constants() bool {
+	for _, it := range p.items {
+		if it.param > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // fastTable is what the path needs to know of a table beyond the catalog:
 // per column (in table order) whether it is NOT NULL and has a default.
 type fastTable struct {
@@ -265,6 +275,7 @@ type deferredInsert struct {
 	// committed since (ALTER TABLE) sends the row the carrier's way.
 	def  string
 	file catalog.NewFile
+	row  []*string // the row's text form, in the table's column order
 	// hashes: per unique key (keyindex.go) the row's key hash; a key with a
 	// NULL has none (it conflicts with nothing).
 	keys []fastKey
@@ -294,70 +305,20 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 	if err != nil || !ft.ok {
 		return false, err
 	}
-	row := make([]*string, len(t.Columns))
-	given := make([]bool, len(t.Columns))
-	for i, it := range plan.items {
-		col := i
-		if plan.cols != nil {
-			col = -1
-			for j, c := range t.Columns {
-				if c.Name == plan.cols[i] {
-					col = j
-				}
-			}
-		}
-		if col < 0 || col >= len(t.Columns) || given[col] {
-			return false, nil // DuckDB names the problem
-		}
-		v := it.val
-		if it.param > 0 {
-			if it.param > len(p.args) {
-				return false, nil
-			}
-			v = p.args[it.param-1].Value
-		}
-		text, ok := fastText(t.Columns[col].Type, v)
-		if !ok || text != nil && ft.limit[col] > 0 && exceeds(*text, ft.limit[col]) {
-			return false, nil // the carrier's way reports it
-		}
-		row[col], given[col] = text, true
+	row, ok := fastRow(t, ft, plan, p.args)
+	if !ok {
+		return false, nil
 	}
-	for i := range t.Columns {
-		if (!given[i] && ft.deflt[i]) || (row[i] == nil && ft.notNull[i]) {
-			return false, nil
-		}
-	}
-	keys, err := s.uniqueKeys(ctx, plan.table)
-	if err != nil {
+	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
+	if err != nil || !ok {
 		return false, err
 	}
-	d := &deferredInsert{portal: p, table: plan.table, def: t.SQL}
-	for _, k := range keys {
-		fk := fastKey{}
-		var texts []*string
-		for _, kc := range k.cols {
-			for j, c := range t.Columns {
-				if strings.EqualFold(c.Name, kc) {
-					if c.Type == "FLOAT" || c.Type == "DOUBLE" {
-						return false, nil // -0.0 = 0.0 with different texts
-					}
-					fk.cols = append(fk.cols, c)
-					texts = append(texts, row[j])
-				}
-			}
-		}
-		if len(fk.cols) != len(k.cols) {
-			return false, nil
-		}
-		x := s.e.keyIndexFor(s.db.name, plan.table, fk.cols)
-		h, hasKey := x.hashKey(texts)
-		if !hasKey {
-			continue
-		}
-		fk.hash = h
+	d := &deferredInsert{portal: p, table: plan.table, def: t.SQL, row: row}
+	for _, fk := range fks {
 		// Checked now as well as at commit, so a duplicate of a committed
 		// key fails this Execute (through DuckDB's exact check), as in
 		// PostgreSQL.
+		x := s.e.keyIndexFor(s.db.name, plan.table, fk.cols)
 		free, _, _, err := s.fastKeyClear(ctx, x, plan.table, fk)
 		if err != nil || !free {
 			return false, err
@@ -371,6 +332,83 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 	d.file = catalog.NewFile{Name: fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.JSONExt), Rows: 1, Inline: buf}
 	s.fast = d
 	return true, nil
+}
+
+// fastRow makes the text form of the row plan inserts (in the table's
+// column order, nil for NULL); false when the row needs what only DuckDB
+// does: a cast, a default, a NULL into a NOT NULL column, a value longer
+// than its column's declared length.
+func fastRow(t catalog.TableHead, ft *fastTable, plan *fastInsertPlan, args []driver.NamedValue) ([]*string, bool) {
+	row := make([]*string, len(t.Columns))
+	given := make([]bool, len(t.Columns))
+	for i, it := range plan.items {
+		col := i
+		if plan.cols != nil {
+			col = -1
+			for j, c := range t.Columns {
+				if c.Name == plan.cols[i] {
+					col = j
+				}
+			}
+		}
+		if col < 0 || col >= len(t.Columns) || given[col] {
+			return nil, false // DuckDB names the problem
+		}
+		v := it.val
+		if it.param > 0 {
+			if it.param > len(args) {
+				return nil, false
+			}
+			v = args[it.param-1].Value
+		}
+		text, ok := fastText(t.Columns[col].Type, v)
+		if !ok || text != nil && ft.limit[col] > 0 && exceeds(*text, ft.limit[col]) {
+			return nil, false // the carrier's way reports it
+		}
+		row[col], given[col] = text, true
+	}
+	for i := range t.Columns {
+		if (!given[i] && ft.deflt[i]) || (row[i] == nil && ft.notNull[i]) {
+			return nil, false
+		}
+	}
+	return row, true
+}
+
+// rowKeys hashes a row's value of each of the table's unique keys (a key
+// with a NULL conflicts with nothing and is left out); false when a key
+// cannot be compared by its text (a float column: -0.0 = 0.0).
+func (s *Session) rowKeys(ctx context.Context, table string, t catalog.TableHead, row []*string) ([]fastKey, bool, error) {
+	keys, err := s.uniqueKeys(ctx, table)
+	if err != nil {
+		return nil, false, err
+	}
+	var out []fastKey
+	for _, k := range keys {
+		fk := fastKey{}
+		var texts []*string
+		for _, kc := range k.cols {
+			for j, c := range t.Columns {
+				if strings.EqualFold(c.Name, kc) {
+					if c.Type == "FLOAT" || c.Type == "DOUBLE" {
+						return nil, false, nil
+					}
+					fk.cols = append(fk.cols, c)
+					texts = append(texts, row[j])
+				}
+			}
+		}
+		if len(fk.cols) != len(k.cols) {
+			return nil, false, nil
+		}
+		h, hasKey := s.e.keyIndexFor(s.db.name, table, fk.cols).hashKey(texts)
+		if !hasKey {
+			continue
+		}
+		fk.hash = h
+		out = append(out, fk)
+	}
+	return out, true, nil
 }
 
 // fastKeyClear brings a key's index to the table's current version and

@@ -82,7 +82,9 @@ type Session struct {
 	// table views this session's DuckDB connection holds.
 	stx *storageTx
 	// fast is an INSERT the single-row path deferred to Sync (fastinsert.go).
-	fast       *deferredInsert
+	fast *deferredInsert
+	// ibuf holds a transaction's buffered single-row INSERTs (insertbuffer.go).
+	ibuf       *insertBuffer
 	views      map[string]string // table → key of the files its view shows
 	viewGen    uint64
 	viewsStale bool
@@ -288,6 +290,7 @@ func (s *Session) queryRow(ctx context.Context, sql string, args []driver.NamedV
 // transaction is rolled back.
 func (s *Session) fail(ctx context.Context) {
 	s.fast = nil // a deferred INSERT dies with its implicit transaction
+	s.ibuf = nil // and buffered rows with any failed transaction
 	switch s.tx {
 	case txBlock:
 		s.tx = txFailed
@@ -311,7 +314,7 @@ func (s *Session) endTx(committed bool) {
 		}
 	}
 	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
-	s.stx = nil
+	s.stx, s.ibuf = nil, nil
 	s.e.releaseFiles(s)
 	// Portals do not outlive their transaction, except WITH HOLD cursors
 	// after a commit.
@@ -340,6 +343,13 @@ func (s *Session) Sync(ctx context.Context) error {
 		}
 		if ferr != nil {
 			err = pgerr.From(ferr)
+		}
+	}
+	if s.ibuf != nil && s.tx == txImplicit {
+		// Buffered rows reach the carrier before the commit writes it.
+		if ferr := s.flushBuffer(ctx); ferr != nil && err == nil {
+			err = pgerr.From(ferr)
+			s.rollback(ctx)
 		}
 	}
 	if s.tx == txImplicit && err == nil {
@@ -474,7 +484,7 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 		s.replaceStatement("", p.cached)
 		return p.cached, nil
 	}
-	st, err := s.prepare(ctx, p.SQL, p.raw, nil)
+	st, err := s.prepareStmt(ctx, p.SQL, p.raw, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -662,9 +672,31 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		}
 	}()
 	if s.fast != nil && !(s.fast.portal == p && p.done) {
-		// Another statement in the transaction of a deferred INSERT: the
-		// INSERT goes through the carrier first, so this one sees its row.
-		if err := s.flushFast(ctx); err != nil {
+		// Another statement in the transaction of a deferred INSERT: when
+		// it is an INSERT too (a batch), both rows are buffered in the
+		// pipeline's implicit transaction; otherwise the INSERT goes
+		// through the carrier first, so this one sees its row.
+		promoted := false
+		if p.pipelined && st.kind == kindDuck && st.fastIns != nil && !p.noFast && !p.started() && s.tx == txIdle {
+			var err error
+			if promoted, err = s.promoteFast(ctx); err != nil {
+				return Result{}, err
+			}
+		}
+		if !promoted {
+			if err := s.flushFast(ctx); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	if s.ibuf != nil && !s.bufferable(p) && !p.done {
+		// Whatever runs next sees the buffered rows; a ROLLBACK drops them.
+		if t := st.node.GetTransactionStmt(); t != nil && t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {
+			s.ibuf = nil
+		} else if err := s.flushBuffer(ctx); err != nil {
+			if st.kind == kindTx {
+				s.fail(ctx) // the deferred check failed: the transaction cannot commit
+			}
 			return Result{}, err
 		}
 	}
@@ -675,6 +707,19 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 	case kindEmpty:
 		return Result{Empty: true}, nil
 	case kindDuck:
+		if s.bufferable(p) {
+			ok, err := s.bufferInsert(ctx, p)
+			if err != nil {
+				return Result{}, err
+			}
+			if ok {
+				p.done, p.tag = true, st.completeTag(1)
+				return Result{Tag: p.tag}, nil
+			}
+			if err := s.flushBuffer(ctx); err != nil {
+				return Result{}, err
+			}
+		}
 		if st.fastIns != nil && !p.noFast && s.tx == txIdle && !p.started() && !p.storageStarted {
 			ok, err := s.deferInsert(ctx, p)
 			if err != nil {
@@ -684,6 +729,9 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 				p.done, p.tag = true, st.completeTag(1)
 				return Result{Tag: p.tag}, nil
 			}
+		}
+		if err := s.prepareLazy(ctx, st); err != nil {
+			return Result{}, err
 		}
 		if !p.started() && !p.done {
 			s.noticeMissingDrops(ctx, st)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -62,6 +63,12 @@ type Statement struct {
 	storage *stmtStorage
 	// fastIns is set for INSERTs the single-row path may take (fastinsert.go).
 	fastIns *fastInsertPlan
+	// lazy: a single-row INSERT of constants in a simple query, not yet
+	// prepared on DuckDB (lazyRaw is its parse tree): the single-row and
+	// buffered paths need no DuckDB statement, and DuckDB's prepare is
+	// most of such an INSERT's cost. prepareLazy prepares it when needed.
+	lazy    bool
+	lazyRaw *pg_query.RawStmt
 	// sqlPrep is a PREPARE statement's request (sqlprepare.go).
 	sqlPrep *sqlPrepare
 	// epoch is the session's view epoch when DuckDB prepared duck, gen its
@@ -132,11 +139,13 @@ func (st *Statement) release(ds *duckdb.Stmt) {
 }
 
 func (st *Statement) completeTag(n int64) string {
+	// strconv, not fmt: this runs once per statement, on the hot path of
+	// short queries.
 	switch st.tag {
 	case "INSERT":
-		return fmt.Sprintf("INSERT 0 %d", n)
+		return "INSERT 0 " + strconv.FormatInt(n, 10)
 	case "SELECT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE":
-		return fmt.Sprintf("%s %d", st.tag, n)
+		return st.tag + " " + strconv.FormatInt(n, 10)
 	}
 	return st.tag
 }
@@ -212,6 +221,13 @@ func (p *Portal) close() {
 // prepare classifies a statement and, for DuckDB statements, rewrites and
 // prepares it. raw is nil for text pg_query could not parse.
 func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt, paramOIDs []uint32) (*Statement, error) {
+	return s.prepareStmt(ctx, sql, raw, paramOIDs, false)
+}
+
+// prepareStmt is prepare; lazyInsert lets a single-row INSERT of
+// constants skip DuckDB's prepare until it is needed (Statement.lazy):
+// for a simple query, whose errors are reported at execution anyway.
+func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.RawStmt, paramOIDs []uint32, lazyInsert bool) (*Statement, error) {
 	st := &Statement{SQL: sql, kind: kindDuck, duckSQL: sql, write: true}
 	if raw == nil && strings.TrimSpace(strings.Trim(sql, "; \t\r\n")) == "" {
 		st.kind, st.write = kindEmpty, false
@@ -295,6 +311,10 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		}
 	}
 	st.epoch, st.gen = s.viewEpoch, s.setGen
+	if lazyInsert && st.fastIns != nil && st.fastIns.constants() && raw != nil && len(paramOIDs) == 0 {
+		st.lazy, st.lazyRaw = true, raw
+		return st, nil
+	}
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}
@@ -324,6 +344,19 @@ func (s *Session) prepare(ctx context.Context, sql string, raw *pg_query.RawStmt
 		}
 	}
 	return st, nil
+}
+
+// prepareLazy prepares a lazy statement on DuckDB.
+func (s *Session) prepareLazy(ctx context.Context, st *Statement) error {
+	if !st.lazy {
+		return nil
+	}
+	st.epoch, st.gen = s.viewEpoch, s.setGen
+	if err := s.prepareDuck(ctx, st, st.lazyRaw, nil); err != nil {
+		return err
+	}
+	st.lazy, st.lazyRaw = false, nil
+	return nil
 }
 
 // prepareDuck prepares st.duckSQL on DuckDB and derives parameter and result

@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hopsql/hopsql/catalog"
+	"github.com/hopsql/hopsql/storage"
+)
+
+// Single-row INSERTs inside a transaction (storage/DESIGN.md, "Single-row
+// INSERT in a transaction"). Drivers load rows one INSERT at a time:
+// psycopg2's executemany, PgJDBC's executeBatch, an ORM's flush. Through
+// the carrier each costs a DuckDB statement, about six times what
+// PostgreSQL spends on it. Here the row is checked as the autocommit path
+// checks it (fastinsert.go: its text form made in Go, NOT NULL, declared
+// lengths, its keys against the key index and against the rows buffered
+// before it) and kept in the session; the rows reach the carrier in one
+// statement when anything else runs (another statement, COPY, COMMIT,
+// the end of an implicit transaction), so every later statement sees
+// them. An INSERT the checks cannot decide runs the usual way, after the
+// buffer is written out.
+//
+// The buffered rows' checks are PostgreSQL's, made at the INSERT that
+// fails them; the carrier's own constraint and the unique check against
+// the table's files still run when the rows are written out, so a case
+// the checks here missed is still refused, only at a later statement.
+
+// insertBufferRows bounds the rows held per table: more are written to
+// the carrier, and buffering goes on.
+const insertBufferRows = 8192
+
+// insertBuffer is a transaction's buffered rows, per table.
+type insertBuffer struct {
+	order  []string
+	tables map[string]*bufferedTable
+}
+
+// bufferedTable is one table's buffered rows.
+type bufferedTable struct {
+	def  string // the definition the rows were made for (TableHead.SQL)
+	cols []catalog.Column
+	rows [][]*string
+	// version is the table version the keys were checked at: the one the
+	// transaction reads. -1 until a keyed row was checked.
+	version int64
+	// hashes holds, per unique key (fastKey.id), the hashes of the rows
+	// this buffer has taken, written out or not.
+	hashes map[string]map[uint64]struct{}
+	// written: some rows are in the carrier already, and nothing but this
+	// buffer wrote the table in this transaction.
+	written bool
+	// st is one of the buffered INSERTs: its storage plan prepares the
+	// table's pending state when the rows are written out.
+	st *Statement
+}
+
+// bufferable reports whether a portal is an INSERT the buffer may take,
+// so that a buffer need not be written out before it.
+func (s *Session) bufferable(p *Portal) bool {
+	st := p.stmt
+	return st.kind == kindDuck && st.fastIns != nil && !p.noFast && !p.started() && !p.storageStarted &&
+		(s.tx == txBlock || s.tx == txImplicit)
+}
+
+// bufferInsert tries to buffer a portal's row; false means the INSERT
+// must run the usual way (after flushBuffer).
+func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
+	plan := p.stmt.fastIns
+	if s.e.cfg.SmallCommitRows <= 0 || s.featureOf(plan.table) != nil {
+		return false, nil
+	}
+	t, found := s.e.catalog.TableHead(s.db.name, "main", plan.table)
+	if !found || t.Feature != nil {
+		return false, nil
+	}
+	var bt *bufferedTable
+	if s.ibuf != nil {
+		bt = s.ibuf.tables[plan.table]
+	}
+	if bt != nil && bt.def != t.SQL {
+		return false, nil
+	}
+	if stx := s.stx; stx != nil {
+		if stx.ddl || stx.created[plan.table] || stx.altered[plan.table] || stx.dropped[plan.table] || len(stx.renames) > 0 {
+			return false, nil
+		}
+		// Rows another statement wrote into the carrier are not in the
+		// key index: the carrier's way checks against them.
+		if pt, ok := stx.tables[plan.table]; ok && (pt.replace || len(pt.pulled) > 0 || pt.direct != nil ||
+			pt.dirty && (bt == nil || !bt.written)) {
+			return false, nil
+		}
+	}
+	ft, err := s.fastTableOf(ctx, plan.table, t)
+	if err != nil || !ft.ok {
+		return false, err
+	}
+	row, ok := fastRow(t, ft, plan, p.args)
+	if !ok {
+		return false, nil
+	}
+	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
+	if err != nil || !ok {
+		return false, err
+	}
+	version := int64(-1)
+	if bt != nil {
+		version = bt.version
+	}
+	for _, fk := range fks {
+		if bt != nil {
+			if _, dup := bt.hashes[fk.id()][fk.hash]; dup {
+				return false, nil // perhaps a duplicate: DuckDB decides
+			}
+		}
+		x := s.e.keyIndexFor(s.db.name, plan.table, fk.cols)
+		free, v, id, err := s.fastKeyClear(ctx, x, plan.table, fk)
+		if err != nil || !free || id != t.ID {
+			return false, err
+		}
+		// The index is of the latest version; the transaction reads its
+		// own. Only when they are one is the index's answer the right one.
+		if version < 0 {
+			read, ok, err := s.readVersion(plan.table)
+			if err != nil || !ok {
+				return false, err
+			}
+			version = read
+		}
+		if v != version {
+			return false, nil
+		}
+	}
+	if s.ibuf == nil {
+		s.ibuf = &insertBuffer{tables: map[string]*bufferedTable{}}
+	}
+	if bt == nil {
+		bt = &bufferedTable{def: t.SQL, cols: t.Columns, version: -1, hashes: map[string]map[uint64]struct{}{}, st: p.stmt}
+		s.ibuf.tables[plan.table] = bt
+		s.ibuf.order = append(s.ibuf.order, plan.table)
+	}
+	bt.version = version
+	for _, fk := range fks {
+		set := bt.hashes[fk.id()]
+		if set == nil {
+			set = map[uint64]struct{}{}
+			bt.hashes[fk.id()] = set
+		}
+		set[fk.hash] = struct{}{}
+	}
+	bt.rows = append(bt.rows, row)
+	s.e.counters.insertsBuffered.Add(1)
+	if len(bt.rows) >= insertBufferRows {
+		if err := s.writeBuffered(ctx, plan.table, bt); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// promoteFast makes a pipeline's deferred single-row INSERT (s.fast) the
+// first buffered row of an implicit transaction, which the pipeline's
+// next statements join; false when its table changed meanwhile.
+func (s *Session) promoteFast(ctx context.Context) (bool, error) {
+	d := s.fast
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", d.table)
+	if !ok || t.SQL != d.def || s.e.cfg.SmallCommitRows <= 0 {
+		return false, nil
+	}
+	if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		return false, err
+	}
+	s.tx, s.fast = txImplicit, nil
+	bt := &bufferedTable{def: d.def, cols: t.Columns, version: -1, hashes: map[string]map[uint64]struct{}{}, st: d.portal.stmt,
+		rows: [][]*string{d.row}}
+	for _, k := range d.keys {
+		bt.hashes[k.id()] = map[uint64]struct{}{k.hash: {}}
+	}
+	s.ibuf = &insertBuffer{tables: map[string]*bufferedTable{d.table: bt}, order: []string{d.table}}
+	s.e.counters.insertsBuffered.Add(1)
+	return true, nil
+}
+
+// readVersion is the version of a table the transaction reads; false when
+// it has none (created in it).
+func (s *Session) readVersion(name string) (int64, bool, error) {
+	if s.stx != nil {
+		if p, ok := s.stx.tables[name]; ok {
+			return p.base, true, nil
+		}
+		if s.stx.created[name] {
+			return 0, false, nil
+		}
+	}
+	var asOf int64
+	if s.stx != nil {
+		asOf = s.stx.asOf
+	}
+	v, _, err := s.e.catalog.TableFiles(s.db.name, "main", name, 0, asOf)
+	if err != nil {
+		return 0, false, err
+	}
+	return v, true, nil
+}
+
+// flushBuffer writes every buffered row to its carrier and ends the
+// buffer: a statement other than a buffered INSERT is about to run.
+func (s *Session) flushBuffer(ctx context.Context) error {
+	b := s.ibuf
+	if b == nil {
+		return nil
+	}
+	s.ibuf = nil
+	for _, name := range b.order {
+		if err := s.writeBuffered(ctx, name, b.tables[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeBuffered inserts a table's buffered rows into its carrier, as one
+// INSERT of the same rows would.
+func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTable) error {
+	if len(bt.rows) == 0 {
+		return nil
+	}
+	if err := s.syncViews(ctx); err != nil {
+		return err
+	}
+	if err := s.beforeStorageWrite(ctx, bt.st, nil); err != nil {
+		return err
+	}
+	cols := make([]string, len(bt.cols))
+	for i, c := range bt.cols {
+		cols[i] = quoteIdent(c.Name)
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + s.carrierName(name) + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	for i, row := range bt.rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j, v := range row {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			switch {
+			case v == nil:
+				b.WriteString("NULL")
+			case bt.cols[j].Type == "VARCHAR":
+				b.WriteString(quoteLiteral(*v))
+			default:
+				b.WriteString(storage.FromText(bt.cols[j], quoteLiteral(*v)))
+			}
+		}
+		b.WriteByte(')')
+	}
+	sql := b.String()
+	if err := s.exec(ctx, sql); err != nil {
+		return err
+	}
+	if s.tx == txBlock {
+		s.txLog = append(s.txLog, loggedStmt{sql: sql}) // replayed by ROLLBACK TO SAVEPOINT
+	}
+	bt.rows, bt.written = bt.rows[:0], true
+	// The carrier's rows changed under statements prepared before.
+	s.viewEpoch++
+	if bt.st.storage.unique {
+		return s.checkUnique(ctx, name, nil)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestBufferedInserts runs single-row INSERTs inside transactions, which
+// hopsql buffers in the session (engine/insertbuffer.go), on hopsql and on
+// PostgreSQL, statement by statement, in the simple protocol (the INSERT
+// is never prepared on DuckDB) and the extended one: each statement must
+// succeed or fail with the same SQLSTATE on both, every read must see the
+// same rows, and the committed tables must end up equal.
+func TestBufferedInserts(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	hop := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+
+	script := []string{
+		// Reads between INSERTs see the buffered rows; a savepoint
+		// rolled back drops the rows buffered after it, in both tables.
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (1, 1, 'a')",
+		"INSERT INTO ib_o VALUES (1, 'x')",
+		"INSERT INTO ib_k (id, n) VALUES (2, 2)",
+		"SELECT count(*), max(id) FROM ib_k",
+		"INSERT INTO ib_k VALUES (3, 3, 'c')",
+		"SAVEPOINT s1",
+		"INSERT INTO ib_k VALUES (4, 4, 'd')",
+		"INSERT INTO ib_o VALUES (2, 'y')",
+		"ROLLBACK TO SAVEPOINT s1",
+		"INSERT INTO ib_k VALUES (5, 5, 'e')",
+		"SELECT id, n, s FROM ib_k ORDER BY id",
+		"COMMIT",
+		// A key the transaction buffered twice, at the second INSERT.
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (10, 1, 'z')",
+		"INSERT INTO ib_k VALUES (10, 2, 'z')",
+		"SELECT 1",
+		"ROLLBACK",
+		// A committed key, at the INSERT.
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (11, 1, 'z')",
+		"INSERT INTO ib_k VALUES (100, 1, 'dup')",
+		"COMMIT",
+		// NOT NULL, a declared length, a bad integer: at the INSERT.
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (12, NULL, 'a')",
+		"ROLLBACK",
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (13, 1, 'toolong')",
+		"ROLLBACK",
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (14, 1, 'a')",
+		"INSERT INTO ib_k VALUES ('x', 1, 'a')",
+		"ROLLBACK",
+		// A rolled-back transaction leaves nothing; a key freed by a
+		// DELETE earlier in the transaction may be inserted again.
+		"BEGIN",
+		"INSERT INTO ib_k VALUES (15, 1, 'a')",
+		"ROLLBACK",
+		"BEGIN",
+		"DELETE FROM ib_k WHERE id = 100",
+		"INSERT INTO ib_k VALUES (100, 7, 'again')",
+		"INSERT INTO ib_k VALUES (16, 1, 'a')",
+		"COMMIT",
+		// UPDATE and COPY after buffered rows see them.
+		"BEGIN",
+		"INSERT INTO ib_o VALUES (3, 'z')",
+		"UPDATE ib_o SET b = b || '!' WHERE a >= 1",
+		"INSERT INTO ib_o VALUES (4, 'w')",
+		"COMMIT",
+		"SELECT id, n, s FROM ib_k ORDER BY id",
+		"SELECT a, b FROM ib_o ORDER BY a",
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+		t.Run(mode.String(), func(t *testing.T) {
+			for _, c := range []*pgx.Conn{hop, ref} {
+				mustExec(t, c, "DROP TABLE IF EXISTS ib_k")
+				mustExec(t, c, "DROP TABLE IF EXISTS ib_o")
+				mustExec(t, c, "CREATE TABLE ib_k (id int PRIMARY KEY, n int NOT NULL, s varchar(5))")
+				mustExec(t, c, "CREATE TABLE ib_o (a int, b text)")
+				mustExec(t, c, "INSERT INTO ib_k VALUES (100, 1, 'c')")
+			}
+			before, _ := counterPair(t, hop, "inserts_buffered", "inserts_direct")
+			for i, q := range script {
+				got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q)
+				if got != want {
+					t.Errorf("step %d, %s:\n hopsql     %s\n PostgreSQL %s", i, q, got, want)
+				}
+			}
+			after, _ := counterPair(t, hop, "inserts_buffered", "inserts_direct")
+			// The INSERTs into a table no other statement of the
+			// transaction wrote before them, and that pass the checks,
+			// are buffered: eight in the script.
+			if after-before < 8 {
+				t.Errorf("inserts_buffered grew by %d, want at least 8: the INSERTs did not take the buffered path", after-before)
+			}
+		})
+	}
+}
+
+// TestBufferedInsertsMany: more rows than the buffer holds at once (it
+// writes them out and goes on), a key repeated from the rows already
+// written out, and a pipeline of INSERTs in autocommit (one implicit
+// transaction) with and without a failing row.
+func TestBufferedInsertsMany(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE ib_m (id bigint PRIMARY KEY, v text)")
+	const n = 9000 // more than engine's insertBufferRows
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO ib_m VALUES (%d, 'v%d')", i, i), pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	// Row 5 went to the carrier with the first rows written out.
+	if _, err := tx.Exec(ctx, "INSERT INTO ib_m VALUES (5, 'dup')", pgx.QueryExecModeSimpleProtocol); sqlstate(err) != "23505" {
+		t.Fatalf("a key written out earlier in the transaction: %v, want 23505", err)
+	}
+	tx.Rollback(ctx)
+	if got := textRows(t, c, "SELECT count(*) FROM ib_m"); strings.Join(got, ";") != "0" {
+		t.Fatalf("after ROLLBACK ib_m holds %v rows", got)
+	}
+
+	tx, err = c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if _, err := tx.Exec(ctx, "INSERT INTO ib_m VALUES ($1, $2)", i, fmt.Sprintf("v%d", i)); err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d|%d|v999", n, n*(n-1)/2)
+	if got := strings.Join(textRows(t, c, "SELECT count(*), sum(id), max(v) FROM ib_m"), ";"); got != want {
+		t.Fatalf("ib_m holds %s, want %s", got, want)
+	}
+
+	// A pipeline in autocommit is one implicit transaction: all of it or
+	// nothing.
+	before, _ := counterPair(t, c, "inserts_buffered", "inserts_direct")
+	b := &pgx.Batch{}
+	for i := n; i < n+50; i++ {
+		b.Queue("INSERT INTO ib_m VALUES ($1, $2)", i, "batch")
+	}
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := counterPair(t, c, "inserts_buffered", "inserts_direct")
+	if after-before != 50 {
+		t.Errorf("inserts_buffered grew by %d over a pipeline of 50 INSERTs, want 50", after-before)
+	}
+	b = &pgx.Batch{}
+	for i := n + 50; i < n+100; i++ {
+		b.Queue("INSERT INTO ib_m VALUES ($1, $2)", i, "batch")
+	}
+	b.Queue("INSERT INTO ib_m VALUES ($1, $2)", n+60, "dup")
+	if err := c.SendBatch(ctx, b).Close(); sqlstate(err) != "23505" {
+		t.Fatalf("pipeline ending in a duplicate: %v, want 23505", err)
+	}
+	if got := strings.Join(textRows(t, c, "SELECT count(*) FROM ib_m WHERE v = 'batch'"), ";"); got != "50" {
+		t.Fatalf("batch rows after the failed pipeline: %s, want 50", got)
+	}
+}
+
+// outcome runs one statement and describes what it did: its rows, or
+// its SQLSTATE.
+func outcome(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string) string {
+	rows, err := c.Query(ctx, q, mode)
+	if err != nil {
+		return "ERROR " + sqlstate(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			rows.Close()
+			return "ERROR " + err.Error()
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "ERROR " + sqlstate(err)
+	}
+	return rows.CommandTag().String() + " " + strings.Join(out, ";")
+}
