@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hopsql/hopsql/storage"
 )
 
@@ -97,6 +99,83 @@ func (b *bench) benchG(ctx context.Context) {
 		name := fmt.Sprintf("(g) single-row INSERT commits/s, %d client(s), hopsql / PG ≥ 0.5×", clients)
 		sec.ratios = append(sec.ratios, []string{fmt.Sprintf("hopsql / PG, %d client(s)", clients), ratioStr(ratio, ok), "≥ 0.5×", verdict(ok, ratio >= 0.5)})
 		b.rep.target(name, ok, ratio >= 0.5, ratioStr(ratio, ok))
+	}
+	b.rep.sections = append(b.rep.sections, sec)
+	b.txInsertSection(ctx)
+}
+
+// txInsertRows is how many rows one transaction of single-row INSERTs loads.
+const txInsertRows = 20000
+
+// txInserts loads n rows into a keyed table with one INSERT per row inside
+// one transaction, as drivers' batch loads do (psycopg2's executemany,
+// PgJDBC's executeBatch, an ORM's flush), and returns rows/s including the
+// COMMIT. literal sends each INSERT as a simple query with the values in
+// its text (psycopg2); otherwise they are parameters of one prepared
+// statement (pgx).
+func txInserts(ctx context.Context, s *server, n int, literal bool) (float64, error) {
+	if err := execAll(ctx, s, "DROP TABLE IF EXISTS "+insT, "CREATE TABLE "+insT+" (id bigint PRIMARY KEY, writer int, payload varchar(40))"); err != nil {
+		return 0, err
+	}
+	c, err := s.connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(context.Background())
+	start := time.Now()
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < n; i++ {
+		if literal {
+			_, err = tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%d, %d, 'payload %d')", insT, i, i%7, i), pgx.QueryExecModeSimpleProtocol)
+		} else {
+			_, err = tx.Exec(ctx, "INSERT INTO "+insT+" VALUES ($1, $2, $3)", i, i%7, fmt.Sprintf("payload %d", i))
+		}
+		if err != nil {
+			tx.Rollback(context.Background())
+			return 0, fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, err
+	}
+	el := time.Since(start)
+	if err := checkCount(ctx, s, insT, int64(n)); err != nil {
+		return 0, err
+	}
+	return float64(n) / el.Seconds(), execAll(ctx, s, "DROP TABLE "+insT)
+}
+
+// txInsertSection records txInserts on both servers (no target: issue 3
+// names autocommit INSERTs; this is the other way applications write).
+func (b *bench) txInsertSection(ctx context.Context) {
+	sec := &section{
+		key:   "g",
+		title: fmt.Sprintf("(g) %d single-row INSERTs inside one transaction (drivers' batch loads), into a keyed table; 1 client (recorded only)", txInsertRows),
+		head:  []string{"statements", "system", "rows/s"},
+	}
+	for _, literal := range []bool{true, false} {
+		kind := "simple query, values in the text (psycopg2's executemany)"
+		if !literal {
+			kind = "prepared, values as parameters (pgx, PgJDBC)"
+		}
+		var rates [2]float64
+		var errs [2]error
+		for i, s := range b.servers() {
+			logf("(g) %s: %d INSERTs in one transaction, %s", s.name, txInsertRows, kind)
+			r, err := timed(ctx, 5*time.Minute, func(ctx context.Context) (float64, error) { return txInserts(ctx, s, txInsertRows, literal) })
+			if err != nil {
+				errs[i] = b.failure(s, fmt.Sprintf("(g) %s: INSERTs in a transaction", s.name), err)
+				sec.rows = append(sec.rows, []string{kind, s.name, "error"})
+				continue
+			}
+			rates[i] = r
+			sec.rows = append(sec.rows, []string{kind, s.name, num(r, nil)})
+		}
+		ratio, ok := ratioOf(rates[1], rates[0], errs[1], errs[0])
+		sec.ratios = append(sec.ratios, []string{"hopsql / PG, " + kind, ratioStr(ratio, ok), "recorded only", ""})
 	}
 	b.rep.sections = append(b.rep.sections, sec)
 }

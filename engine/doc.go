@@ -12,7 +12,8 @@
 // (hopsql.server_counters).
 //
 // It also owns the session side of table storage (storage.go, smallwrite.go,
-// keyindex.go, fastinsert.go: the single-row INSERT path), SQL PREPARE/EXECUTE (sqlprepare.go)
+// keyindex.go, fastinsert.go: the single-row INSERT path, insertbuffer.go:
+// single-row INSERTs inside transactions), SQL PREPARE/EXECUTE (sqlprepare.go)
 // and hopsql's SQL extensions: feature groups, their
 // expectations and statistics, feature views, training datasets and their
 // fitted transformation functions, the online store (featuregroup.go,
