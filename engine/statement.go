@@ -67,8 +67,9 @@ type Statement struct {
 	// prepared on DuckDB (lazyRaw is its parse tree): the single-row and
 	// buffered paths need no DuckDB statement, and DuckDB's prepare is
 	// most of such an INSERT's cost. prepareLazy prepares it when needed.
-	lazy    bool
-	lazyRaw *pg_query.RawStmt
+	lazy        bool
+	lazyRaw     *pg_query.RawStmt
+	lazyDeparse bool // duckSQL is still the text as sent; lazyRaw's tree is the rewritten one
 	// sqlPrep is a PREPARE statement's request (sqlprepare.go).
 	sqlPrep *sqlPrepare
 	// epoch is the session's view epoch when DuckDB prepared duck, gen its
@@ -284,7 +285,12 @@ func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.Raw
 			return nil, err
 		}
 		changed = changed || fsChanged || storageChanged
-		if changed {
+		st.lazy = lazyInsert && st.fastIns != nil && st.fastIns.constants() && len(paramOIDs) == 0
+		if changed && st.lazy {
+			// Deparsed when DuckDB needs it (prepareLazy): as costly as
+			// the rest of such an INSERT's preparation.
+			st.lazyDeparse = true
+		} else if changed {
 			out, err := deparse(raw.Stmt)
 			if err != nil {
 				return nil, fmt.Errorf("deparse rewritten statement: %w", err)
@@ -311,8 +317,8 @@ func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.Raw
 		}
 	}
 	st.epoch, st.gen = s.viewEpoch, s.setGen
-	if lazyInsert && st.fastIns != nil && st.fastIns.constants() && raw != nil && len(paramOIDs) == 0 {
-		st.lazy, st.lazyRaw = true, raw
+	if st.lazy {
+		st.lazyRaw = raw
 		return st, nil
 	}
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
@@ -352,6 +358,13 @@ func (s *Session) prepareLazy(ctx context.Context, st *Statement) error {
 		return nil
 	}
 	st.epoch, st.gen = s.viewEpoch, s.setGen
+	if st.lazyDeparse {
+		out, err := deparse(st.lazyRaw.Stmt)
+		if err != nil {
+			return fmt.Errorf("deparse rewritten statement: %w", err)
+		}
+		st.duckSQL, st.lazyDeparse = out, false
+	}
 	if err := s.prepareDuck(ctx, st, st.lazyRaw, nil); err != nil {
 		return err
 	}
