@@ -44,12 +44,12 @@ type bufferedTable struct {
 	// version is the table version the keys were checked at: the one the
 	// transaction reads. -1 until a keyed row was checked.
 	version int64
-	// hashes holds, per unique key (fastKey.id), the hashes of the rows
-	// this buffer has taken, written out or not.
+	// hashes holds, per unique key (fastKey.id), the hashes of the
+	// carrier's rows and of the rows buffered since. It is complete while
+	// the carrier has taken seen write statements (pendingTable.writes):
+	// another write statement on the table changes the carrier behind it.
 	hashes map[string]map[uint64]struct{}
-	// written: some rows are in the carrier already, and nothing but this
-	// buffer wrote the table in this transaction.
-	written bool
+	seen   int
 	// st is one of the buffered INSERTs: its storage plan prepares the
 	// table's pending state when the rows are written out.
 	st *Statement
@@ -85,10 +85,7 @@ func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 		if stx.ddl || stx.created[plan.table] || stx.altered[plan.table] || stx.dropped[plan.table] || len(stx.renames) > 0 {
 			return false, nil
 		}
-		// Rows another statement wrote into the carrier are not in the
-		// key index: the carrier's way checks against them.
-		if pt, ok := stx.tables[plan.table]; ok && (pt.replace || len(pt.pulled) > 0 || pt.direct != nil ||
-			pt.dirty && (bt == nil || !bt.written)) {
+		if pt, ok := stx.tables[plan.table]; ok && (pt.replace || pt.direct != nil) {
 			return false, nil
 		}
 	}
@@ -103,6 +100,30 @@ func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
 	if err != nil || !ok {
 		return false, err
+	}
+	// Rows other statements of the transaction wrote into the carrier
+	// are not in the key index: their key hashes are read once, and kept
+	// until another statement writes the table.
+	var pt *pendingTable
+	if s.stx != nil {
+		pt = s.stx.tables[plan.table]
+	}
+	writes := 0
+	if pt != nil {
+		writes = pt.writes
+	}
+	if bt != nil && bt.seen != writes || bt == nil && pt != nil && pt.dirty {
+		if bt != nil && len(bt.rows) > 0 {
+			return false, nil // cannot be: the buffer is written out before any other statement
+		}
+		hashes, ok, err := s.carrierKeys(ctx, plan.table, t)
+		if err != nil || !ok {
+			return false, err
+		}
+		if bt == nil {
+			bt = s.newBufferedTable(plan.table, t, p.stmt)
+		}
+		bt.hashes, bt.seen = hashes, writes
 	}
 	version := int64(-1)
 	if bt != nil {
@@ -132,13 +153,9 @@ func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 			return false, nil
 		}
 	}
-	if s.ibuf == nil {
-		s.ibuf = &insertBuffer{tables: map[string]*bufferedTable{}}
-	}
 	if bt == nil {
-		bt = &bufferedTable{def: t.SQL, cols: t.Columns, version: -1, hashes: map[string]map[uint64]struct{}{}, st: p.stmt}
-		s.ibuf.tables[plan.table] = bt
-		s.ibuf.order = append(s.ibuf.order, plan.table)
+		bt = s.newBufferedTable(plan.table, t, p.stmt)
+		bt.seen = writes
 	}
 	bt.version = version
 	for _, fk := range fks {
@@ -182,6 +199,54 @@ func (s *Session) promoteFast(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// newBufferedTable adds a table to the session's buffer.
+func (s *Session) newBufferedTable(name string, t catalog.TableHead, st *Statement) *bufferedTable {
+	if s.ibuf == nil {
+		s.ibuf = &insertBuffer{tables: map[string]*bufferedTable{}}
+	}
+	bt := &bufferedTable{def: t.SQL, cols: t.Columns, version: -1, hashes: map[string]map[uint64]struct{}{}, st: st}
+	s.ibuf.tables[name] = bt
+	s.ibuf.order = append(s.ibuf.order, name)
+	return bt
+}
+
+// carrierKeys reads the key hashes of the rows in a table's carrier, per
+// unique key; false when a key has no exact text form.
+func (s *Session) carrierKeys(ctx context.Context, name string, t catalog.TableHead) (map[string]map[uint64]struct{}, bool, error) {
+	keys, err := s.uniqueKeys(ctx, name)
+	if err != nil {
+		return nil, false, err
+	}
+	out := map[string]map[uint64]struct{}{}
+	for _, k := range keys {
+		var cols []catalog.Column
+		for _, kc := range k.cols {
+			for _, c := range t.Columns {
+				if strings.EqualFold(c.Name, kc) {
+					if c.Type == "FLOAT" || c.Type == "DOUBLE" {
+						return nil, false, nil
+					}
+					cols = append(cols, c)
+				}
+			}
+		}
+		if len(cols) != len(k.cols) {
+			return nil, false, nil
+		}
+		fk := fastKey{cols: cols}
+		hs, err := s.carrierKeyHashes(ctx, s.e.keyIndexFor(s.db.name, name, cols), name, cols)
+		if err != nil {
+			return nil, false, err
+		}
+		set := make(map[uint64]struct{}, len(hs))
+		for _, h := range hs {
+			set[h] = struct{}{}
+		}
+		out[fk.id()] = set
+	}
+	return out, true, nil
+}
+
 // readVersion is the version of a table the transaction reads; false when
 // it has none (created in it).
 func (s *Session) readVersion(name string) (int64, bool, error) {
@@ -204,16 +269,17 @@ func (s *Session) readVersion(name string) (int64, bool, error) {
 	return v, true, nil
 }
 
-// flushBuffer writes every buffered row to its carrier and ends the
-// buffer: a statement other than a buffered INSERT is about to run.
+// flushBuffer writes every buffered row to its carrier: a statement
+// other than a buffered INSERT is about to run. The key sets stay, for
+// the INSERTs after it.
 func (s *Session) flushBuffer(ctx context.Context) error {
 	b := s.ibuf
 	if b == nil {
 		return nil
 	}
-	s.ibuf = nil
 	for _, name := range b.order {
 		if err := s.writeBuffered(ctx, name, b.tables[name]); err != nil {
+			s.ibuf = nil
 			return err
 		}
 	}
@@ -265,7 +331,10 @@ func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTa
 	if s.tx == txBlock {
 		s.txLog = append(s.txLog, loggedStmt{sql: sql}) // replayed by ROLLBACK TO SAVEPOINT
 	}
-	bt.rows, bt.written = bt.rows[:0], true
+	bt.rows = bt.rows[:0]
+	if p, ok := s.stx.tables[name]; ok {
+		bt.seen = p.writes // this write leaves the key sets complete
+	}
 	// The carrier's rows changed under statements prepared before.
 	s.viewEpoch++
 	if bt.st.storage.unique {

@@ -63,6 +63,7 @@ type pendingTable struct {
 	pulled  map[string]bool   // files whose rows moved into the carrier
 	replace bool              // every file of base goes (TRUNCATE, ALTER)
 	dirty   bool              // the carrier may hold rows
+	writes  int               // write statements on the carrier so far (insertbuffer.go)
 	op      string
 	// keyHashes caches the carrier's key hashes per unique key (keyindex.go)
 	// until the next write statement on the table.
@@ -801,6 +802,7 @@ func (s *Session) beforeStorageWrite(ctx context.Context, st *Statement, args []
 		p.op = ss.op
 	}
 	p.dirty, p.keyHashes, p.validated = true, nil, nil
+	p.writes++
 	if ss.op == "ALTER" {
 		s.stx.ddl = true
 		s.stx.altered[ss.table] = true

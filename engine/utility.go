@@ -424,6 +424,7 @@ func (s *Session) rollbackTo(ctx context.Context, i int) error {
 	s.txLog = log
 	s.savepoints = s.savepoints[:i+1]
 	s.stx = sp.stx.clone()
+	s.ibuf = nil // its key sets described the carrier before the replay
 	s.viewsRolledBack()
 	s.tx = txBlock
 	return nil
