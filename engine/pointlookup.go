@@ -47,8 +47,9 @@ import (
 //     are released by the periodic maintenance round, or sooner when
 //     another table needs the room.
 //
-// Inside a transaction block the lookup must see the block's snapshot and
-// its own writes: DuckDB answers.
+// Inside a transaction the lookup must see the transaction's snapshot and
+// its own writes: memory answers only while the transaction has not
+// written the table and reads the version memory holds; otherwise DuckDB.
 
 const (
 	pkCacheMaxCells    = 4 << 20
@@ -152,10 +153,15 @@ func (s *Session) planPointLookup(sel *pg_query.SelectStmt, name string) *online
 // false when DuckDB must answer it.
 func (s *Session) execPointLookup(ctx context.Context, p *Portal, sink RowSink) (res Result, handled bool, err error) {
 	plan := p.stmt.pointLookup
+	want := int64(-1)
 	if s.tx != txIdle {
-		return Result{}, false, nil
+		v, ok, err := s.untouchedVersion(plan.table)
+		if err != nil || !ok {
+			return Result{}, false, err
+		}
+		want = v
 	}
-	rows, handled, err := s.pkLookup(ctx, s.e.pkCacheFor(s.db.name, plan.table), p, plan)
+	rows, handled, err := s.pkLookup(ctx, s.e.pkCacheFor(s.db.name, plan.table), p, plan, want)
 	if !handled || err != nil {
 		return Result{}, handled, err
 	}
@@ -177,10 +183,32 @@ func (s *Session) isPrimaryKey(ctx context.Context, table string, cols []string)
 	return false
 }
 
+// untouchedVersion is the version of a table a transaction reads, when
+// the transaction has not written it (nor DDL that could change it): the
+// rows of that version are then the lookup's answer. false: DuckDB
+// answers, over the transaction's own rows.
+func (s *Session) untouchedVersion(name string) (int64, bool, error) {
+	if stx := s.stx; stx != nil {
+		if stx.ddl || stx.created[name] || stx.altered[name] || stx.dropped[name] || len(stx.renames) > 0 {
+			return 0, false, nil
+		}
+		if p, ok := stx.tables[name]; ok && (p.dirty || p.replace || len(p.pulled) > 0 || p.direct != nil) {
+			return 0, false, nil
+		}
+	}
+	if s.ibuf != nil {
+		if bt := s.ibuf.tables[name]; bt != nil && len(bt.rows) > 0 {
+			return 0, false, nil
+		}
+	}
+	return s.readVersion(name)
+}
+
 // pkLookup finds a lookup's rows in c, bringing c up to the table's
 // current version first when that is worth it; false when DuckDB must
-// answer.
-func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onlinePlan) ([][]driver.Value, bool, error) {
+// answer. want, unless -1, is the version the lookup must read (a
+// transaction's snapshot): c answers only when it holds that one.
+func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onlinePlan, want int64) ([][]driver.Value, bool, error) {
 	c.mu.Lock()
 	ready, work := s.pkCacheState(ctx, c, plan)
 	if !ready && work == nil {
@@ -201,6 +229,9 @@ func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onl
 		}
 	}
 	defer c.mu.Unlock()
+	if want >= 0 && c.version != want {
+		return nil, false, nil
+	}
 	c.used = time.Now()
 	idx, ok := selectedColumns(plan, c.cols, len(p.stmt.Fields))
 	if !ok {

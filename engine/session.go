@@ -69,7 +69,12 @@ type Session struct {
 	// consts caches constant statements of simple queries by text; setGen
 	// counts setting changes, which invalidate kept constant results.
 	consts map[string]*Statement
-	setGen uint64
+	// literals are lookups sent with constants, kept prepared with
+	// parameters by their parameterized text; litArgs the constants of
+	// the simple query being run, bound to the unnamed statement (literals.go).
+	literals map[string]literalStatement
+	litArgs  []any
+	setGen   uint64
 	// rels caches relation columns for RowDescription sources (source.go).
 	rels map[string]*relInfo
 
@@ -149,7 +154,8 @@ func (e *Engine) Connect(ctx context.Context, info StartupInfo) (*Session, error
 	s := &Session{
 		e: e, db: db, conn: c.(*duckdb.Conn), user: info.User, set: set,
 		named: map[string]*Statement{}, portals: map[string]*Portal{}, consts: map[string]*Statement{}, rels: map[string]*relInfo{},
-		Notice: func(*pgerr.Error) {}, ParameterChanged: func(string, string) {},
+		literals: map[string]literalStatement{},
+		Notice:   func(*pgerr.Error) {}, ParameterChanged: func(string, string) {},
 	}
 	for _, name := range []string{"TimeZone", "search_path"} {
 		v, _ := set.get(name)
@@ -182,6 +188,7 @@ func (s *Session) Close() error {
 		st.cached = false
 		st.close()
 	}
+	s.dropLiterals()
 	s.closeInternal()
 	s.db.sessions.Add(-1)
 	return s.conn.Close() // DuckDB rolls back an open transaction
@@ -484,6 +491,18 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 		s.replaceStatement("", p.cached)
 		return p.cached, nil
 	}
+	s.litArgs = nil
+	if p.raw != nil {
+		st, vals, err := s.prepareLiteral(ctx, p.raw)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			s.replaceStatement("", st)
+			s.litArgs = literalArgs(st.ParamOIDs, vals)
+			return st, nil
+		}
+	}
 	st, err := s.prepareStmt(ctx, p.SQL, p.raw, nil, true)
 	if err != nil {
 		return nil, err
@@ -604,6 +623,11 @@ func (s *Session) bind(portal, stmtName string, args []any, pipelined bool) (*Po
 	st, ok := s.named[stmtName]
 	if !ok {
 		return nil, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", stmtName)
+	}
+	if stmtName == "" && args == nil && s.litArgs != nil {
+		// A simple query's lookup, prepared with its constants as
+		// parameters (literals.go): they are bound here.
+		args, s.litArgs = s.litArgs, nil
 	}
 	if portal != "" {
 		if _, ok := s.portals[portal]; ok {

@@ -291,6 +291,7 @@ func (s *Session) discardAll(ctx context.Context, st *Statement) error {
 			s.CloseStatement(name)
 		}
 	}
+	s.dropLiterals()
 	return s.execSet(ctx, &Statement{node: &pg_query.Node{Node: &pg_query.Node_VariableSetStmt{
 		VariableSetStmt: &pg_query.VariableSetStmt{Kind: pg_query.VariableSetKind_VAR_RESET_ALL}}}})
 }
