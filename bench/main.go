@@ -291,12 +291,13 @@ func (b *bench) benchA(ctx context.Context) {
 func (b *bench) benchB(ctx context.Context) {
 	sec := &section{
 		key: "b",
-		title: fmt.Sprintf("(b) primary-key point lookups: %d-row table, prepared `%s`, 8 clients, random ids, %s (recorded only)",
+		title: fmt.Sprintf("(b) primary-key point lookups: %d-row table, `%s`, 8 clients, random ids, %s per run (recorded only)",
 			b.cfg.pkRows, lookupSQL, b.cfg.duration),
-		head: []string{"system", "lookups/s", "p50 latency", "p99 latency"},
+		head: []string{"sent as", "system", "lookups/s", "p50 latency", "p99 latency"},
 	}
-	var rates [2]float64
-	var errs [2]error
+	styles := []lookupStyle{lookupPrepared, lookupLiteral, lookupInTx}
+	rates := make([][2]float64, len(styles))
+	errs := make([][2]error, len(styles))
 	for i, s := range b.servers() {
 		logf("(b) %s: loading %d rows", s.name, b.cfg.pkRows)
 		_, err := timed(ctx, bulkLimit, func(ctx context.Context) (int, error) { return 0, loadPK(ctx, s, b.cfg.pkRows) })
@@ -304,26 +305,30 @@ func (b *bench) benchB(ctx context.Context) {
 			err = execAll(ctx, s, "VACUUM ANALYZE "+pkT)
 		}
 		if err != nil {
-			errs[i] = b.failure(s, fmt.Sprintf("(b) %s: loading %s", s.name, pkT), err)
-			sec.rows = append(sec.rows, []string{s.name, "error", "", ""})
+			errs[0][i] = b.failure(s, fmt.Sprintf("(b) %s: loading %s", s.name, pkT), err)
+			sec.rows = append(sec.rows, []string{"", s.name, "error", "", ""})
 			continue
 		}
-		b.settle(ctx, s)
-		logf("(b) %s: lookups", s.name)
-		r, err := timed(ctx, b.cfg.duration+time.Minute, func(ctx context.Context) (lookupResult, error) {
-			return pointLookups(ctx, s, b.cfg.pkRows, 8, b.cfg.duration)
-		})
-		if err != nil {
-			errs[i] = b.failure(s, fmt.Sprintf("(b) %s: point lookups", s.name), err)
-			sec.rows = append(sec.rows, []string{s.name, "error", "", ""})
-			continue
+		for j, style := range styles {
+			b.settle(ctx, s)
+			logf("(b) %s: lookups, %s", s.name, style)
+			r, err := timed(ctx, b.cfg.duration+time.Minute, func(ctx context.Context) (lookupResult, error) {
+				return pointLookups(ctx, s, b.cfg.pkRows, 8, b.cfg.duration, style)
+			})
+			if err != nil {
+				errs[j][i] = b.failure(s, fmt.Sprintf("(b) %s: point lookups, %s", s.name, style), err)
+				sec.rows = append(sec.rows, []string{style.String(), s.name, "error", "", ""})
+				continue
+			}
+			rates[j][i] = r.perSec
+			sec.rows = append(sec.rows, []string{style.String(), s.name, num(r.perSec, nil), fmtDur(r.p50), fmtDur(r.p99)})
 		}
-		rates[i] = r.perSec
-		sec.rows = append(sec.rows, []string{s.name, num(r.perSec, nil), fmtDur(r.p50), fmtDur(r.p99)})
 		execAll(ctx, s, "DROP TABLE "+pkT)
 	}
-	ratio, ok := ratioOf(rates[1], rates[0], errs[1], errs[0])
-	sec.notes = append(sec.notes, "hopsql / PG lookups/s: "+ratioStr(ratio, ok))
+	for j, style := range styles {
+		ratio, ok := ratioOf(rates[j][1], rates[j][0], errs[j][1], errs[j][0])
+		sec.notes = append(sec.notes, fmt.Sprintf("hopsql / PG lookups/s, %s: %s", style, ratioStr(ratio, ok)))
+	}
 	b.rep.sections = append(b.rep.sections, sec)
 }
 

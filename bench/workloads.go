@@ -308,9 +308,28 @@ func closeAll(conns []*pgx.Conn) {
 
 const lookupSQL = "SELECT id, x, s, ts FROM " + pkT + " WHERE id = $1"
 
-// pointLookups runs prepared primary-key lookups of random ids on `clients`
-// connections for d.
-func pointLookups(ctx context.Context, s *server, n int64, clients int, d time.Duration) (lookupResult, error) {
+// lookupStyle is how a client sends its lookups.
+type lookupStyle int
+
+const (
+	lookupPrepared lookupStyle = iota // prepared, autocommit (pgx)
+	lookupLiteral                     // simple query with the key in the text, autocommit (psycopg2 with autocommit on)
+	lookupInTx                        // prepared, 100 per transaction (drivers with autocommit off)
+)
+
+func (l lookupStyle) String() string {
+	switch l {
+	case lookupLiteral:
+		return "simple query, key in the text (psycopg2)"
+	case lookupInTx:
+		return "prepared, 100 per transaction"
+	}
+	return "prepared, autocommit"
+}
+
+// pointLookups runs primary-key lookups of random ids on `clients`
+// connections for d, sent as style says.
+func pointLookups(ctx context.Context, s *server, n int64, clients int, d time.Duration, style lookupStyle) (lookupResult, error) {
 	conns, err := preparedConns(ctx, s, clients, "lookup", lookupSQL)
 	defer closeAll(conns)
 	if err != nil {
@@ -332,15 +351,42 @@ func pointLookups(ctx context.Context, s *server, n int64, clients int, d time.D
 				str       string
 				ts        time.Time
 			)
+			inTx := 0
+			defer func() {
+				if inTx > 0 {
+					c.Exec(context.Background(), "COMMIT")
+				}
+			}()
 			for {
 				t0 := time.Now()
 				if !t0.Before(deadline) {
 					return
 				}
 				id = rng.Int64N(n)
-				if err := c.QueryRow(ctx, "lookup", id).Scan(&gotID, &x, &str, &ts); err != nil {
+				if style == lookupInTx && inTx == 0 {
+					if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+				var row pgx.Row
+				if style == lookupLiteral {
+					row = c.QueryRow(ctx, lookupSQL, pgx.QueryExecModeSimpleProtocol, id)
+				} else {
+					row = c.QueryRow(ctx, "lookup", id)
+				}
+				if err := row.Scan(&gotID, &x, &str, &ts); err != nil {
 					errs[i] = fmt.Errorf("%s with $1=%d: %w", lookupSQL, id, err)
 					return
+				}
+				if style == lookupInTx {
+					if inTx++; inTx == 100 {
+						if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+							errs[i] = err
+							return
+						}
+						inTx = 0
+					}
 				}
 				lats[i] = append(lats[i], time.Since(t0))
 				if gotID != id {

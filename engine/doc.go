@@ -20,7 +20,9 @@
 // expectation.go, statistics.go, featureview.go, trainingdataset.go,
 // transform.go, online.go; onlinerows.go: rows by key, held without Go
 // pointers so that the collector has nothing to trace in them), point
-// lookups of plain tables by primary key from memory (pointlookup.go),
+// lookups of plain tables by primary key from memory (pointlookup.go;
+// literals.go keeps simple-query lookups prepared with their constants as
+// parameters),
 // column types DuckDB does not keep and their length limits (declared.go),
 // time travel (timetravel.go), and experiments
 // (experiment_sql.go: the grammar; experiments.go: checks, data export as
