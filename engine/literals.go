@@ -3,9 +3,13 @@ package engine
 import (
 	"context"
 	"math"
+	"strconv"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
 // Point lookups sent as simple queries with their key in the text —
@@ -80,7 +84,7 @@ func literalLookup(raw *pg_query.RawStmt) (*pg_query.RawStmt, []any, string, boo
 }
 
 // prepareLiteral returns the kept statement for a lookup with constants,
-// preparing it if need be, and the constants to bind; nil when the
+// preparing it if need be, and the values to bind; nil when the
 // statement must be prepared as written.
 func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*Statement, []any, error) {
 	c, vals, text, ok := literalLookup(raw)
@@ -89,8 +93,12 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*S
 	}
 	ddl := s.e.ddlGen.Load()
 	if k, ok := s.literals[text]; ok {
-		if k.ddl == ddl && k.gen == s.setGen && !k.st.closed && literalTypesFit(k.st.ParamOIDs, vals) {
-			return k.st, vals, nil
+		if k.ddl == ddl && k.gen == s.setGen && !k.st.closed {
+			args, ok, err := literalValues(k.st.ParamOIDs, vals)
+			if err != nil || !ok {
+				return nil, nil, err
+			}
+			return k.st, args, nil
 		}
 		s.dropLiteral(text)
 	}
@@ -99,7 +107,7 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*S
 		// Reported as written: prepared again from the text as sent.
 		return nil, nil, nil
 	}
-	if st.pointLookup == nil || st.kind != kindDuck || !literalTypesFit(st.ParamOIDs, vals) {
+	if st.pointLookup == nil || st.kind != kindDuck {
 		st.close()
 		return nil, nil, nil
 	}
@@ -111,7 +119,11 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*S
 	}
 	st.cached = true // not closed as the unnamed statement is replaced
 	s.literals[text] = literalStatement{st: st, ddl: ddl, gen: s.setGen}
-	return st, vals, nil
+	args, ok, err := literalValues(st.ParamOIDs, vals)
+	if err != nil || !ok {
+		return nil, nil, err
+	}
+	return st, args, nil
 }
 
 func (s *Session) dropLiteral(text string) {
@@ -130,12 +142,28 @@ func (s *Session) dropLiterals() {
 	}
 }
 
+// digitsInt reads a string of decimal digits, with an optional minus
+// sign and nothing else, as an integer.
+func digitsInt(s string) (int64, bool) {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 18 || strings.TrimLeft(d, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
 // literalArgs converts a lookup's constants to the Go types the wire
-// layer decodes its parameters' types to.
+// layer decodes its parameters' types to (literalTypesFit has checked
+// they fit).
 func literalArgs(oids []uint32, vals []any) []any {
 	out := make([]any, len(vals))
 	for i, v := range vals {
 		out[i] = v
+		if str, ok := v.(string); ok && oids[i] != 25 && oids[i] != 1043 {
+			v, _ = digitsInt(str)
+			out[i] = v
+		}
 		if x, ok := v.(int64); ok {
 			switch oids[i] {
 			case 23:
@@ -148,35 +176,66 @@ func literalArgs(oids []uint32, vals []any) []any {
 	return out
 }
 
-// literalTypesFit: each constant is of the kind its parameter was typed,
-// and an integer fits its parameter's type.
-func literalTypesFit(oids []uint32, vals []any) bool {
+// literalValues makes the parameter values of a lookup's constants, of
+// the Go types the wire layer decodes the parameters' types to. ok is
+// false when a constant is not of the kind its parameter was typed, or
+// is an integer out of its parameter's range (PostgreSQL then compares
+// across types; DuckDB decides as written). A string compared with an
+// integer column ('42', as pgx's simple protocol sends every argument)
+// is an untyped literal that PostgreSQL reads as the column's type: it
+// is read so here, with int2in/int4in/int8in's errors (err).
+func literalValues(oids []uint32, vals []any) (args []any, ok bool, err error) {
 	if len(oids) != len(vals) {
-		return false
+		return nil, false, nil
 	}
+	args = make([]any, len(vals))
 	for i, v := range vals {
+		oid := oids[i]
 		switch x := v.(type) {
-		case int64:
-			switch oids[i] {
-			case 20:
-			case 23:
-				if x < math.MinInt32 || x > math.MaxInt32 {
-					return false
-				}
-			case 21:
-				if x < math.MinInt16 || x > math.MaxInt16 {
-					return false
-				}
-			default:
-				return false
-			}
 		case string:
-			if oids[i] != 25 && oids[i] != 1043 {
-				return false
+			switch oid {
+			case 25, 1043:
+				args[i] = x
+				continue
+			case 20, 23, 21:
+				n, err := pgIntIn(x, oid)
+				if err != nil {
+					return nil, false, err
+				}
+				v = n
+			default:
+				return nil, false, nil
 			}
+		}
+		n, isInt := v.(int64)
+		switch {
+		case !isInt:
+			return nil, false, nil
+		case oid == 20:
+			args[i] = n
+		case oid == 23 && n >= math.MinInt32 && n <= math.MaxInt32:
+			args[i] = int32(n)
+		case oid == 21 && n >= math.MinInt16 && n <= math.MaxInt16:
+			args[i] = int16(n)
 		default:
-			return false
+			return nil, false, nil
 		}
 	}
-	return true
+	return args, true, nil
+}
+
+// pgIntIn reads text as PostgreSQL's integer input functions do:
+// surrounding white space, an optional sign, decimal digits.
+func pgIntIn(s string, oid uint32) (int64, error) {
+	name := map[uint32]string{20: "bigint", 23: "integer", 21: "smallint"}[oid]
+	t := strings.Trim(s, " \t\n\r\v\f")
+	d := strings.TrimLeft(t, "+-")
+	if len(t)-len(d) > 1 || d == "" || strings.TrimLeft(d, "0123456789") != "" {
+		return 0, pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type %s: \"%s\"", name, s)
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(t, "+"), 10, 64)
+	if err != nil || oid == 23 && (n < math.MinInt32 || n > math.MaxInt32) || oid == 21 && (n < math.MinInt16 || n > math.MaxInt16) {
+		return 0, pgerr.New(pgerr.NumericValueOutOfRange, "value \"%s\" is out of range for type %s", s, name)
+	}
+	return n, nil
 }

@@ -499,7 +499,7 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 		}
 		if st != nil {
 			s.replaceStatement("", st)
-			s.litArgs = literalArgs(st.ParamOIDs, vals)
+			s.litArgs = vals
 			return st, nil
 		}
 	}

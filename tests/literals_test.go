@@ -50,6 +50,11 @@ func TestLiteralLookups(t *testing.T) {
 		"SELECT v FROM lks WHERE id = 40000",
 		"SELECT v FROM lk2 WHERE a = 'x''y' AND b = 3",
 		"SELECT s FROM lk WHERE id = 'seven'",
+		"SELECT s FROM lk WHERE id = '-5'",
+		"SELECT s FROM lk WHERE id = ' 5'",
+		"SELECT s FROM lk WHERE id = '5.0'",
+		"SELECT s FROM lk WHERE id = '99999999999'",
+		"SELECT v FROM lks WHERE id = '40000'",
 	}
 	mode := pgx.QueryExecModeSimpleProtocol
 	same := func(q string) {

@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"errors"
+	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+func TestPGIntIn(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		oid  uint32
+		want int64
+		code string
+	}{
+		{"42", 23, 42, ""},
+		{" -7\t", 23, -7, ""},
+		{"+5", 21, 5, ""},
+		{"007", 20, 7, ""},
+		{"5.0", 23, 0, pgerr.InvalidTextRepresentation},
+		{"", 23, 0, pgerr.InvalidTextRepresentation},
+		{"-", 23, 0, pgerr.InvalidTextRepresentation},
+		{"+-5", 23, 0, pgerr.InvalidTextRepresentation},
+		{"1 2", 23, 0, pgerr.InvalidTextRepresentation},
+		{"2147483648", 23, 0, pgerr.NumericValueOutOfRange},
+		{"-2147483648", 23, -2147483648, ""},
+		{"32768", 21, 0, pgerr.NumericValueOutOfRange},
+		{"9223372036854775808", 20, 0, pgerr.NumericValueOutOfRange},
+		{"-9223372036854775808", 20, -9223372036854775808, ""},
+	} {
+		got, err := pgIntIn(tc.in, tc.oid)
+		var pe *pgerr.Error
+		code := ""
+		if errors.As(err, &pe) {
+			code = pe.Code
+		}
+		if code != tc.code || err == nil && got != tc.want {
+			t.Errorf("pgIntIn(%q, %d) = %d, %v; want %d, code %q", tc.in, tc.oid, got, err, tc.want, tc.code)
+		}
+	}
+}
+
+func TestLiteralLookupShapes(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want string // the parameterized text; "" when not a lookup
+		vals int
+	}{
+		{"SELECT a FROM t WHERE id = 5", "SELECT a FROM t WHERE id = $1", 1},
+		{"SELECT * FROM t WHERE k = 'x' AND b = 2", "SELECT * FROM t WHERE k = $1 AND b = $2", 2},
+		{"SELECT a FROM t WHERE id = 5 OR id = 6", "", 0},
+		{"SELECT a FROM t WHERE id > 5", "", 0},
+		{"SELECT a FROM t WHERE id = 5.5", "", 0},
+		{"SELECT a FROM t WHERE id = NULL", "", 0},
+		{"SELECT a FROM t, u WHERE id = 5", "", 0},
+		{"SELECT a FROM t WHERE id = 5 UNION SELECT 1", "", 0},
+		{"WITH c AS (SELECT 1) SELECT a FROM t WHERE id = 5", "", 0},
+	} {
+		tree, err := pg_query.Parse(tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, vals, text, ok := literalLookup(tree.Stmts[0])
+		if !ok {
+			text = ""
+		}
+		if text != tc.want || len(vals) != tc.vals {
+			t.Errorf("%s: %q with %d values, want %q with %d", tc.sql, text, len(vals), tc.want, tc.vals)
+		}
+	}
+}
