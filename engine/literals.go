@@ -56,25 +56,49 @@ func literalLookup(raw *pg_query.RawStmt) (*pg_query.RawStmt, []any, string, boo
 		conds = be.Args
 	}
 	var vals []any
-	for _, cond := range conds {
-		ae := cond.GetAExpr()
-		if ae == nil || ae.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(ae.Name) != 1 || ae.Name[0].GetString_().GetSval() != "=" ||
-			ae.Lexpr.GetColumnRef() == nil {
-			return nil, nil, "", false
-		}
-		ac := ae.Rexpr.GetAConst()
-		if ac == nil || ac.Isnull {
-			return nil, nil, "", false
-		}
+	// param replaces a constant by the next parameter; false when it is
+	// not an integer or a string.
+	param := func(n *pg_query.Node) (*pg_query.Node, bool) {
+		ac := n.GetAConst()
 		switch {
+		case ac == nil || ac.Isnull:
+			return nil, false
 		case ac.GetIval() != nil:
 			vals = append(vals, int64(ac.GetIval().Ival))
 		case ac.GetSval() != nil:
 			vals = append(vals, ac.GetSval().Sval)
 		default:
+			return nil, false
+		}
+		return &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(len(vals)), Location: -1}}}, true
+	}
+	for _, cond := range conds {
+		ae := cond.GetAExpr()
+		if ae == nil || len(ae.Name) != 1 || ae.Name[0].GetString_().GetSval() != "=" || ae.Lexpr.GetColumnRef() == nil {
 			return nil, nil, "", false
 		}
-		ae.Rexpr = &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(len(vals)), Location: -1}}}
+		switch ae.Kind {
+		case pg_query.A_Expr_Kind_AEXPR_OP:
+			p, ok := param(ae.Rexpr)
+			if !ok {
+				return nil, nil, "", false
+			}
+			ae.Rexpr = p
+		case pg_query.A_Expr_Kind_AEXPR_IN: // k IN (1, 2, 3)
+			list := ae.Rexpr.GetList()
+			if list == nil || len(list.Items) == 0 {
+				return nil, nil, "", false
+			}
+			for i, it := range list.Items {
+				p, ok := param(it)
+				if !ok {
+					return nil, nil, "", false
+				}
+				list.Items[i] = p
+			}
+		default:
+			return nil, nil, "", false
+		}
 	}
 	text, err := deparse(c.Stmt)
 	if err != nil {

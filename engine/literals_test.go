@@ -51,6 +51,9 @@ func TestLiteralLookupShapes(t *testing.T) {
 	}{
 		{"SELECT a FROM t WHERE id = 5", "SELECT a FROM t WHERE id = $1", 1},
 		{"SELECT * FROM t WHERE k = 'x' AND b = 2", "SELECT * FROM t WHERE k = $1 AND b = $2", 2},
+		{"SELECT a FROM t WHERE id IN (5, 6, 7)", "SELECT a FROM t WHERE id IN ($1, $2, $3)", 3},
+		{"SELECT a FROM t WHERE id IN (5, 6.5)", "", 0},
+		{"SELECT a FROM t WHERE id NOT IN (5)", "", 0},
 		{"SELECT a FROM t WHERE id = 5 OR id = 6", "", 0},
 		{"SELECT a FROM t WHERE id > 5", "", 0},
 		{"SELECT a FROM t WHERE id = 5.5", "", 0},

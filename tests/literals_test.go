@@ -43,6 +43,8 @@ func TestLiteralLookups(t *testing.T) {
 		"SELECT v FROM lk2 WHERE b = %d AND a = 'k1'",
 		"SELECT v FROM lks WHERE id = %d",
 		"SELECT id FROM lk WHERE s = 'x%d'",
+		"SELECT id, s FROM lk WHERE id IN (%d, 3, 1000) ORDER BY id",
+		"SELECT s FROM lk WHERE id IN ('%d', '4')",
 	}
 	fixed := []string{
 		"SELECT s FROM lk WHERE id = 100000",
