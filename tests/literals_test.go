@@ -44,7 +44,7 @@ func TestLiteralLookups(t *testing.T) {
 		"SELECT v FROM lks WHERE id = %d",
 		"SELECT id FROM lk WHERE s = 'x%d'",
 		"SELECT id, s FROM lk WHERE id IN (%d, 3, 1000) ORDER BY id",
-		"SELECT s FROM lk WHERE id IN ('%d', '4')",
+		"SELECT s FROM lk WHERE id IN ('%d', '4') ORDER BY s",
 	}
 	fixed := []string{
 		"SELECT s FROM lk WHERE id = 100000",
