@@ -37,81 +37,166 @@ type literalStatement struct {
 	gen uint64 // the session's setGen when prepared
 }
 
-// literalLookup returns a lookup with its constants turned into
-// parameters (a copy of raw), the constants, and the parameterized text;
-// false when raw is not such a lookup.
-func literalLookup(raw *pg_query.RawStmt) (*pg_query.RawStmt, []any, string, bool) {
+// literalLookup returns a lookup's constants and its text with each
+// constant replaced by its parameter ($1, $2, …), the key it is kept
+// under; false when raw is not such a lookup. src is the text raw's
+// locations index. The text is made from the constants' spans in src,
+// not deparsed (that would cost more than the rest of the lookup), so it
+// is only made when every span is plain: an integer, or a string in
+// single quotes.
+func literalLookup(raw *pg_query.RawStmt, src string) ([]any, string, bool) {
+	var vals []any
+	var spans [][2]int
+	ok := walkLookup(raw, func(n *pg_query.Node) (*pg_query.Node, bool) {
+		v, ok := constValue(n)
+		if !ok {
+			return nil, false
+		}
+		end, ok := constSpan(src, int(n.GetAConst().Location))
+		if !ok {
+			return nil, false
+		}
+		vals = append(vals, v)
+		spans = append(spans, [2]int{int(n.GetAConst().Location), end})
+		return nil, true
+	})
+	start, stop := int(raw.StmtLocation), int(raw.StmtLocation+raw.StmtLen)
+	if raw.StmtLen == 0 {
+		stop = len(src)
+	}
+	if !ok || start < 0 || stop > len(src) {
+		return nil, "", false
+	}
+	var b strings.Builder
+	at := start
+	for i, sp := range spans {
+		if sp[0] < at || sp[1] > stop {
+			return nil, "", false
+		}
+		b.WriteString(src[at:sp[0]])
+		b.WriteString("$" + strconv.Itoa(i+1))
+		at = sp[1]
+	}
+	b.WriteString(src[at:stop])
+	return vals, strings.TrimSpace(b.String()), true
+}
+
+// parameterized is a copy of a lookup (literalLookup) with its constants
+// replaced by parameters, in the same order.
+func parameterized(raw *pg_query.RawStmt) *pg_query.RawStmt {
+	c := proto.Clone(raw).(*pg_query.RawStmt)
+	n := 0
+	walkLookup(c, func(*pg_query.Node) (*pg_query.Node, bool) {
+		n++
+		return &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(n), Location: -1}}}, true
+	})
+	return c
+}
+
+// walkLookup checks that raw is `SELECT … FROM one_table WHERE` an AND of
+// `column = constant` and `column IN (constants)`, calling f on each
+// constant in text order; f returns its replacement (nil: none) and
+// false to reject the statement.
+func walkLookup(raw *pg_query.RawStmt, f func(*pg_query.Node) (*pg_query.Node, bool)) bool {
 	sel := raw.Stmt.GetSelectStmt()
 	if sel == nil || sel.WithClause != nil || len(sel.FromClause) != 1 || sel.FromClause[0].GetRangeVar() == nil ||
 		sel.WhereClause == nil || len(sel.ValuesLists) > 0 || sel.Op != pg_query.SetOperation_SETOP_NONE {
-		return nil, nil, "", false
+		return false
 	}
-	c := proto.Clone(raw).(*pg_query.RawStmt)
-	where := c.Stmt.GetSelectStmt().WhereClause
-	conds := []*pg_query.Node{where}
-	if be := where.GetBoolExpr(); be != nil {
+	conds := []*pg_query.Node{sel.WhereClause}
+	if be := sel.WhereClause.GetBoolExpr(); be != nil {
 		if be.Boolop != pg_query.BoolExprType_AND_EXPR {
-			return nil, nil, "", false
+			return false
 		}
 		conds = be.Args
 	}
-	var vals []any
-	// param replaces a constant by the next parameter; false when it is
-	// not an integer or a string.
-	param := func(n *pg_query.Node) (*pg_query.Node, bool) {
-		ac := n.GetAConst()
-		switch {
-		case ac == nil || ac.Isnull:
-			return nil, false
-		case ac.GetIval() != nil:
-			vals = append(vals, int64(ac.GetIval().Ival))
-		case ac.GetSval() != nil:
-			vals = append(vals, ac.GetSval().Sval)
-		default:
-			return nil, false
+	visit := func(n **pg_query.Node) bool {
+		r, ok := f(*n)
+		if ok && r != nil {
+			*n = r
 		}
-		return &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(len(vals)), Location: -1}}}, true
+		return ok
 	}
 	for _, cond := range conds {
 		ae := cond.GetAExpr()
 		if ae == nil || len(ae.Name) != 1 || ae.Name[0].GetString_().GetSval() != "=" || ae.Lexpr.GetColumnRef() == nil {
-			return nil, nil, "", false
+			return false
 		}
 		switch ae.Kind {
 		case pg_query.A_Expr_Kind_AEXPR_OP:
-			p, ok := param(ae.Rexpr)
-			if !ok {
-				return nil, nil, "", false
+			if !visit(&ae.Rexpr) {
+				return false
 			}
-			ae.Rexpr = p
 		case pg_query.A_Expr_Kind_AEXPR_IN: // k IN (1, 2, 3)
 			list := ae.Rexpr.GetList()
 			if list == nil || len(list.Items) == 0 {
-				return nil, nil, "", false
+				return false
 			}
-			for i, it := range list.Items {
-				p, ok := param(it)
-				if !ok {
-					return nil, nil, "", false
+			for i := range list.Items {
+				if !visit(&list.Items[i]) {
+					return false
 				}
-				list.Items[i] = p
 			}
 		default:
-			return nil, nil, "", false
+			return false
 		}
 	}
-	text, err := deparse(c.Stmt)
-	if err != nil {
-		return nil, nil, "", false
+	return true
+}
+
+// constValue is an integer or string constant's value.
+func constValue(n *pg_query.Node) (any, bool) {
+	ac := n.GetAConst()
+	switch {
+	case ac == nil || ac.Isnull:
+		return nil, false
+	case ac.GetIval() != nil:
+		return int64(ac.GetIval().Ival), true
+	case ac.GetSval() != nil:
+		return ac.GetSval().Sval, true
 	}
-	return c, vals, text, true
+	return nil, false
+}
+
+// constSpan finds where the constant starting at loc ends: an integer
+// (a minus sign, digits) or a string in single quotes (” inside).
+func constSpan(src string, loc int) (int, bool) {
+	if loc < 0 || loc >= len(src) {
+		return 0, false
+	}
+	i := loc
+	if src[i] == '\'' {
+		for i++; i < len(src); i++ {
+			if src[i] != '\'' {
+				continue
+			}
+			if i+1 < len(src) && src[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i + 1, true
+		}
+		return 0, false
+	}
+	if src[i] == '-' {
+		i++
+	}
+	j := i
+	for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+		j++
+	}
+	if j == i || j < len(src) && (src[j] == '.' || src[j] == '_' || src[j] == 'e' || src[j] == 'E' ||
+		src[j] >= 'a' && src[j] <= 'z' || src[j] >= 'A' && src[j] <= 'Z') {
+		return 0, false
+	}
+	return j, true
 }
 
 // prepareLiteral returns the kept statement for a lookup with constants,
 // preparing it if need be, and the values to bind; nil when the
 // statement must be prepared as written.
-func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*Statement, []any, error) {
-	c, vals, text, ok := literalLookup(raw)
+func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src string) (*Statement, []any, error) {
+	vals, text, ok := literalLookup(raw, src)
 	if !ok {
 		return nil, nil, nil
 	}
@@ -126,7 +211,7 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt) (*S
 		}
 		s.dropLiteral(text)
 	}
-	st, err := s.prepare(ctx, text, c, nil)
+	st, err := s.prepare(ctx, text, parameterized(raw), nil)
 	if err != nil {
 		// Reported as written: prepared again from the text as sent.
 		return nil, nil, nil

@@ -52,6 +52,10 @@ func TestLiteralLookupShapes(t *testing.T) {
 		{"SELECT a FROM t WHERE id = 5", "SELECT a FROM t WHERE id = $1", 1},
 		{"SELECT * FROM t WHERE k = 'x' AND b = 2", "SELECT * FROM t WHERE k = $1 AND b = $2", 2},
 		{"SELECT a FROM t WHERE id IN (5, 6, 7)", "SELECT a FROM t WHERE id IN ($1, $2, $3)", 3},
+		{"SELECT a FROM t WHERE k = 'x''y' AND id =  -12 ", "SELECT a FROM t WHERE k = $1 AND id =  $2", 2},
+		{"SELECT a FROM t WHERE k = E'x'", "", 0},
+		{"SELECT a FROM t WHERE id = 5e3", "", 0},
+		{"SELECT a FROM t WHERE id = 5::int", "", 0},
 		{"SELECT a FROM t WHERE id IN (5, 6.5)", "", 0},
 		{"SELECT a FROM t WHERE id NOT IN (5)", "", 0},
 		{"SELECT a FROM t WHERE id = 5 OR id = 6", "", 0},
@@ -66,7 +70,7 @@ func TestLiteralLookupShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, vals, text, ok := literalLookup(tree.Stmts[0])
+		vals, text, ok := literalLookup(tree.Stmts[0], tc.sql)
 		if !ok {
 			text = ""
 		}

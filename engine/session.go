@@ -391,6 +391,7 @@ type Piece struct {
 	raw    *pg_query.RawStmt // nil when pg_query could not parse it (DuckDB-only syntax)
 	multi  bool              // one of several statements in a simple query
 	cached *Statement        // a constant statement kept from an earlier query
+	src    string            // the text raw's locations index
 	// query is the whole query string of a one-statement query: the key a
 	// constant statement is kept under, as Split looks it up ("SELECT 1;"
 	// with its semicolon, which the piece's own text has lost).
@@ -418,7 +419,7 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 			if raw.StmtLen == 0 {
 				end = len(sql)
 			}
-			pieces = append(pieces, &Piece{SQL: strings.TrimSpace(sql[start:end]), Offset: start, raw: raw})
+			pieces = append(pieces, &Piece{SQL: strings.TrimSpace(sql[start:end]), Offset: start, raw: raw, src: sql})
 		}
 	} else {
 		spans, err := splitStatements(sql)
@@ -431,7 +432,7 @@ func (s *Session) Split(ctx context.Context, sql string) ([]*Piece, error) {
 			t, err := pg_query.Parse(part)
 			switch {
 			case err == nil && len(t.Stmts) == 1:
-				p.raw = t.Stmts[0]
+				p.raw, p.src = t.Stmts[0], part
 			case !s.duckdbParses(ctx, part):
 				// Neither grammar accepts it: report PostgreSQL's error,
 				// positioned in the whole string.
@@ -493,7 +494,7 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 	}
 	s.litArgs = nil
 	if p.raw != nil {
-		st, vals, err := s.prepareLiteral(ctx, p.raw)
+		st, vals, err := s.prepareLiteral(ctx, p.raw, p.src)
 		if err != nil {
 			return nil, err
 		}
