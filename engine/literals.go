@@ -21,11 +21,17 @@ import (
 // as parameters ($1, $2, …) and kept under that text; the next query of
 // the same shape binds its own constants to it.
 //
-// Only a lookup's shape is parameterized: one plain table, an AND of
-// `column = constant`, integer and string constants whose parameter DuckDB
-// types as the constant would be (an integer column for an integer that
-// fits it, a text column for a string), so the statement means what the
-// text means. Anything else is prepared as written.
+// UPDATE and DELETE by key (`UPDATE t SET n = 3 WHERE id = 42`, psycopg2's
+// executemany) are kept the same way; there DuckDB's execution on the
+// carrier costs more than the prepare saved, so the gain is smaller.
+//
+// Only these shapes are parameterized (literalSlots): one table, an AND
+// of `column = constant` or `column IN (constants)`, integer and string
+// constants whose parameter DuckDB types as the constant would be (an
+// integer column for an integer that fits it, a text column for a
+// string; a string compared with or assigned to an integer column is
+// read as PostgreSQL reads it), so the statement means what the text
+// means. Anything else is prepared as written.
 
 // maxLiteralStatements bounds the statements a session keeps this way.
 const maxLiteralStatements = 256
@@ -37,111 +43,141 @@ type literalStatement struct {
 	gen uint64 // the session's setGen when prepared
 }
 
-// literalLookup returns a lookup's constants and its text with each
+// literalLookup returns a statement's constants and its text with each
 // constant replaced by its parameter ($1, $2, …), the key it is kept
-// under; false when raw is not such a lookup. src is the text raw's
-// locations index. The text is made from the constants' spans in src,
-// not deparsed (that would cost more than the rest of the lookup), so it
-// is only made when every span is plain: an integer, or a string in
-// single quotes.
+// under; false when raw is not of a kept shape (literalSlots). src is
+// the text raw's locations index. The text is made from the constants'
+// spans in src, not deparsed (that would cost more than the rest of a
+// lookup), so it is only made when every span is plain: an integer, or a
+// string in single quotes.
 func literalLookup(raw *pg_query.RawStmt, src string) ([]any, string, bool) {
-	var vals []any
-	var spans [][2]int
-	ok := walkLookup(raw, func(n *pg_query.Node) (*pg_query.Node, bool) {
-		v, ok := constValue(n)
-		if !ok {
-			return nil, false
-		}
-		end, ok := constSpan(src, int(n.GetAConst().Location))
-		if !ok {
-			return nil, false
-		}
-		vals = append(vals, v)
-		spans = append(spans, [2]int{int(n.GetAConst().Location), end})
-		return nil, true
-	})
+	slots, ok := literalSlots(raw)
+	if !ok {
+		return nil, "", false
+	}
 	start, stop := int(raw.StmtLocation), int(raw.StmtLocation+raw.StmtLen)
 	if raw.StmtLen == 0 {
 		stop = len(src)
 	}
-	if !ok || start < 0 || stop > len(src) {
+	if start < 0 || stop > len(src) {
 		return nil, "", false
 	}
+	vals := make([]any, len(slots))
 	var b strings.Builder
 	at := start
-	for i, sp := range spans {
-		if sp[0] < at || sp[1] > stop {
+	for i, slot := range slots {
+		ac := (*slot).GetAConst()
+		v, ok := constValue(*slot)
+		if !ok {
 			return nil, "", false
 		}
-		b.WriteString(src[at:sp[0]])
+		loc := int(ac.Location)
+		end, ok := constSpan(src, loc)
+		if !ok || loc < at || end > stop {
+			return nil, "", false
+		}
+		vals[i] = v
+		b.WriteString(src[at:loc])
 		b.WriteString("$" + strconv.Itoa(i+1))
-		at = sp[1]
+		at = end
 	}
 	b.WriteString(src[at:stop])
 	return vals, strings.TrimSpace(b.String()), true
 }
 
-// parameterized is a copy of a lookup (literalLookup) with its constants
-// replaced by parameters, in the same order.
+// parameterized is a copy of a statement (literalLookup) with its
+// constants replaced by parameters, in the same order.
 func parameterized(raw *pg_query.RawStmt) *pg_query.RawStmt {
 	c := proto.Clone(raw).(*pg_query.RawStmt)
-	n := 0
-	walkLookup(c, func(*pg_query.Node) (*pg_query.Node, bool) {
-		n++
-		return &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(n), Location: -1}}}, true
-	})
+	slots, _ := literalSlots(c)
+	for i, slot := range slots {
+		*slot = &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: int32(i + 1), Location: -1}}}
+	}
 	return c
 }
 
-// walkLookup checks that raw is `SELECT … FROM one_table WHERE` an AND of
-// `column = constant` and `column IN (constants)`, calling f on each
-// constant in text order; f returns its replacement (nil: none) and
-// false to reject the statement.
-func walkLookup(raw *pg_query.RawStmt, f func(*pg_query.Node) (*pg_query.Node, bool)) bool {
-	sel := raw.Stmt.GetSelectStmt()
-	if sel == nil || sel.WithClause != nil || len(sel.FromClause) != 1 || sel.FromClause[0].GetRangeVar() == nil ||
-		sel.WhereClause == nil || len(sel.ValuesLists) > 0 || sel.Op != pg_query.SetOperation_SETOP_NONE {
-		return false
+// literalSlots finds the constants a kept statement takes as parameters,
+// in text order, and says whether raw has a kept shape:
+//
+//   - SELECT … FROM one_table WHERE conds: a lookup;
+//   - UPDATE one_table SET … WHERE conds (each SET to an integer or string
+//     constant is a parameter too; other SET expressions stay as written);
+//   - DELETE FROM one_table WHERE conds;
+//
+// where conds is an AND of `column = constant` and `column IN
+// (constants)`, with integer and string constants only.
+func literalSlots(raw *pg_query.RawStmt) ([]**pg_query.Node, bool) {
+	var slots []**pg_query.Node
+	var where *pg_query.Node
+	switch n := raw.Stmt.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		sel := n.SelectStmt
+		if sel.WithClause != nil || len(sel.FromClause) != 1 || sel.FromClause[0].GetRangeVar() == nil ||
+			len(sel.ValuesLists) > 0 || sel.Op != pg_query.SetOperation_SETOP_NONE {
+			return nil, false
+		}
+		where = sel.WhereClause
+	case *pg_query.Node_UpdateStmt:
+		u := n.UpdateStmt
+		if u.WithClause != nil || len(u.FromClause) > 0 || len(u.ReturningList) > 0 {
+			return nil, false
+		}
+		for _, t := range u.TargetList {
+			rt := t.GetResTarget()
+			if rt == nil || len(rt.Indirection) > 0 {
+				return nil, false
+			}
+			if _, ok := constValue(rt.Val); ok {
+				slots = append(slots, &rt.Val)
+			}
+		}
+		where = u.WhereClause
+	case *pg_query.Node_DeleteStmt:
+		d := n.DeleteStmt
+		if d.WithClause != nil || len(d.UsingClause) > 0 || len(d.ReturningList) > 0 {
+			return nil, false
+		}
+		where = d.WhereClause
+	default:
+		return nil, false
 	}
-	conds := []*pg_query.Node{sel.WhereClause}
-	if be := sel.WhereClause.GetBoolExpr(); be != nil {
+	if where == nil {
+		return nil, false
+	}
+	conds := []*pg_query.Node{where}
+	if be := where.GetBoolExpr(); be != nil {
 		if be.Boolop != pg_query.BoolExprType_AND_EXPR {
-			return false
+			return nil, false
 		}
 		conds = be.Args
-	}
-	visit := func(n **pg_query.Node) bool {
-		r, ok := f(*n)
-		if ok && r != nil {
-			*n = r
-		}
-		return ok
 	}
 	for _, cond := range conds {
 		ae := cond.GetAExpr()
 		if ae == nil || len(ae.Name) != 1 || ae.Name[0].GetString_().GetSval() != "=" || ae.Lexpr.GetColumnRef() == nil {
-			return false
+			return nil, false
 		}
 		switch ae.Kind {
 		case pg_query.A_Expr_Kind_AEXPR_OP:
-			if !visit(&ae.Rexpr) {
-				return false
+			if _, ok := constValue(ae.Rexpr); !ok {
+				return nil, false
 			}
+			slots = append(slots, &ae.Rexpr)
 		case pg_query.A_Expr_Kind_AEXPR_IN: // k IN (1, 2, 3)
 			list := ae.Rexpr.GetList()
 			if list == nil || len(list.Items) == 0 {
-				return false
+				return nil, false
 			}
 			for i := range list.Items {
-				if !visit(&list.Items[i]) {
-					return false
+				if _, ok := constValue(list.Items[i]); !ok {
+					return nil, false
 				}
+				slots = append(slots, &list.Items[i])
 			}
 		default:
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return slots, true
 }
 
 // constValue is an integer or string constant's value.
@@ -216,7 +252,7 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src
 		// Reported as written: prepared again from the text as sent.
 		return nil, nil, nil
 	}
-	if st.pointLookup == nil || st.kind != kindDuck {
+	if st.kind != kindDuck || !keptShape(st) {
 		st.close()
 		return nil, nil, nil
 	}
@@ -233,6 +269,17 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src
 		return nil, nil, err
 	}
 	return st, args, nil
+}
+
+// keptShape: what preparing found makes the statement worth keeping: a
+// lookup the point-lookup path may answer, or an UPDATE or DELETE of a
+// table kept in storage whose WHERE finds the files it touches.
+func keptShape(st *Statement) bool {
+	if st.pointLookup != nil {
+		return true
+	}
+	ss := st.storage
+	return ss != nil && ss.table != "" && ss.where != nil && (ss.op == "UPDATE" || ss.op == "DELETE")
 }
 
 func (s *Session) dropLiteral(text string) {

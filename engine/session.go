@@ -499,6 +499,7 @@ func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error
 			return nil, err
 		}
 		if st != nil {
+			st.alone = !p.multi
 			s.replaceStatement("", st)
 			s.litArgs = vals
 			return st, nil

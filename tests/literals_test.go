@@ -121,6 +121,34 @@ func TestLiteralLookups(t *testing.T) {
 		t.Errorf("point_lookups_memory grew by %d in a transaction that read before any commit, want its first lookups from memory", memAfter-memBefore)
 	}
 
+	// UPDATE and DELETE by key with constants are kept the same way.
+	for round := 0; round < 5; round++ {
+		for _, q := range []string{
+			fmt.Sprintf("UPDATE lk SET n = n + 1 WHERE id = %d", 10+round),
+			fmt.Sprintf("UPDATE lk SET s = 'u%d', n = %d WHERE id = %d", round, round, 20+round),
+			fmt.Sprintf("UPDATE lk SET s = NULL WHERE id IN (%d, 31)", 30+round),
+			fmt.Sprintf("UPDATE lk SET n = '%d' WHERE id = '%d'", round, 40+round),
+			"UPDATE lk SET n = 'abc' WHERE id = 41",
+			"UPDATE lk SET n = 1 WHERE id = 'abc'",
+			fmt.Sprintf("DELETE FROM lk WHERE id = %d", 50+round),
+			fmt.Sprintf("DELETE FROM lk2 WHERE a = 'k%d' AND b = %d", round, 10+round),
+			"BEGIN",
+			fmt.Sprintf("UPDATE lk SET n = 7 WHERE id = %d", 60+round),
+			fmt.Sprintf("SELECT n FROM lk WHERE id = %d", 60+round),
+			fmt.Sprintf("DELETE FROM lk WHERE id = %d", 70+round),
+			fmt.Sprintf("SELECT count(*) FROM lk WHERE id = %d", 70+round),
+			"SAVEPOINT a",
+			fmt.Sprintf("DELETE FROM lk WHERE id = %d", 80+round),
+			"ROLLBACK TO SAVEPOINT a",
+			fmt.Sprintf("UPDATE lk SET s = 'in tx' WHERE id = %d", 80+round),
+			"COMMIT",
+		} {
+			same(q)
+		}
+	}
+	same("SELECT id, s, n FROM lk WHERE id < 100 ORDER BY id")
+	same("SELECT a, b, v FROM lk2 ORDER BY a, b")
+
 	// DDL changes what a kept statement means.
 	for _, c := range []*pgx.Conn{hop, ref} {
 		mustExec(t, c, "ALTER TABLE lk ADD COLUMN z int DEFAULT 4")
