@@ -2,7 +2,12 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/storage"
@@ -287,7 +292,11 @@ func (s *Session) flushBuffer(ctx context.Context) error {
 }
 
 // writeBuffered inserts a table's buffered rows into its carrier, as one
-// INSERT of the same rows would.
+// INSERT of the same rows would: through DuckDB's appender, inside the
+// session's transaction (a VALUES list of thousands of rows costs DuckDB
+// more to parse than the INSERTs cost to check). In a transaction block
+// the same rows are also logged as an INSERT … VALUES for savepoint
+// replay.
 func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTable) error {
 	if len(bt.rows) == 0 {
 		return nil
@@ -298,6 +307,83 @@ func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTa
 	if err := s.beforeStorageWrite(ctx, bt.st, nil); err != nil {
 		return err
 	}
+	app, err := duckdb.NewAppender(s.conn, s.db.name, "main", name)
+	if err != nil {
+		return fmt.Errorf("append to %q: %w", name, err)
+	}
+	vals := make([]driver.Value, len(bt.cols))
+	for _, row := range bt.rows {
+		for j, v := range row {
+			if vals[j], err = appendValue(bt.cols[j].Type, v); err != nil {
+				app.Close()
+				return err
+			}
+		}
+		if err := app.AppendRow(vals...); err != nil {
+			app.Close()
+			return err
+		}
+	}
+	if err := app.Close(); err != nil {
+		return err
+	}
+	if s.tx == txBlock {
+		s.txLog = append(s.txLog, loggedStmt{sql: s.bufferedSQL(name, bt)}) // replayed by ROLLBACK TO SAVEPOINT
+	}
+	bt.rows = bt.rows[:0]
+	if p, ok := s.stx.tables[name]; ok {
+		bt.seen = p.writes // this write leaves the key sets complete
+	}
+	// The carrier's rows changed under statements prepared before.
+	s.viewEpoch++
+	if bt.st.storage.unique {
+		return s.checkUnique(ctx, name, nil)
+	}
+	return nil
+}
+
+// appendValue is a buffered value (its text form, fastText's) as the Go
+// value DuckDB's appender takes for the column type.
+func appendValue(typ string, v *string) (driver.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var (
+		out any
+		err error
+	)
+	switch typ {
+	case "VARCHAR":
+		return *v, nil
+	case "BIGINT":
+		out, err = strconv.ParseInt(*v, 10, 64)
+	case "INTEGER":
+		var n int64
+		n, err = strconv.ParseInt(*v, 10, 32)
+		out = int32(n)
+	case "SMALLINT":
+		var n int64
+		n, err = strconv.ParseInt(*v, 10, 16)
+		out = int16(n)
+	case "DOUBLE":
+		out, err = strconv.ParseFloat(*v, 64)
+	case "FLOAT":
+		var f float64
+		f, err = strconv.ParseFloat(*v, 32)
+		out = float32(f)
+	case "BOOLEAN":
+		out, err = strconv.ParseBool(*v)
+	default:
+		err = fmt.Errorf("type %s", typ)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("buffered value %q: %w", *v, err)
+	}
+	return out, nil
+}
+
+// bufferedSQL is the INSERT … VALUES of a table's buffered rows.
+func (s *Session) bufferedSQL(name string, bt *bufferedTable) string {
 	cols := make([]string, len(bt.cols))
 	for i, c := range bt.cols {
 		cols[i] = quoteIdent(c.Name)
@@ -324,21 +410,5 @@ func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTa
 		}
 		b.WriteByte(')')
 	}
-	sql := b.String()
-	if err := s.exec(ctx, sql); err != nil {
-		return err
-	}
-	if s.tx == txBlock {
-		s.txLog = append(s.txLog, loggedStmt{sql: sql}) // replayed by ROLLBACK TO SAVEPOINT
-	}
-	bt.rows = bt.rows[:0]
-	if p, ok := s.stx.tables[name]; ok {
-		bt.seen = p.writes // this write leaves the key sets complete
-	}
-	// The carrier's rows changed under statements prepared before.
-	s.viewEpoch++
-	if bt.st.storage.unique {
-		return s.checkUnique(ctx, name, nil)
-	}
-	return nil
+	return b.String()
 }
