@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"database/sql/driver"
 	"errors"
 	"testing"
 
@@ -84,5 +85,25 @@ func TestLiteralLookupShapes(t *testing.T) {
 		if text != tc.want || len(vals) != tc.vals {
 			t.Errorf("%s: %q with %d values, want %q with %d", tc.sql, text, len(vals), tc.want, tc.vals)
 		}
+	}
+}
+
+func TestWhereParams(t *testing.T) {
+	tree, err := pg_query.Parse("UPDATE t SET s = $1, n = $3 WHERE id = $4 AND k = $2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := tree.Stmts[0].Stmt.GetUpdateStmt().WhereClause
+	args := []driver.NamedValue{{Ordinal: 1, Value: "s"}, {Ordinal: 2, Value: "k"}, {Ordinal: 3, Value: int64(3)}, {Ordinal: 4, Value: int64(4)}}
+	got, out := whereParams(where, args)
+	text, err := deparseExpr(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text != "id = $2 AND k = $1" || len(out) != 2 || out[0].Value != "k" || out[1].Value != int64(4) || out[1].Ordinal != 2 {
+		t.Errorf("whereParams: %s with %v", text, out)
+	}
+	if orig, _ := deparseExpr(where); orig != "id = $4 AND k = $2" {
+		t.Errorf("the statement's own WHERE changed: %s", orig)
 	}
 }

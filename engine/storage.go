@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hopsql/hopsql/catalog"
 	"github.com/hopsql/hopsql/engine/pgcatalog"
@@ -861,6 +863,7 @@ func (s *Session) pull(ctx context.Context, name string, p *pendingTable, where 
 // touchedFiles runs a WHERE clause over the files to find those with rows
 // it matches.
 func (s *Session) touchedFiles(ctx context.Context, files []catalog.FileRef, cols []catalog.Column, where *pg_query.Node, alias string, args []driver.NamedValue) ([]catalog.FileRef, error) {
+	where, args = whereParams(where, args)
 	cond, err := deparseExpr(where)
 	if err != nil {
 		return nil, err
@@ -898,6 +901,38 @@ func (s *Session) filesOfRows(ctx context.Context, sql string, args []driver.Nam
 		}
 	}
 	return out, nil
+}
+
+// whereParams renumbers the parameters a WHERE names from $1 and keeps
+// only their values: an UPDATE's SET may use others (`SET s = $1 WHERE id
+// = $2`), and DuckDB takes exactly the parameters a query names.
+func whereParams(where *pg_query.Node, args []driver.NamedValue) (*pg_query.Node, []driver.NamedValue) {
+	var used []int32
+	pgcatalog.Walk(where, func(n *pg_query.Node) bool {
+		if pr := n.GetParamRef(); pr != nil && !slices.Contains(used, pr.Number) {
+			used = append(used, pr.Number)
+		}
+		return true
+	})
+	if len(used) == len(args) {
+		return where, args // names all of them: nothing to renumber
+	}
+	slices.Sort(used)
+	renumbered := proto.Clone(where).(*pg_query.Node)
+	pgcatalog.Walk(renumbered, func(n *pg_query.Node) bool {
+		if pr := n.GetParamRef(); pr != nil {
+			pr.Number = int32(slices.Index(used, pr.Number) + 1)
+		}
+		return true
+	})
+	out := make([]driver.NamedValue, 0, len(used))
+	for i, u := range used {
+		if int(u) > len(args) || u < 1 {
+			return where, args // DuckDB reports the missing value
+		}
+		out = append(out, driver.NamedValue{Ordinal: i + 1, Value: args[u-1].Value})
+	}
+	return renumbered, out
 }
 
 // deparseExpr renders one expression by deparsing a SELECT around it.
