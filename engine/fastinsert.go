@@ -130,11 +130,14 @@ type fastTable struct {
 
 // fastTableOf reads a table's constraints and defaults once per definition.
 func (s *Session) fastTableOf(ctx context.Context, name string, t catalog.TableHead) (*fastTable, error) {
+	// The cache is keyed by the committed definition: a transaction whose
+	// snapshot is older reads (and must not store) its own view.
+	shared := s.snapshotCurrent()
 	cacheKey := s.definitionKey(t)
 	s.e.keysMu.Lock()
 	ft, hit := s.e.fastTables[cacheKey]
 	s.e.keysMu.Unlock()
-	if hit {
+	if hit && shared {
 		return ft, nil
 	}
 	ft = &fastTable{ok: true}
@@ -176,6 +179,9 @@ func (s *Session) fastTableOf(ctx context.Context, name string, t catalog.TableH
 	n, _ = nv[0].(int64)
 	if n > 0 {
 		ft.ok, ft.checked = false, true
+	}
+	if !shared {
+		return ft, nil
 	}
 	s.e.keysMu.Lock()
 	if len(s.e.fastTables) > 4096 {

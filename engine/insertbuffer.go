@@ -72,7 +72,9 @@ func (s *Session) bufferable(p *Portal) bool {
 // must run the usual way (after flushBuffer).
 func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 	plan := p.stmt.fastIns
-	if s.e.cfg.SmallCommitRows <= 0 || s.featureOf(plan.table) != nil {
+	if s.e.cfg.SmallCommitRows <= 0 || s.featureOf(plan.table) != nil || !s.snapshotCurrent() {
+		// A snapshot older than the committed definitions may differ from
+		// them (NOT NULL, defaults, columns): the carrier's way decides.
 		return false, nil
 	}
 	t, found := s.e.catalog.TableHead(s.db.name, "main", plan.table)
@@ -150,7 +152,7 @@ func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 		if version < 0 {
 			read, ok, err := s.readVersion(plan.table)
 			if err != nil || !ok {
-				return false, err
+				return false, nil // DuckDB reports what is wrong, if anything
 			}
 			version = read
 		}
@@ -190,6 +192,7 @@ func (s *Session) promoteFast(ctx context.Context) (bool, error) {
 	if !ok || t.SQL != d.def || s.e.cfg.SmallCommitRows <= 0 {
 		return false, nil
 	}
+	s.noteTxStart()
 	if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
 		return false, err
 	}
@@ -329,6 +332,8 @@ func (s *Session) writeBuffered(ctx context.Context, name string, bt *bufferedTa
 	}
 	if s.tx == txBlock {
 		s.txLog = append(s.txLog, loggedStmt{sql: s.bufferedSQL(name, bt)}) // replayed by ROLLBACK TO SAVEPOINT
+	} else {
+		s.unlogged = true
 	}
 	bt.rows = bt.rows[:0]
 	if p, ok := s.stx.tables[name]; ok {

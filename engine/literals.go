@@ -38,9 +38,9 @@ const maxLiteralStatements = 256
 
 // literalStatement is a kept parameterized lookup.
 type literalStatement struct {
-	st  *Statement
-	ddl uint64 // Engine.ddlGen when prepared: DDL may change what it means
-	gen uint64 // the session's setGen when prepared
+	st  *Statement // nil: the shape was tried and is not kept (keptShape)
+	ddl uint64     // Engine.ddlGen when prepared: DDL may change what it means
+	gen uint64     // the session's setGen when prepared
 }
 
 // literalLookup returns a statement's constants and its text with each
@@ -232,12 +232,20 @@ func constSpan(src string, loc int) (int, bool) {
 // preparing it if need be, and the values to bind; nil when the
 // statement must be prepared as written.
 func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src string) (*Statement, []any, error) {
+	if !s.snapshotCurrent() {
+		// DDL ran or ended since this transaction began: what it sees may
+		// differ from what the kept statements were prepared against.
+		return nil, nil, nil
+	}
 	vals, text, ok := literalLookup(raw, src)
 	if !ok {
 		return nil, nil, nil
 	}
 	ddl := s.e.ddlGen.Load()
 	if k, ok := s.literals[text]; ok {
+		if k.ddl == ddl && k.gen == s.setGen && k.st == nil {
+			return nil, nil, nil // not a kept shape: prepared as written
+		}
 		if k.ddl == ddl && k.gen == s.setGen && !k.st.closed {
 			args, ok, err := literalValues(k.st.ParamOIDs, vals)
 			if err != nil || !ok {
@@ -252,15 +260,18 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src
 		// Reported as written: prepared again from the text as sent.
 		return nil, nil, nil
 	}
-	if st.kind != kindDuck || !keptShape(st) {
-		st.close()
-		return nil, nil, nil
-	}
 	if len(s.literals) >= maxLiteralStatements {
 		for t := range s.literals {
 			s.dropLiteral(t)
 			break
 		}
+	}
+	if st.kind != kindDuck || !keptShape(st) {
+		// Remembered, so the next statement of this shape is not
+		// prepared twice.
+		st.close()
+		s.literals[text] = literalStatement{ddl: ddl, gen: s.setGen}
+		return nil, nil, nil
 	}
 	st.cached = true // not closed as the unnamed statement is replaced
 	s.literals[text] = literalStatement{st: st, ddl: ddl, gen: s.setGen}
@@ -285,6 +296,9 @@ func keptShape(st *Statement) bool {
 func (s *Session) dropLiteral(text string) {
 	k := s.literals[text]
 	delete(s.literals, text)
+	if k.st == nil {
+		return
+	}
 	k.st.cached = false
 	if cur, ok := s.named[""]; !ok || cur != k.st {
 		k.st.close() // else when the unnamed statement is replaced

@@ -157,7 +157,12 @@ func (s *Session) execPointLookup(ctx context.Context, p *Portal, sink RowSink) 
 	if s.tx != txIdle {
 		v, ok, err := s.untouchedVersion(plan.table)
 		if err != nil || !ok {
-			return Result{}, false, err
+			return Result{}, false, nil // DuckDB answers (and reports what is wrong)
+		}
+		// Memory holds the latest version only: an older snapshot is
+		// DuckDB's to read.
+		if h, found := s.e.catalog.TableHead(s.db.name, "main", plan.table); !found || h.Version != v {
+			return Result{}, false, nil
 		}
 		want = v
 	}
@@ -178,6 +183,22 @@ func (s *Session) isPrimaryKey(ctx context.Context, table string, cols []string)
 	for _, k := range keys {
 		if k.primary {
 			return len(k.cols) == len(cols) && !slices.ContainsFunc(k.cols, func(c string) bool { return !slices.Contains(cols, c) })
+		}
+	}
+	return false
+}
+
+// txWrote reports whether the session's transaction holds writes or DDL.
+func (s *Session) txWrote() bool {
+	if s.stx == nil {
+		return s.txDDL
+	}
+	if s.stx.ddl || s.txDDL {
+		return true
+	}
+	for _, p := range s.stx.tables {
+		if p.dirty {
+			return true
 		}
 	}
 	return false
@@ -211,6 +232,11 @@ func (s *Session) untouchedVersion(name string) (int64, bool, error) {
 func (s *Session) pkLookup(ctx context.Context, c *pkCache, p *Portal, plan *onlinePlan, want int64) ([][]driver.Value, bool, error) {
 	c.mu.Lock()
 	ready, work := s.pkCacheState(ctx, c, plan)
+	if !ready && work != nil && want >= 0 && s.txWrote() {
+		// Reading the rows runs DuckDB statements in the session's
+		// transaction, where an error would abort the client's writes.
+		work = nil
+	}
 	if !ready && work == nil {
 		c.mu.Unlock()
 		return nil, false, nil

@@ -89,7 +89,14 @@ type Session struct {
 	// fast is an INSERT the single-row path deferred to Sync (fastinsert.go).
 	fast *deferredInsert
 	// ibuf holds a transaction's buffered single-row INSERTs (insertbuffer.go).
-	ibuf       *insertBuffer
+	ibuf *insertBuffer
+	// txGen is Engine.ddlGen when the DuckDB transaction began; txDDL says
+	// this transaction ran DDL (snapshotCurrent). unlogged: a write ran
+	// before BEGIN in the same implicit transaction, outside the
+	// savepoint log.
+	txGen      uint64
+	txDDL      bool
+	unlogged   bool
 	views      map[string]string // table → key of the files its view shows
 	viewGen    uint64
 	viewsStale bool
@@ -321,7 +328,13 @@ func (s *Session) endTx(committed bool) {
 		}
 	}
 	s.tx, s.txReadOnly, s.txUndo, s.txLog, s.savepoints = txIdle, false, nil, nil, nil
-	s.stx, s.ibuf = nil, nil
+	s.stx, s.ibuf, s.unlogged = nil, nil, false
+	if s.txDDL {
+		// Its DDL is now committed or undone: what other sessions (and
+		// this one) prepared or cached under it is stale.
+		s.e.ddlGen.Add(1)
+		s.txDDL = false
+	}
 	s.e.releaseFiles(s)
 	// Portals do not outlive their transaction, except WITH HOLD cursors
 	// after a commit.
@@ -480,6 +493,7 @@ func (s *Session) duckdbParses(ctx context.Context, sql string) bool {
 // PreparePiece prepares one statement of a simple query as the unnamed statement.
 func (s *Session) PreparePiece(ctx context.Context, p *Piece) (*Statement, error) {
 	if p.multi && s.tx == txIdle {
+		s.noteTxStart()
 		if err := s.exec(ctx, "BEGIN"); err != nil {
 			return nil, pgerr.From(err)
 		}
@@ -716,14 +730,22 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		}
 	}
 	if s.ibuf != nil && !s.bufferable(p) && !p.done {
-		// Whatever runs next sees the buffered rows; a ROLLBACK drops them.
-		if t := st.node.GetTransactionStmt(); t != nil && t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK {
+		// Whatever runs next sees the buffered rows. ROLLBACK drops them;
+		// so does ROLLBACK TO: every savepoint command wrote the buffer
+		// out, so the rows still in it came after the savepoint.
+		t := st.node.GetTransactionStmt()
+		switch {
+		case t != nil && (t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK || t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO):
 			s.ibuf = nil
-		} else if err := s.flushBuffer(ctx); err != nil {
-			if st.kind == kindTx {
-				s.fail(ctx) // the deferred check failed: the transaction cannot commit
+		default:
+			if err := s.flushBuffer(ctx); err != nil {
+				if t != nil && t.Kind == pg_query.TransactionStmtKind_TRANS_STMT_COMMIT {
+					s.rollback(ctx) // a failed COMMIT ends the transaction, as in PostgreSQL
+				} else if st.kind == kindTx {
+					s.fail(ctx)
+				}
+				return Result{}, err
 			}
-			return Result{}, err
 		}
 	}
 	if p.done {
@@ -795,6 +817,9 @@ func (s *Session) execute(ctx context.Context, p *Portal, maxRows int, sink RowS
 		res, err := s.executeDuck(ctx, p, maxRows, sink, batch)
 		if err == nil && (strings.HasPrefix(st.tag, "CREATE") || strings.HasPrefix(st.tag, "DROP") || strings.HasPrefix(st.tag, "ALTER")) {
 			s.e.ddlGen.Add(1)
+			if s.tx != txIdle {
+				s.txDDL = true // bumped again when the transaction ends
+			}
 		}
 		if err == nil && !res.Suspended && p.storageStarted && !p.storageFinished {
 			p.storageFinished = true
@@ -886,6 +911,7 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 	}
 	if !p.started() && p.pipelined && st.write && s.tx == txIdle {
 		// Reads need no transaction of their own; writes join the pipeline's.
+		s.noteTxStart()
 		if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
 			return Result{}, err
 		}
@@ -988,9 +1014,24 @@ func (s *Session) replay(p *Portal, maxRows int, sink RowSink) (Result, error) {
 
 // logWrite remembers a statement with side effects for savepoint replay.
 func (s *Session) logWrite(st *Statement, args []driver.NamedValue) {
-	if (s.tx == txBlock) && st.write {
+	switch {
+	case s.tx == txBlock && st.write:
 		s.txLog = append(s.txLog, loggedStmt{sql: st.duckSQL, args: args})
+	case s.tx == txImplicit && st.write:
+		s.unlogged = true
 	}
+}
+
+// noteTxStart records Engine.ddlGen as a DuckDB transaction begins.
+func (s *Session) noteTxStart() { s.txGen = s.e.ddlGen.Load() }
+
+// snapshotCurrent reports whether the session's DuckDB snapshot sees
+// every table definition as committed now: no transaction open, or no
+// DDL executed or ended anywhere since it began. Caches shared by all
+// sessions (keyed by the committed definition) are read and filled only
+// then, and the session's own shortcuts that trust them are taken.
+func (s *Session) snapshotCurrent() bool {
+	return s.tx == txIdle || s.e.ddlGen.Load() == s.txGen
 }
 
 // Fail records an error the wire layer raised outside Execute (a bad Bind,

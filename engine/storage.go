@@ -575,6 +575,7 @@ func simpleWhere(w *pg_query.Node) bool {
 // are open before a statement that changes managed tables.
 func (s *Session) ensureStorageTx(ctx context.Context) error {
 	if s.tx == txIdle {
+		s.noteTxStart()
 		if err := s.execInternal(ctx, "BEGIN TRANSACTION"); err != nil {
 			return err
 		}
@@ -1143,7 +1144,9 @@ func (s *Session) checkNewUniqueIndex(ctx context.Context, ss *stmtStorage) erro
 // uniqueKeys lists a carrier's PRIMARY KEY and UNIQUE column sets.
 func (s *Session) uniqueKeys(ctx context.Context, name string) ([]uniqueKey, error) {
 	var cacheKey string
-	if s.stx == nil || !s.stx.altered[name] {
+	// Keyed by the committed definition: only a snapshot that sees it
+	// reads and fills the cache (snapshotCurrent).
+	if (s.stx == nil || !s.stx.altered[name]) && s.snapshotCurrent() {
 		if t, ok := s.e.catalog.TableHead(s.db.name, "main", name); ok {
 			cacheKey = s.definitionKey(t)
 			s.e.keysMu.Lock()

@@ -307,6 +307,7 @@ func (s *Session) execTx(ctx context.Context, st *Statement) (string, error) {
 			s.notice("WARNING", pgerr.ActiveSQLTransaction, "there is already a transaction in progress")
 			return st.tag, nil
 		case txIdle:
+			s.noteTxStart()
 			if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
 				return "", err
 			}
@@ -409,9 +410,20 @@ func (s *Session) findSavepoint(name string) int {
 func (s *Session) rollbackTo(ctx context.Context, i int) error {
 	sp := s.savepoints[i]
 	log := s.txLog[:sp.pos]
+	if s.unlogged {
+		// Writes of the query string before its BEGIN are not in the log:
+		// a replay would lose them. Refused, and the transaction fails,
+		// rather than silently undoing more than the savepoint's share.
+		s.tx = txFailed
+		return pgerr.New(pgerr.FeatureNotSupported, "ROLLBACK TO SAVEPOINT is not supported after writes made before BEGIN in the same query string")
+	}
+	if s.txDDL {
+		s.e.ddlGen.Add(1) // DDL after the savepoint may be undone
+	}
 	if err := s.exec(ctx, "ROLLBACK"); err != nil {
 		return fmt.Errorf("rollback to savepoint: %w", err)
 	}
+	s.noteTxStart()
 	if err := s.exec(ctx, "BEGIN TRANSACTION"); err != nil {
 		s.endTx(false)
 		return fmt.Errorf("rollback to savepoint: %w", err)

@@ -229,3 +229,136 @@ func outcome(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string)
 	}
 	return rows.CommandTag().String() + " " + strings.Join(out, ";")
 }
+
+// TestSessionShortcutsAcrossDDL: the insert buffer, the kept literal
+// statements and in-transaction lookups trust caches keyed by the
+// committed table definitions. A transaction whose snapshot predates a
+// DDL statement (committed by another session, or rolled back in its
+// own) must not trust them, nor fill them with what its snapshot sees.
+// PostgreSQL would make these sessions wait on each other's locks; here
+// the answers are checked against what the committed definitions say.
+func TestSessionShortcutsAcrossDDL(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	a, b := srv.connect(t), srv.connect(t)
+	simple := pgx.QueryExecModeSimpleProtocol
+
+	// A NOT NULL and a DEFAULT added while another transaction is open.
+	mustExec(t, b, "CREATE TABLE nn (id int PRIMARY KEY, v text)")
+	mustExec(t, b, "CREATE TABLE df (id int PRIMARY KEY, v text)")
+	mustExec(t, a, "BEGIN")
+	mustExec(t, a, "SELECT count(*) FROM nn")
+	mustExec(t, b, "ALTER TABLE nn ALTER COLUMN v SET NOT NULL")
+	mustExec(t, b, "ALTER TABLE df ALTER COLUMN v SET DEFAULT 'dflt'")
+	// A's INSERT goes the carrier's way, where DuckDB may refuse it as a
+	// conflict with the ALTER (40001); either way nothing of it may reach
+	// the caches B then relies on.
+	if _, err := a.Exec(ctx, "INSERT INTO nn VALUES (5, 'x')"); err != nil && sqlstate(err) != "40001" {
+		t.Fatalf("INSERT in the older snapshot: %v", err)
+	} else if err != nil {
+		mustExec(t, a, "ROLLBACK")
+		mustExec(t, a, "BEGIN")
+		mustExec(t, a, "SELECT count(*) FROM df")
+		mustExec(t, b, "ALTER TABLE df ALTER COLUMN v DROP DEFAULT")
+		mustExec(t, b, "ALTER TABLE df ALTER COLUMN v SET DEFAULT 'dflt'")
+	}
+	if _, err := a.Exec(ctx, "INSERT INTO df (id) VALUES (5)"); err != nil && sqlstate(err) != "40001" {
+		t.Fatalf("INSERT in the older snapshot: %v", err)
+	}
+	mustExec(t, a, "ROLLBACK")
+	if _, err := b.Exec(ctx, "INSERT INTO nn VALUES (6, NULL)"); sqlstate(err) != "23502" {
+		t.Errorf("NULL into a column made NOT NULL: %v, want 23502", err)
+	}
+	mustExec(t, b, "INSERT INTO df (id) VALUES (6)")
+	if got := strings.Join(textRows(t, b, "SELECT id, v FROM df"), ";"); got != "6|dflt" {
+		t.Errorf("df holds %q, want the default filled in: 6|dflt", got)
+	}
+
+	// A kept lookup prepared against a definition its transaction then
+	// rolled back.
+	mustExec(t, a, "CREATE TABLE t1 (id text PRIMARY KEY)")
+	mustExec(t, a, "INSERT INTO t1 VALUES ('007'), ('7')")
+	for _, q := range []string{"BEGIN", "DROP TABLE t1", "CREATE TABLE t1 (id int PRIMARY KEY, v text)", "SELECT * FROM t1 WHERE id = 5", "ROLLBACK"} {
+		if _, err := a.Exec(ctx, q, simple); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for q, want := range map[string]string{"SELECT * FROM t1 WHERE id = '007'": "007", "SELECT * FROM t1 WHERE id = 'abc'": ""} {
+		rows, err := a.Query(ctx, q, simple)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		var got []string
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			got = append(got, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || strings.Join(got, ";") != want {
+			t.Errorf("%s after the rolled-back DDL: %q (%v), want %q", q, got, err, want)
+		}
+	}
+
+	// A kept lookup prepared while another session's DDL was in flight.
+	mustExec(t, a, "CREATE TABLE t2 (id text PRIMARY KEY, v text)")
+	mustExec(t, a, "INSERT INTO t2 VALUES ('a', 'old')")
+	mustExec(t, b, "BEGIN")
+	mustExec(t, b, "DROP TABLE t2")
+	mustExec(t, b, "CREATE TABLE t2 (id text PRIMARY KEY, v text, w int)")
+	mustExec(t, b, "INSERT INTO t2 VALUES ('a', 'new', 3)")
+	if _, err := a.Exec(ctx, "SELECT * FROM t2 WHERE id = 'zz'", simple); err != nil {
+		t.Fatalf("lookup during another session's DDL: %v", err)
+	}
+	mustExec(t, b, "COMMIT")
+	var id, v string
+	var w int
+	if err := a.QueryRow(ctx, "SELECT * FROM t2 WHERE id = 'a'", simple).Scan(&id, &v, &w); err != nil || v != "new" || w != 3 {
+		t.Errorf("lookup after the other session's DDL committed: %s %s %d (%v), want a new 3", id, v, w, err)
+	}
+
+	// A transaction that read a table before another session replaced it
+	// keeps reading its snapshot.
+	mustExec(t, b, "CREATE TABLE rd (id int PRIMARY KEY, v text)")
+	mustExec(t, b, "INSERT INTO rd VALUES (1, 'old')")
+	mustExec(t, a, "BEGIN")
+	for i := 0; i < 3; i++ {
+		if err := a.QueryRow(ctx, "SELECT v FROM rd WHERE id = 1").Scan(&v); err != nil || v != "old" {
+			t.Fatalf("lookup in the transaction: %q, %v", v, err)
+		}
+	}
+	mustExec(t, b, "DROP TABLE rd")
+	mustExec(t, b, "CREATE TABLE rd (id int PRIMARY KEY, v text)")
+	mustExec(t, b, "INSERT INTO rd VALUES (1, 'new')")
+	if err := a.QueryRow(ctx, "SELECT v FROM rd WHERE id = 1").Scan(&v); err != nil || v != "old" {
+		t.Errorf("lookup after another session recreated the table: %q, %v, want the snapshot's row old", v, err)
+	}
+	mustExec(t, a, "COMMIT")
+	if err := a.QueryRow(ctx, "SELECT v FROM rd WHERE id = 1").Scan(&v); err != nil || v != "new" {
+		t.Errorf("lookup after COMMIT: %q, %v, want new", v, err)
+	}
+}
+
+// TestSavepointAfterImplicitWrites: writes of a query string made before
+// its BEGIN are not in the savepoint log, so ROLLBACK TO SAVEPOINT after
+// them is refused (PostgreSQL would keep them), rather than replaying a
+// log that would silently lose them.
+func TestSavepointAfterImplicitWrites(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c := srv.connect(t)
+	mustExec(t, c, "CREATE TABLE sp (id int PRIMARY KEY)")
+	_, err := c.Exec(ctx, "INSERT INTO sp VALUES (1); INSERT INTO sp SELECT 2; BEGIN; SAVEPOINT a; INSERT INTO sp VALUES (3); ROLLBACK TO a; COMMIT", pgx.QueryExecModeSimpleProtocol)
+	if sqlstate(err) != "0A000" {
+		t.Fatalf("ROLLBACK TO after writes before BEGIN: %v, want 0A000", err)
+	}
+	mustExec(t, c, "ROLLBACK")
+	if got := strings.Join(textRows(t, c, "SELECT count(*) FROM sp"), ";"); got != "0" {
+		t.Errorf("sp holds %s rows after the refused transaction, want 0", got)
+	}
+	// Without writes before BEGIN the savepoint works.
+	mustExec(t, c, "BEGIN; INSERT INTO sp VALUES (1); SAVEPOINT a; INSERT INTO sp VALUES (3); ROLLBACK TO a; COMMIT")
+	if got := strings.Join(textRows(t, c, "SELECT id FROM sp ORDER BY id"), ";"); got != "1" {
+		t.Errorf("sp holds %s, want 1", got)
+	}
+}
