@@ -87,6 +87,11 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 		fc.Funcname = ourName("pg_expandarray")
 		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
 		return r.walkArgs(fc)
+	case name == "pg_typeof" && typeofAsRegtype(n):
+		// Not printed here (see resTarget): the oid, as a regtype compares.
+		r.typeCast(n, n.GetTypeCast())
+		r.changed = true
+		return r.walkArgs(fc)
 	case name == "generate_series":
 		// In a select list PostgreSQL returns rows; DuckDB's scalar
 		// generate_series returns one list.
@@ -432,6 +437,25 @@ var castTypes = map[string]string{
 	"regprocedure": "varchar", "regproc": "varchar", "int2vector": "smallint[]", "oidvector": "bigint[]",
 }
 
+// typeofAsRegtype turns a pg_typeof(x) call into the regtype value it
+// returns: the oid of the PostgreSQL type hopsql reports for x's DuckDB
+// type, cast to regtype, so that it prints as that type's name where a
+// regtype would (a select list, ::text) and compares as an oid elsewhere.
+// DuckDB's own pg_typeof names DuckDB's types (hugeint, double). false
+// when n is not such a call.
+func typeofAsRegtype(n *pg_query.Node) bool {
+	fc := n.GetFuncCall()
+	if fc == nil || len(fc.Args) != 1 || fc.AggStar || fc.Over != nil {
+		return false
+	}
+	if schema, name, ok := funcName(fc); !ok || name != "pg_typeof" || schema != "" && schema != "pg_catalog" {
+		return false
+	}
+	oid := makeFunc([]string{catalogDB, "main", "hop_type_oid"}, makeFunc([]string{"typeof"}, fc.Args[0]))
+	n.Node = makeCast(oid, typeName("regtype", false), fc.Location).Node
+	return true
+}
+
 // regKind returns the reg* type a cast targets, or "".
 func regKind(tn *pg_query.TypeName) string {
 	schema, name := typeNameParts(tn)
@@ -473,6 +497,9 @@ func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
 	}
 	// x::regclass::text prints the name.
 	if name == "text" || name == "varchar" || name == "name" {
+		if typeofAsRegtype(tc.Arg) {
+			r.changed = true
+		}
 		if inner := tc.Arg.GetTypeCast(); inner != nil {
 			if kind := regKind(inner.TypeName); kind != "" {
 				r.regCast(tc.Arg, inner, kind, true)

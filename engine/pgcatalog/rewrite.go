@@ -166,6 +166,12 @@ func (r *rewriter) sqlValueFunction(n *pg_query.Node, f *pg_query.SQLValueFuncti
 // resTarget makes a reg* cast in a select list print the object's name, as
 // PostgreSQL's output function does.
 func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
+	if typeofAsRegtype(rt.Val) {
+		if rt.Name == "" {
+			rt.Name = "pg_typeof"
+		}
+		r.changed = true
+	}
 	tc := rt.Val.GetTypeCast()
 	if tc == nil {
 		return

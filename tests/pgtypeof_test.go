@@ -1,0 +1,36 @@
+package tests
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestPgTypeof: pg_typeof names PostgreSQL types (DuckDB's own names
+// DuckDB's: hugeint, double, varchar), prints as a name where a regtype
+// prints, and compares as a regtype oid.
+func TestPgTypeof(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	hop := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	for _, c := range []*pgx.Conn{hop, ref} {
+		mustExec(t, c, "DROP TABLE IF EXISTS ptt")
+		mustExec(t, c, "CREATE TABLE ptt (i int, b bigint, n numeric(10,2), f float8, s text, ts timestamp, a int[])")
+		mustExec(t, c, "INSERT INTO ptt VALUES (1, 2, 1.5, 0.5, 'x', '2024-01-01', ARRAY[1])")
+	}
+	for _, q := range []string{
+		"SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(now()), pg_typeof(true), pg_typeof(2::bigint)",
+		"SELECT pg_typeof(ARRAY[1,2]), pg_typeof(1.5::float8), pg_typeof(current_date), pg_typeof(1)::text AS t",
+		"SELECT pg_typeof(1) = 'integer'::regtype AS eq, pg_typeof(1::int2) = 'int4'::regtype AS ne, pg_catalog.pg_typeof(2.5::real) AS r",
+		"SELECT pg_typeof(i), pg_typeof(b), pg_typeof(n), pg_typeof(f), pg_typeof(s), pg_typeof(ts), pg_typeof(a) FROM ptt",
+		"SELECT count(*) FROM ptt WHERE pg_typeof(i) = 'integer'::regtype",
+	} {
+		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
+				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
+			}
+		}
+	}
+}
