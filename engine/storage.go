@@ -204,6 +204,10 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	switch x := stmt.Node.(type) {
 	case *pg_query.Node_InsertStmt:
 		if name, ok := carrier(x.InsertStmt.Relation); ok {
+			if err := s.arrayLiterals(x.InsertStmt, name); err != nil {
+				st.prepErr = err
+				return false
+			}
 			ss.table, ss.op, ss.unique = name, "INSERT", true
 			st.fastIns = planFastInsert(x.InsertStmt, name)
 			if x.InsertStmt.OnConflictClause != nil {
@@ -444,6 +448,49 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 		st.storage = ss
 	}
 	return changed
+}
+
+// arrayLiterals rewrites the PostgreSQL array literals ('{1,2}') an
+// INSERT's VALUES put into array columns as ARRAY[…] of their elements
+// (pgcatalog.ArrayLiteral): PostgreSQL types such a string by its column,
+// DuckDB reads only its own '[1, 2]' from text.
+func (s *Session) arrayLiterals(ins *pg_query.InsertStmt, table string) error {
+	sel := ins.GetSelectStmt().GetSelectStmt()
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", table)
+	if sel == nil || len(sel.ValuesLists) == 0 || !ok {
+		return nil
+	}
+	types := make([]string, 0, len(t.Columns))
+	if len(ins.Cols) == 0 {
+		for _, c := range t.Columns {
+			types = append(types, c.Type)
+		}
+	} else {
+		for _, n := range ins.Cols {
+			typ := ""
+			for _, c := range t.Columns {
+				if c.Name == n.GetResTarget().GetName() {
+					typ = c.Type
+				}
+			}
+			types = append(types, typ)
+		}
+	}
+	for _, row := range sel.ValuesLists {
+		items := row.GetList().GetItems()
+		for i, it := range items {
+			c := it.GetAConst()
+			if i >= len(types) || !strings.HasSuffix(types[i], "[]") || c == nil || c.GetSval() == nil {
+				continue
+			}
+			lit, _, err := pgcatalog.ArrayLiteral(c.GetSval().GetSval())
+			if err != nil {
+				return err
+			}
+			items[i] = lit
+		}
+	}
+	return nil
 }
 
 // modifyingCTE reports whether a statement's WITH holds an INSERT, UPDATE,

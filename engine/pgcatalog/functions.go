@@ -492,6 +492,22 @@ func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
 		r.regCast(n, tc, kind, false)
 		return
 	}
+	if len(tc.TypeName.GetArrayBounds()) > 0 {
+		// '{1,2}'::int[]: PostgreSQL's array literal, which DuckDB does
+		// not read from text.
+		if c := tc.Arg.GetAConst(); c != nil && c.GetSval() != nil {
+			lit, dims, err := ArrayLiteral(c.GetSval().GetSval())
+			if err != nil {
+				r.err = err
+				return
+			}
+			tc.Arg = lit
+			for len(tc.TypeName.ArrayBounds) < dims {
+				tc.TypeName.ArrayBounds = append(tc.TypeName.ArrayBounds, &pg_query.Node{Node: &pg_query.Node_Integer{Integer: &pg_query.Integer{Ival: -1}}})
+			}
+			r.changed = true
+		}
+	}
 	if r.lengthCast(n, tc, name) {
 		return
 	}

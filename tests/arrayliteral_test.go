@@ -1,0 +1,39 @@
+package tests
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestArrayLiterals: PostgreSQL's array literal text ('{1,2}') in a cast
+// and in the VALUES of an INSERT into array columns, which DuckDB does not
+// read from text, gives PostgreSQL's values and errors.
+func TestArrayLiterals(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	hop := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	for _, c := range []*pgx.Conn{hop, ref} {
+		mustExec(t, c, "DROP TABLE IF EXISTS arl")
+		mustExec(t, c, "CREATE TABLE arl (id int, a int[], t text[], d date[])")
+	}
+	for _, q := range []string{
+		`SELECT '{1,2}'::int[] AS a, '{}'::int[] AS e, '{"a b", c, NULL, "NULL", "q\"t"}'::text[] AS t`,
+		`SELECT CAST('{1.5, 2}' AS numeric[]) AS d, '{t,f}'::bool[] AS b, '{2024-01-02}'::date[] AS dt, ' { 1 , 2 } '::bigint[] AS sp`,
+		`SELECT '{1,2'::int[]`,
+		`SELECT 'x'::int[]`,
+		`INSERT INTO arl VALUES (1, '{1,2}', '{x,"y z"}', '{2024-01-02}'), (2, '{}', '{}', NULL)`,
+		`INSERT INTO arl (t, id) VALUES ('{q, r}', 3)`,
+		`INSERT INTO arl (id, a) VALUES (4, '{1,')`,
+		`SELECT id, a, t, d FROM arl ORDER BY id`,
+		`SELECT id FROM arl WHERE a = '{1,2}'::int[]`,
+	} {
+		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
+				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
+			}
+		}
+	}
+}
