@@ -468,6 +468,19 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 	if !st.returnsRows {
 		return nil
 	}
+	if raw != nil && st.viewFrom == "" { // a feature view's text is not the tree's
+		if changed, err := s.bigintSums(ctx, raw, stmt); err != nil {
+			return err
+		} else if changed {
+			out, err := deparse(raw.Stmt)
+			if err != nil {
+				return fmt.Errorf("deparse with bigint sums: %w", err)
+			}
+			stmt.Close()
+			st.duck, st.duckSQL = nil, out
+			return s.prepareDuck(ctx, st, raw, paramOIDs)
+		}
+	}
 	cols, err := stmt.ColumnCount()
 	if err != nil {
 		return pgerr.From(err)

@@ -207,10 +207,15 @@ func TestBufferedInsertsMany(t *testing.T) {
 	}
 }
 
-// outcome runs one statement and describes what it did: its rows, or
-// its SQLSTATE.
+// outcome runs one statement and describes what it did: its rows (their
+// Go types show through: 8 and a numeric 8 differ), or its SQLSTATE.
 func outcome(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string) string {
-	rows, err := c.Query(ctx, q, mode)
+	return outcomeArgs(ctx, c, mode, q)
+}
+
+// outcomeArgs is outcome with parameters.
+func outcomeArgs(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string, args ...any) string {
+	rows, err := c.Query(ctx, q, append([]any{mode}, args...)...)
 	if err != nil {
 		return "ERROR " + sqlstate(err)
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,42 @@ func TestPgTypeof(t *testing.T) {
 	} {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
 			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
+				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
+			}
+		}
+	}
+}
+
+// TestSumTypes: sum() of smallint and integer values is bigint, as in
+// PostgreSQL (DuckDB sums them into a 128-bit integer); of bigint and
+// numeric values, numeric. Values and types are compared with PostgreSQL.
+func TestSumTypes(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	hop := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	for _, c := range []*pgx.Conn{hop, ref} {
+		mustExec(t, c, "DROP TABLE IF EXISTS sm")
+		mustExec(t, c, "CREATE TABLE sm (g int, i int, b bigint, s smallint, n numeric(10,2))")
+		mustExec(t, c, "INSERT INTO sm VALUES (1, 1, 10, 2, 1.5), (1, 2, 20, 3, 2.25), (2, 5, 7, 1, 0.5)")
+	}
+	for _, q := range []string{
+		"SELECT sum(i), sum(b), sum(s), sum(n) FROM sm",
+		"SELECT g, sum(i) AS total, sum(DISTINCT s) FROM sm GROUP BY g ORDER BY g",
+		"SELECT g, i, sum(i) OVER (PARTITION BY g) FROM sm ORDER BY g, i",
+		"SELECT g, pg_catalog.sum(i) FROM sm GROUP BY g HAVING sum(i) > 2 ORDER BY 1",
+		"SELECT sum(i) FROM sm WHERE false",
+		"SELECT sum(i) FROM sm WHERE i = $1",
+	} {
+		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+			var args []any
+			if mode == pgx.QueryExecModeCacheStatement && strings.Contains(q, "$1") {
+				args = []any{5}
+			} else if strings.Contains(q, "$1") {
+				continue
+			}
+			got, want := outcomeArgs(ctx, hop, mode, q, args...), outcomeArgs(ctx, ref, mode, q, args...)
+			if got != want {
 				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
 			}
 		}
