@@ -273,7 +273,7 @@ func (s *Session) prepareLiteral(ctx context.Context, raw *pg_query.RawStmt, src
 		s.literals[text] = literalStatement{ddl: ddl, gen: s.setGen}
 		return nil, nil, nil
 	}
-	st.cached = true // not closed as the unnamed statement is replaced
+	st.cached, st.literal = true, true // not closed as the unnamed statement is replaced
 	s.literals[text] = literalStatement{st: st, ddl: ddl, gen: s.setGen}
 	args, ok, err := literalValues(st.ParamOIDs, vals)
 	if err != nil || !ok {

@@ -640,7 +640,7 @@ func (s *Session) bind(portal, stmtName string, args []any, pipelined bool) (*Po
 	if !ok {
 		return nil, pgerr.New(pgerr.InvalidSQLStatementName, "prepared statement %q does not exist", stmtName)
 	}
-	if stmtName == "" && args == nil && s.litArgs != nil {
+	if stmtName == "" && args == nil && s.litArgs != nil && st.literal {
 		// A simple query's lookup, prepared with its constants as
 		// parameters (literals.go): they are bound here.
 		args, s.litArgs = s.litArgs, nil

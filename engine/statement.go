@@ -67,6 +67,8 @@ type Statement struct {
 	// prepared on DuckDB (lazyRaw is its parse tree): the single-row and
 	// buffered paths need no DuckDB statement, and DuckDB's prepare is
 	// most of such an INSERT's cost. prepareLazy prepares it when needed.
+	// literal: kept by prepareLiteral; its values come from Session.litArgs.
+	literal     bool
 	lazy        bool
 	lazyRaw     *pg_query.RawStmt
 	lazyDeparse bool // duckSQL is still the text as sent; lazyRaw's tree is the rewritten one
