@@ -217,6 +217,10 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	case *pg_query.Node_UpdateStmt:
 		u := x.UpdateStmt
 		if name, ok := carrier(u.Relation); ok {
+			if err := s.updateArrayLiterals(u, name); err != nil {
+				st.prepErr = err
+				return false
+			}
 			ss.table, ss.op, ss.pull, ss.unique = name, "UPDATE", true, true
 			if len(u.FromClause) == 0 && simpleWhere(u.WhereClause) {
 				ss.where, ss.alias = u.WhereClause, aliasOf(u.Relation)
@@ -488,6 +492,32 @@ func (s *Session) arrayLiterals(ins *pg_query.InsertStmt, table string) error {
 				return err
 			}
 			items[i] = lit
+		}
+	}
+	return nil
+}
+
+// updateArrayLiterals is arrayLiterals for an UPDATE's `SET col = '{…}'`.
+func (s *Session) updateArrayLiterals(u *pg_query.UpdateStmt, table string) error {
+	t, ok := s.e.catalog.TableHead(s.db.name, "main", table)
+	if !ok {
+		return nil
+	}
+	for _, n := range u.TargetList {
+		rt := n.GetResTarget()
+		c := rt.GetVal().GetAConst()
+		if c == nil || c.GetSval() == nil || len(rt.Indirection) > 0 {
+			continue
+		}
+		for _, col := range t.Columns {
+			if col.Name != rt.Name || !strings.HasSuffix(col.Type, "[]") {
+				continue
+			}
+			lit, _, err := pgcatalog.ArrayLiteral(c.GetSval().GetSval())
+			if err != nil {
+				return err
+			}
+			rt.Val = lit
 		}
 	}
 	return nil

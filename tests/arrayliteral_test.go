@@ -29,6 +29,9 @@ func TestArrayLiterals(t *testing.T) {
 		`INSERT INTO arl (id, a) VALUES (4, '{1,')`,
 		`SELECT id, a, t, d FROM arl ORDER BY id`,
 		`SELECT id FROM arl WHERE a = '{1,2}'::int[]`,
+		`UPDATE arl SET a = '{7, 8}', t = '{"u v"}' WHERE id = 3`,
+		`UPDATE arl SET a = '{7' WHERE id = 3`,
+		`SELECT id, a, t FROM arl WHERE id = 3`,
 	} {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
 			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
