@@ -307,15 +307,7 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 	if !found || t.Feature != nil {
 		return false, nil
 	}
-	ft, err := s.fastTableOf(ctx, plan.table, t)
-	if err != nil || !ft.ok {
-		return false, err
-	}
-	row, ok := fastRow(t, ft, plan, p.args)
-	if !ok {
-		return false, nil
-	}
-	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
+	row, fks, ok, err := s.checkedRow(ctx, plan, t, p.args)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -338,6 +330,21 @@ func (s *Session) deferInsert(ctx context.Context, p *Portal) (bool, error) {
 	d.file = catalog.NewFile{Name: fmt.Sprintf("%019d-%s%s", time.Now().UnixNano(), catalog.NewRequestID()[:12], storage.JSONExt), Rows: 1, Inline: buf}
 	s.fast = d
 	return true, nil
+}
+
+// checkedRow is the row an INSERT's plan makes (fastRow) and the hashes of
+// its keys (rowKeys); false when the row needs DuckDB.
+func (s *Session) checkedRow(ctx context.Context, plan *fastInsertPlan, t catalog.TableHead, args []driver.NamedValue) ([]*string, []fastKey, bool, error) {
+	ft, err := s.fastTableOf(ctx, plan.table, t)
+	if err != nil || !ft.ok {
+		return nil, nil, false, err
+	}
+	row, ok := fastRow(t, ft, plan, args)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
+	return row, fks, ok, err
 }
 
 // fastRow makes the text form of the row plan inserts (in the table's
@@ -391,21 +398,14 @@ func (s *Session) rowKeys(ctx context.Context, table string, t catalog.TableHead
 	}
 	var out []fastKey
 	for _, k := range keys {
-		fk := fastKey{}
-		var texts []*string
-		for _, kc := range k.cols {
-			for j, c := range t.Columns {
-				if strings.EqualFold(c.Name, kc) {
-					if c.Type == "FLOAT" || c.Type == "DOUBLE" {
-						return nil, false, nil
-					}
-					fk.cols = append(fk.cols, c)
-					texts = append(texts, row[j])
-				}
-			}
-		}
-		if len(fk.cols) != len(k.cols) {
+		cols, idx, ok := keyColumns(t, k)
+		if !ok {
 			return nil, false, nil
+		}
+		fk := fastKey{cols: cols}
+		texts := make([]*string, len(idx))
+		for i, j := range idx {
+			texts[i] = row[j]
 		}
 		h, hasKey := s.e.keyIndexFor(s.db.name, table, fk.cols).hashKey(texts)
 		if !hasKey {
@@ -415,6 +415,25 @@ func (s *Session) rowKeys(ctx context.Context, table string, t catalog.TableHead
 		out = append(out, fk)
 	}
 	return out, true, nil
+}
+
+// keyColumns are a unique key's columns and their positions in the table;
+// false when a column is missing or has no exact text form (a float:
+// -0.0 = 0.0 with different texts).
+func keyColumns(t catalog.TableHead, k uniqueKey) ([]catalog.Column, []int, bool) {
+	var cols []catalog.Column
+	var idx []int
+	for _, kc := range k.cols {
+		for j, c := range t.Columns {
+			if strings.EqualFold(c.Name, kc) {
+				if c.Type == "FLOAT" || c.Type == "DOUBLE" {
+					return nil, nil, false
+				}
+				cols, idx = append(cols, c), append(idx, j)
+			}
+		}
+	}
+	return cols, idx, len(cols) == len(k.cols)
 }
 
 // fastKeyClear brings a key's index to the table's current version and

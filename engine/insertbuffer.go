@@ -96,15 +96,7 @@ func (s *Session) bufferInsert(ctx context.Context, p *Portal) (bool, error) {
 			return false, nil
 		}
 	}
-	ft, err := s.fastTableOf(ctx, plan.table, t)
-	if err != nil || !ft.ok {
-		return false, err
-	}
-	row, ok := fastRow(t, ft, plan, p.args)
-	if !ok {
-		return false, nil
-	}
-	fks, ok, err := s.rowKeys(ctx, plan.table, t, row)
+	row, fks, ok, err := s.checkedRow(ctx, plan, t, p.args)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -227,18 +219,8 @@ func (s *Session) carrierKeys(ctx context.Context, name string, t catalog.TableH
 	}
 	out := map[string]map[uint64]struct{}{}
 	for _, k := range keys {
-		var cols []catalog.Column
-		for _, kc := range k.cols {
-			for _, c := range t.Columns {
-				if strings.EqualFold(c.Name, kc) {
-					if c.Type == "FLOAT" || c.Type == "DOUBLE" {
-						return nil, false, nil
-					}
-					cols = append(cols, c)
-				}
-			}
-		}
-		if len(cols) != len(k.cols) {
+		cols, _, ok := keyColumns(t, k)
+		if !ok {
 			return nil, false, nil
 		}
 		fk := fastKey{cols: cols}

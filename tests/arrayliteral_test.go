@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,14 +11,10 @@ import (
 // read from text, gives PostgreSQL's values and errors.
 func TestArrayLiterals(t *testing.T) {
 	srv := startServer(t)
-	ctx := context.Background()
 	hop := srv.connect(t)
 	ref := connectURL(t, referenceURL(t))
-	for _, c := range []*pgx.Conn{hop, ref} {
-		mustExec(t, c, "DROP TABLE IF EXISTS arl")
-		mustExec(t, c, "CREATE TABLE arl (id int, a int[], t text[], d date[])")
-	}
-	for _, q := range []string{
+	bothSetUp(t, []*pgx.Conn{hop, ref}, "DROP TABLE IF EXISTS arl", "CREATE TABLE arl (id int, a int[], t text[], d date[])")
+	sameInBothModes(t, hop, ref,
 		`SELECT '{1,2}'::int[] AS a, '{}'::int[] AS e, '{"a b", c, NULL, "NULL", "q\"t"}'::text[] AS t`,
 		`SELECT CAST('{1.5, 2}' AS numeric[]) AS d, '{t,f}'::bool[] AS b, '{2024-01-02}'::date[] AS dt, ' { 1 , 2 } '::bigint[] AS sp`,
 		`SELECT '{1,2'::int[]`,
@@ -32,11 +27,5 @@ func TestArrayLiterals(t *testing.T) {
 		`UPDATE arl SET a = '{7, 8}', t = '{"u v"}' WHERE id = 3`,
 		`UPDATE arl SET a = '{7' WHERE id = 3`,
 		`SELECT id, a, t FROM arl WHERE id = 3`,
-	} {
-		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
-			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
-				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
-			}
-		}
-	}
+	)
 }

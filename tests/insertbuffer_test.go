@@ -213,6 +213,30 @@ func outcome(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string)
 	return outcomeArgs(ctx, c, mode, q)
 }
 
+// bothSetUp runs setup statements on each connection.
+func bothSetUp(t *testing.T, conns []*pgx.Conn, stmts ...string) {
+	t.Helper()
+	for _, c := range conns {
+		for _, q := range stmts {
+			mustExec(t, c, q)
+		}
+	}
+}
+
+// sameInBothModes runs each query on hopsql and on PostgreSQL, in the
+// simple and the extended protocol, and reports any outcome that differs.
+func sameInBothModes(t *testing.T, hop, ref *pgx.Conn, queries ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, q := range queries {
+		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
+				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
+			}
+		}
+	}
+}
+
 // outcomeArgs is outcome with parameters.
 func outcomeArgs(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q string, args ...any) string {
 	rows, err := c.Query(ctx, q, append([]any{mode}, args...)...)

@@ -13,27 +13,18 @@ import (
 // prints, and compares as a regtype oid.
 func TestPgTypeof(t *testing.T) {
 	srv := startServer(t)
-	ctx := context.Background()
 	hop := srv.connect(t)
 	ref := connectURL(t, referenceURL(t))
-	for _, c := range []*pgx.Conn{hop, ref} {
-		mustExec(t, c, "DROP TABLE IF EXISTS ptt")
-		mustExec(t, c, "CREATE TABLE ptt (i int, b bigint, n numeric(10,2), f float8, s text, ts timestamp, a int[])")
-		mustExec(t, c, "INSERT INTO ptt VALUES (1, 2, 1.5, 0.5, 'x', '2024-01-01', ARRAY[1])")
-	}
-	for _, q := range []string{
+	bothSetUp(t, []*pgx.Conn{hop, ref}, "DROP TABLE IF EXISTS ptt",
+		"CREATE TABLE ptt (i int, b bigint, n numeric(10,2), f float8, s text, ts timestamp, a int[])",
+		"INSERT INTO ptt VALUES (1, 2, 1.5, 0.5, 'x', '2024-01-01', ARRAY[1])")
+	sameInBothModes(t, hop, ref,
 		"SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(now()), pg_typeof(true), pg_typeof(2::bigint)",
 		"SELECT pg_typeof(ARRAY[1,2]), pg_typeof(1.5::float8), pg_typeof(current_date), pg_typeof(1)::text AS t",
 		"SELECT pg_typeof(1) = 'integer'::regtype AS eq, pg_typeof(1::int2) = 'int4'::regtype AS ne, pg_catalog.pg_typeof(2.5::real) AS r",
 		"SELECT pg_typeof(i), pg_typeof(b), pg_typeof(n), pg_typeof(f), pg_typeof(s), pg_typeof(ts), pg_typeof(a) FROM ptt",
 		"SELECT count(*) FROM ptt WHERE pg_typeof(i) = 'integer'::regtype",
-	} {
-		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
-			if got, want := outcome(ctx, hop, mode, q), outcome(ctx, ref, mode, q); got != want {
-				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)
-			}
-		}
-	}
+	)
 }
 
 // TestSumTypes: sum() of smallint and integer values is bigint, as in
@@ -44,11 +35,9 @@ func TestSumTypes(t *testing.T) {
 	ctx := context.Background()
 	hop := srv.connect(t)
 	ref := connectURL(t, referenceURL(t))
-	for _, c := range []*pgx.Conn{hop, ref} {
-		mustExec(t, c, "DROP TABLE IF EXISTS sm")
-		mustExec(t, c, "CREATE TABLE sm (g int, i int, b bigint, s smallint, n numeric(10,2))")
-		mustExec(t, c, "INSERT INTO sm VALUES (1, 1, 10, 2, 1.5), (1, 2, 20, 3, 2.25), (2, 5, 7, 1, 0.5)")
-	}
+	bothSetUp(t, []*pgx.Conn{hop, ref}, "DROP TABLE IF EXISTS sm",
+		"CREATE TABLE sm (g int, i int, b bigint, s smallint, n numeric(10,2))",
+		"INSERT INTO sm VALUES (1, 1, 10, 2, 1.5), (1, 2, 20, 3, 2.25), (2, 5, 7, 1, 0.5)")
 	for _, q := range []string{
 		"SELECT sum(i), sum(b), sum(s), sum(n) FROM sm",
 		"SELECT g, sum(i) AS total, sum(DISTINCT s) FROM sm GROUP BY g ORDER BY g",
