@@ -22,7 +22,7 @@
 // pointers so that the collector has nothing to trace in them), point
 // lookups of plain tables by primary key from memory (pointlookup.go;
 // literals.go keeps simple-query lookups prepared with their constants as
-// parameters),
+// parameters), sum() of int2/int4 as bigint (aggtypes.go),
 // column types DuckDB does not keep and their length limits (declared.go),
 // time travel (timetravel.go), and experiments
 // (experiment_sql.go: the grammar; experiments.go: checks, data export as

@@ -22,7 +22,8 @@
 //     never edited. It maps pg_catalog (and unqualified catalog) relations and
 //     functions to hopsql_catalog, folds session functions (current_setting,
 //     set_config, version, current_user, current_schemas, …) to constants from
-//     Env, translates reg* casts, PostgreSQL-only types, the regex operators
+//     Env, translates reg* casts (and pg_typeof, a regtype), PostgreSQL's
+//     array literals ('{1,2}'::int[], arrays.go), PostgreSQL-only types, the regex operators
 //     (PostgreSQL's ~ is a partial match, DuckDB's a full one) and COLLATE
 //     "C"/default, makes / and % raise division_by_zero, and maps schema
 //     public to main. Statements needing none of this come back unchanged
