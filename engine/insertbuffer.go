@@ -16,7 +16,7 @@ import (
 // Single-row INSERTs inside a transaction (storage/DESIGN.md, "Single-row
 // INSERT in a transaction"). Drivers load rows one INSERT at a time:
 // psycopg2's executemany, PgJDBC's executeBatch, an ORM's flush. Through
-// the carrier each costs a DuckDB statement, about six times what
+// the carrier each costs a DuckDB statement, many times what
 // PostgreSQL spends on it. Here the row is checked as the autocommit path
 // checks it (fastinsert.go: its text form made in Go, NOT NULL, declared
 // lengths, its keys against the key index and against the rows buffered

@@ -204,7 +204,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	switch x := stmt.Node.(type) {
 	case *pg_query.Node_InsertStmt:
 		if name, ok := carrier(x.InsertStmt.Relation); ok {
-			if err := s.arrayLiterals(x.InsertStmt, name); err != nil {
+			if err := s.arrayLiterals(stmt, name); err != nil {
 				st.prepErr = err
 				return false
 			}
@@ -217,7 +217,7 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 	case *pg_query.Node_UpdateStmt:
 		u := x.UpdateStmt
 		if name, ok := carrier(u.Relation); ok {
-			if err := s.updateArrayLiterals(u, name); err != nil {
+			if err := s.arrayLiterals(stmt, name); err != nil {
 				st.prepErr = err
 				return false
 			}
@@ -455,69 +455,67 @@ func (s *Session) prepareStorage(stmt *pg_query.Node, st *Statement) (changed bo
 }
 
 // arrayLiterals rewrites the PostgreSQL array literals ('{1,2}') an
-// INSERT's VALUES put into array columns as ARRAY[…] of their elements
-// (pgcatalog.ArrayLiteral): PostgreSQL types such a string by its column,
-// DuckDB reads only its own '[1, 2]' from text.
-func (s *Session) arrayLiterals(ins *pg_query.InsertStmt, table string) error {
-	sel := ins.GetSelectStmt().GetSelectStmt()
-	t, ok := s.e.catalog.TableHead(s.db.name, "main", table)
-	if sel == nil || len(sel.ValuesLists) == 0 || !ok {
-		return nil
-	}
-	types := make([]string, 0, len(t.Columns))
-	if len(ins.Cols) == 0 {
-		for _, c := range t.Columns {
-			types = append(types, c.Type)
-		}
-	} else {
-		for _, n := range ins.Cols {
-			typ := ""
-			for _, c := range t.Columns {
-				if c.Name == n.GetResTarget().GetName() {
-					typ = c.Type
-				}
-			}
-			types = append(types, typ)
-		}
-	}
-	for _, row := range sel.ValuesLists {
-		items := row.GetList().GetItems()
-		for i, it := range items {
-			c := it.GetAConst()
-			if i >= len(types) || !strings.HasSuffix(types[i], "[]") || c == nil || c.GetSval() == nil {
-				continue
-			}
-			lit, _, err := pgcatalog.ArrayLiteral(c.GetSval().GetSval())
-			if err != nil {
-				return err
-			}
-			items[i] = lit
-		}
-	}
-	return nil
-}
-
-// updateArrayLiterals is arrayLiterals for an UPDATE's `SET col = '{…}'`.
-func (s *Session) updateArrayLiterals(u *pg_query.UpdateStmt, table string) error {
+// INSERT's VALUES or an UPDATE's SET put into array columns as ARRAY[…]
+// of their elements (pgcatalog.ArrayLiteral): PostgreSQL types such a
+// string by its column, DuckDB reads only its own '[1, 2]' from text.
+func (s *Session) arrayLiterals(stmt *pg_query.Node, table string) error {
 	t, ok := s.e.catalog.TableHead(s.db.name, "main", table)
 	if !ok {
 		return nil
 	}
-	for _, n := range u.TargetList {
-		rt := n.GetResTarget()
-		c := rt.GetVal().GetAConst()
-		if c == nil || c.GetSval() == nil || len(rt.Indirection) > 0 {
-			continue
+	typeOf := func(name string) string {
+		for _, c := range t.Columns {
+			if c.Name == name {
+				return c.Type
+			}
 		}
-		for _, col := range t.Columns {
-			if col.Name != rt.Name || !strings.HasSuffix(col.Type, "[]") {
-				continue
+		return ""
+	}
+	// literal replaces *n when it is a string going into a column of type typ.
+	literal := func(n **pg_query.Node, typ string) error {
+		c := (*n).GetAConst()
+		if !strings.HasSuffix(typ, "[]") || c == nil || c.GetSval() == nil {
+			return nil
+		}
+		lit, _, err := pgcatalog.ArrayLiteral(c.GetSval().GetSval())
+		if err == nil {
+			*n = lit
+		}
+		return err
+	}
+	if u := stmt.GetUpdateStmt(); u != nil {
+		for _, n := range u.TargetList {
+			if rt := n.GetResTarget(); rt != nil && len(rt.Indirection) == 0 {
+				if err := literal(&rt.Val, typeOf(rt.Name)); err != nil {
+					return err
+				}
 			}
-			lit, _, err := pgcatalog.ArrayLiteral(c.GetSval().GetSval())
-			if err != nil {
-				return err
+		}
+		return nil
+	}
+	ins := stmt.GetInsertStmt()
+	sel := ins.GetSelectStmt().GetSelectStmt()
+	if sel == nil {
+		return nil
+	}
+	types := make([]string, 0, len(t.Columns))
+	for _, c := range t.Columns {
+		types = append(types, c.Type)
+	}
+	if len(ins.Cols) > 0 {
+		types = types[:0]
+		for _, n := range ins.Cols {
+			types = append(types, typeOf(n.GetResTarget().GetName()))
+		}
+	}
+	for _, row := range sel.ValuesLists {
+		items := row.GetList().GetItems()
+		for i := range items {
+			if i < len(types) {
+				if err := literal(&items[i], types[i]); err != nil {
+					return err
+				}
 			}
-			rt.Val = lit
 		}
 	}
 	return nil
