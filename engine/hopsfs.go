@@ -18,6 +18,7 @@ import (
 	"github.com/hopsql/hopsql/engine/pgcatalog"
 	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/fs"
+	"github.com/hopsql/hopsql/udf/pgfunc"
 )
 
 // hopsfsScheme prefixes paths in hopsql's filesystem where SQL expects a
@@ -231,6 +232,9 @@ func (e *Engine) registerFSFunctions(ctx context.Context, db *database) error {
 		return fmt.Errorf("create fs_ls: %w", err)
 	}
 	if err := createTransformMacros(ctx, conn); err != nil {
+		return err
+	}
+	if err := pgfunc.Register(conn); err != nil {
 		return err
 	}
 	// System tables, in schema hopsql: each a view unnesting a function

@@ -57,6 +57,9 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 	if schema != "" && schema != "pg_catalog" && !(schema == "information_schema" && name == "_pg_expandarray") {
 		return true
 	}
+	if handled, descend := r.builtin(n, fc, name); handled {
+		return descend
+	}
 	switch {
 	case name == "current_setting":
 		r.currentSetting(n, fc)

@@ -200,6 +200,9 @@ INSERT INTO %[1]s.main.hop_types VALUES %[2]s;
 	if err := appendFile(&b, "sql/40_functions.sql"); err != nil {
 		return "", err
 	}
+	if err := appendFile(&b, "sql/45_builtins.sql"); err != nil {
+		return "", err
+	}
 	return b.String(), nil
 }
 

@@ -1,0 +1,388 @@
+package pgcatalog
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
+)
+
+// PostgreSQL built-in functions that DuckDB lacks, spells differently, or
+// gives other semantics. Each call is rewritten into DuckDB SQL (a rename,
+// a macro of sql/45_builtins.sql, or an expression built here); the
+// result column keeps PostgreSQL's name, since names come from the tree
+// before it is rewritten.
+
+// builtinRenames are functions DuckDB has under another name with the
+// same arguments.
+var builtinRenames = map[string]string{
+	"json_object_agg": "json_group_object", "jsonb_object_agg": "json_group_object",
+	"json_build_object": "json_object", "jsonb_build_object": "json_object",
+	"json_build_array": "json_array", "jsonb_build_array": "json_array",
+	"to_jsonb": "to_json",
+	"every": "bool_and",
+}
+
+// builtinMacros are implemented in sql/45_builtins.sql, under these names
+// (prefixed where DuckDB has a function of the same name).
+var builtinMacros = map[string]string{
+	"quote_literal": "quote_literal", "quote_nullable": "quote_nullable", "div": "pg_numeric_div",
+	"octet_length": "pg_octet_length", "bit_length": "pg_bit_length",
+	"json_typeof": "json_typeof", "jsonb_typeof": "jsonb_typeof",
+	"json_array_length": "pg_json_array_length", "jsonb_array_length": "pg_json_array_length",
+}
+
+// builtinUDFs are Go functions registered with DuckDB (package udf/pgfunc).
+var builtinUDFs = map[string]string{"initcap": "hop_initcap"}
+
+// builtin rewrites a call of one of the functions above. handled reports
+// whether it did; descend whether the walk should go into n (false when the
+// arguments were walked here already).
+func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string) (handled, descend bool) {
+	switch {
+	case name == "json_agg" || name == "jsonb_agg":
+		// DuckDB's json_group_array is a macro, which takes no ORDER BY,
+		// FILTER or DISTINCT; the aggregate under it, list, does.
+		inner := proto.Clone(fc).(*pg_query.FuncCall)
+		inner.Funcname = []*pg_query.Node{pg_query.MakeStrNode("list")}
+		r.replace(n, makeFunc([]string{"to_json"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: inner}}))
+		return true, true
+	case builtinRenames[name] != "":
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(builtinRenames[name])}
+	case builtinMacros[name] != "":
+		fc.Funcname = ourName(builtinMacros[name])
+	case builtinUDFs[name] != "":
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(builtinUDFs[name])}
+	case (name == "row_to_json" || name == "array_to_json") && len(fc.Args) == 1:
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("to_json")}
+	case (name == "num_nulls" || name == "num_nonnulls") && len(fc.Args) > 0 && fc.AggOrder == nil:
+		r.walkArgs(fc)
+		r.numNulls(n, fc, name == "num_nulls")
+		return true, false
+	case name == "to_char" && len(fc.Args) == 2:
+		r.walkArgs(fc)
+		r.toChar(n, fc)
+		return true, false
+	case (name == "to_date" || name == "to_timestamp") && len(fc.Args) == 2:
+		r.walkArgs(fc)
+		r.toDate(n, fc, name)
+		return true, false
+	default:
+		return false, true
+	}
+	r.changed = true
+	return true, true
+}
+
+// numNulls counts the NULL (or non-NULL) arguments; PostgreSQL's result is
+// an integer.
+func (r *rewriter) numNulls(n *pg_query.Node, fc *pg_query.FuncCall, nulls bool) {
+	test := "IS NULL"
+	if !nulls {
+		test = "IS NOT NULL"
+	}
+	terms := make([]string, len(fc.Args))
+	for i := range fc.Args {
+		terms[i] = fmt.Sprintf("(CASE WHEN $%d %s THEN 1 ELSE 0 END)", i+1, test)
+	}
+	r.replaceWith(n, "CAST("+strings.Join(terms, " + ")+" AS integer)", fc.Args...)
+}
+
+// toChar rewrites to_char(value, template). The template must be a
+// constant: it is translated here, numbers to the Go formatter of
+// udf/pgfunc, dates and times to DuckDB expressions. Which of the two
+// PostgreSQL would use depends on the value's type, unknown before DuckDB
+// binds the statement; a template with a 9 or 0 digit position (or RN)
+// outside quotes formats a number, any other a date or time.
+func (r *rewriter) toChar(n *pg_query.Node, fc *pg_query.FuncCall) {
+	tmpl, ok := constString(fc.Args[1])
+	if !ok {
+		r.err = pgerr.New(pgerr.FeatureNotSupported, "to_char's format must be a constant")
+		return
+	}
+	if numberTemplate(tmpl) {
+		r.replaceWith(n, "hop_to_char_num(CAST($1 AS VARCHAR), $2)", fc.Args...)
+		return
+	}
+	expr, err := dateTemplate(tmpl)
+	if err != nil {
+		r.err = err
+		return
+	}
+	r.replaceWith(n, expr, fc.Args[0])
+}
+
+// toDate rewrites to_date(text, template) and to_timestamp(text, template)
+// to DuckDB's strptime with the template translated.
+func (r *rewriter) toDate(n *pg_query.Node, fc *pg_query.FuncCall, name string) {
+	tmpl, ok := constString(fc.Args[1])
+	if !ok {
+		r.err = pgerr.New(pgerr.FeatureNotSupported, "%s's format must be a constant", name)
+		return
+	}
+	f, err := strptimeFormat(tmpl)
+	if err != nil {
+		r.err = err
+		return
+	}
+	target := "timestamptz"
+	if name == "to_date" {
+		target = "date"
+	}
+	r.replaceWith(n, "CAST(strptime(CAST($1 AS VARCHAR), $2) AS "+target+")", fc.Args[0], strConst(f))
+}
+
+// replaceWith replaces n by the expression expr, in which $1…$n stand for
+// copies of args. expr is DuckDB SQL that PostgreSQL's grammar also parses;
+// it is not rewritten further (the arguments were, by the caller).
+func (r *rewriter) replaceWith(n *pg_query.Node, expr string, args ...*pg_query.Node) {
+	tree, err := pg_query.Parse("SELECT " + expr)
+	if err != nil {
+		r.err = fmt.Errorf("pgcatalog: built expression %q: %w", expr, err)
+		return
+	}
+	e := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
+	Walk(e, func(x *pg_query.Node) bool {
+		if p := x.GetParamRef(); p != nil && int(p.Number) >= 1 && int(p.Number) <= len(args) {
+			x.Node = proto.Clone(args[p.Number-1]).(*pg_query.Node).Node
+			return false
+		}
+		return true
+	})
+	r.replace(n, e)
+}
+
+// numberTemplate reports whether a to_char template formats a number.
+func numberTemplate(t string) bool {
+	quoted := false
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '\\':
+			i++
+		case c == '9' || c == '0':
+			return true
+		case (c == 'R' || c == 'r') && i+1 < len(t) && (t[i+1] == 'N' || t[i+1] == 'n'):
+			return true
+		}
+	}
+	return false
+}
+
+// dateField is one numeric template pattern: a DuckDB expression over $1
+// and the width PostgreSQL pads it to with zeros (0: not padded).
+type dateField struct {
+	expr  string
+	width int
+}
+
+var dateFields = map[string]dateField{
+	"HH24": {"hour($1)", 2}, "HH12": {"((hour($1) + 11) % 12 + 1)", 2}, "HH": {"((hour($1) + 11) % 12 + 1)", 2},
+	"MI": {"minute($1)", 2}, "SS": {"second($1)", 2}, "MS": {"(millisecond($1) % 1000)", 3},
+	"US": {"(microsecond($1) % 1000000)", 6}, "SSSS": {"(hour($1) * 3600 + minute($1) * 60 + second($1))", 0},
+	"SSSSS": {"(hour($1) * 3600 + minute($1) * 60 + second($1))", 0},
+	"YYYY":  {"year($1)", 4}, "YYY": {"(year($1) % 1000)", 3}, "YY": {"(year($1) % 100)", 2}, "Y": {"(year($1) % 10)", 1},
+	"IYYY": {"isoyear($1)", 4}, "IYY": {"(isoyear($1) % 1000)", 3}, "IY": {"(isoyear($1) % 100)", 2}, "I": {"(isoyear($1) % 10)", 1},
+	"MM": {"month($1)", 2}, "DD": {"day($1)", 2}, "DDD": {"dayofyear($1)", 3},
+	"IDDD": {"((week($1) - 1) * 7 + isodow($1))", 3}, "D": {"(dayofweek($1) + 1)", 1}, "ID": {"isodow($1)", 1},
+	"W": {"CAST(floor((day($1) - 1) / 7.0) + 1 AS bigint)", 1}, "WW": {"CAST(floor((dayofyear($1) - 1) / 7.0) + 1 AS bigint)", 2},
+	"IW": {"week($1)", 2}, "CC": {"century($1)", 2}, "Q": {"quarter($1)", 1},
+	"J":   {"CAST(floor(julian(CAST($1 AS date))) AS bigint)", 0},
+	"FF1": {"CAST(floor((microsecond($1) % 1000000) / 100000) AS bigint)", 1},
+	"FF2": {"CAST(floor((microsecond($1) % 1000000) / 10000) AS bigint)", 2},
+	"FF3": {"CAST(floor((microsecond($1) % 1000000) / 1000) AS bigint)", 3},
+	"FF4": {"CAST(floor((microsecond($1) % 1000000) / 100) AS bigint)", 4},
+	"FF5": {"CAST(floor((microsecond($1) % 1000000) / 10) AS bigint)", 5},
+	"FF6": {"(microsecond($1) % 1000000)", 6},
+}
+
+// dateWords are the patterns printed as words. A pattern's case picks the
+// output's: MONTH upper, Month capitalised, month lower.
+var dateWords = map[string]struct {
+	expr  string
+	width int // padded with spaces to this many characters unless FM
+}{
+	"MONTH": {"monthname($1)", 9}, "MON": {"left(monthname($1), 3)", 0},
+	"DAY": {"dayname($1)", 9}, "DY": {"left(dayname($1), 3)", 0},
+	"AM": {"CASE WHEN hour($1) < 12 THEN 'AM' ELSE 'PM' END", 0}, "PM": {"CASE WHEN hour($1) < 12 THEN 'AM' ELSE 'PM' END", 0},
+	"A.M.": {"CASE WHEN hour($1) < 12 THEN 'A.M.' ELSE 'P.M.' END", 0}, "P.M.": {"CASE WHEN hour($1) < 12 THEN 'A.M.' ELSE 'P.M.' END", 0},
+	"AD": {"CASE WHEN year($1) > 0 THEN 'AD' ELSE 'BC' END", 0}, "BC": {"CASE WHEN year($1) > 0 THEN 'AD' ELSE 'BC' END", 0},
+	"A.D.": {"CASE WHEN year($1) > 0 THEN 'A.D.' ELSE 'B.C.' END", 0}, "B.C.": {"CASE WHEN year($1) > 0 THEN 'A.D.' ELSE 'B.C.' END", 0},
+	"RM": {"(ARRAY['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X', 'XI', 'XII'])[month($1)]", 4},
+	"TZ": {"strftime($1, '%Z')", 0}, "OF": {"strftime($1, '%z')", 0},
+}
+
+// datePatterns lists every pattern, longer ones first so that the longest
+// match wins (HH24 before HH, YYYY before YY).
+var datePatterns = []string{
+	"Y,YYY", "SSSSS", "MONTH", "A.M.", "P.M.", "A.D.", "B.C.", "HH24", "HH12", "YYYY", "IYYY", "IDDD", "SSSS",
+	"FF1", "FF2", "FF3", "FF4", "FF5", "FF6", "YYY", "IYY", "DDD", "MON", "DAY",
+	"HH", "MI", "SS", "MS", "US", "YY", "IY", "MM", "DD", "DY", "ID", "WW", "IW", "CC", "AM", "PM", "AD", "BC",
+	"RM", "TZ", "OF", "Y", "I", "D", "W", "J", "Q",
+}
+
+// dateTemplate translates a to_char template for dates, times and
+// intervals into a DuckDB expression over $1, following PostgreSQL's
+// formatting.c: patterns are matched case-insensitively (their case sets the
+// case of words), FM drops padding, TH/th adds an ordinal suffix, "…" is
+// literal text (\" a quote in it, or outside it).
+func dateTemplate(t string) (string, error) {
+	var parts []string
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, quoteLiteral(lit.String()))
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(t); {
+		fm := false
+		for {
+			switch up := strings.ToUpper(t[i:min(i+2, len(t))]); up {
+			case "FM":
+				fm, i = true, i+2
+				continue
+			case "TM", "FX":
+				i += 2
+				continue
+			}
+			break
+		}
+		if i >= len(t) {
+			break
+		}
+		switch t[i] {
+		case '"':
+			for i++; i < len(t) && t[i] != '"'; i++ {
+				if t[i] == '\\' && i+1 < len(t) {
+					i++
+				}
+				lit.WriteByte(t[i])
+			}
+			i++
+			continue
+		case '\\':
+			// Outside quotes only \" is an escape; other backslashes are text.
+			if i+1 < len(t) && t[i+1] == '"' {
+				lit.WriteByte('"')
+				i += 2
+				continue
+			}
+			lit.WriteByte('\\')
+			i++
+			continue
+		}
+		pat := ""
+		for _, p := range datePatterns {
+			if len(t)-i >= len(p) && strings.EqualFold(t[i:i+len(p)], p) {
+				pat = p
+				break
+			}
+		}
+		if pat == "" {
+			lit.WriteByte(t[i])
+			i++
+			continue
+		}
+		src := t[i : i+len(pat)]
+		i += len(pat)
+		flush()
+		var piece, num string
+		switch {
+		case pat == "Y,YYY":
+			piece = "printf('%d,%03d', CAST(floor(year($1) / 1000) AS bigint), year($1) % 1000)"
+		case dateFields[pat].expr != "":
+			f := dateFields[pat]
+			num = f.expr
+			piece = "CAST(" + f.expr + " AS varchar)"
+			if !fm && f.width > 0 {
+				piece = fmt.Sprintf("lpad(%s, %d, '0')", piece, f.width)
+			}
+		default:
+			w := dateWords[pat]
+			piece = w.expr
+			if !fm && w.width > 0 {
+				piece = fmt.Sprintf("rpad(%s, %d, ' ')", piece, w.width)
+			}
+			switch {
+			case src == strings.ToLower(src):
+				piece = "lower(" + piece + ")"
+			case src == strings.ToUpper(src) && (pat == "MONTH" || pat == "MON" || pat == "DAY" || pat == "DY"):
+				piece = "upper(" + piece + ")"
+			}
+		}
+		parts = append(parts, piece)
+		if suffix := t[i:min(i+2, len(t))]; (suffix == "TH" || suffix == "th") && num != "" {
+			i += 2
+			ord := fmt.Sprintf("CASE WHEN %[1]s %% 100 IN (11, 12, 13) THEN 'th' WHEN %[1]s %% 10 = 1 THEN 'st' "+
+				"WHEN %[1]s %% 10 = 2 THEN 'nd' WHEN %[1]s %% 10 = 3 THEN 'rd' ELSE 'th' END", num)
+			if suffix == "TH" {
+				ord = "upper(" + ord + ")"
+			}
+			parts = append(parts, ord)
+		}
+	}
+	flush()
+	if len(parts) == 0 {
+		return "CASE WHEN $1 IS NULL THEN NULL ELSE '' END", nil
+	}
+	return "CASE WHEN $1 IS NULL THEN NULL ELSE " + strings.Join(parts, " || ") + " END", nil
+}
+
+// strptimeFormats translates to_date/to_timestamp template patterns.
+var strptimeFormats = map[string]string{
+	"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d", "HH24": "%H", "HH12": "%I", "HH": "%I", "MI": "%M",
+	"SS": "%S", "MS": "%g", "US": "%f", "MONTH": "%B", "MON": "%b", "DAY": "%A", "DY": "%a", "AM": "%p", "PM": "%p",
+	"DDD": "%j", "TZ": "%Z", "OF": "%z",
+}
+
+// strptimeFormat translates a to_date/to_timestamp template into DuckDB's
+// strptime format. Patterns strptime has no equivalent for are refused.
+func strptimeFormat(t string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(t); {
+		if up := strings.ToUpper(t[i:min(i+2, len(t))]); up == "FM" || up == "FX" || up == "TM" {
+			i += 2
+			continue
+		}
+		switch t[i] {
+		case '"':
+			for i++; i < len(t) && t[i] != '"'; i++ {
+				if t[i] == '%' {
+					b.WriteByte('%')
+				}
+				b.WriteByte(t[i])
+			}
+			i++
+			continue
+		case '%':
+			b.WriteString("%%")
+			i++
+			continue
+		}
+		pat := ""
+		for _, p := range datePatterns {
+			if len(t)-i >= len(p) && strings.EqualFold(t[i:i+len(p)], p) {
+				pat = p
+				break
+			}
+		}
+		if pat == "" {
+			b.WriteByte(t[i])
+			i++
+			continue
+		}
+		f, ok := strptimeFormats[pat]
+		if !ok {
+			return "", pgerr.New(pgerr.FeatureNotSupported, "template pattern %q is not supported in to_date and to_timestamp", t[i:i+len(pat)])
+		}
+		b.WriteString(f)
+		i += len(pat)
+	}
+	return b.String(), nil
+}

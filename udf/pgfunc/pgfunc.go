@@ -1,0 +1,66 @@
+// Package pgfunc implements, in Go, the PostgreSQL built-in functions that
+// DuckDB lacks and that SQL macros cannot express: initcap and to_char for
+// numbers. engine/pgcatalog's rewriter sends calls to them under hop_*
+// names; Register installs them in a DuckDB database.
+package pgfunc
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Register installs the functions in the DuckDB database conn belongs to.
+func Register(conn *sql.Conn) error {
+	for name, f := range map[string]duckdb.ScalarFunc{
+		"hop_initcap": initcapFunc{},
+	} {
+		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+			return fmt.Errorf("pgfunc: register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func varchar() duckdb.TypeInfo {
+	t, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		panic(err) // a primitive type always has a TypeInfo
+	}
+	return t
+}
+
+// Initcap is PostgreSQL's initcap: the first letter of each word upper
+// case, the others lower case, where words are runs of letters and digits.
+func Initcap(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	inWord := false
+	for _, r := range s {
+		if inWord {
+			b.WriteRune(unicode.ToLower(r))
+		} else {
+			b.WriteRune(unicode.ToUpper(r))
+		}
+		inWord = unicode.IsLetter(r) || unicode.IsDigit(r)
+	}
+	return b.String()
+}
+
+// initcapFunc is hop_initcap(text).
+type initcapFunc struct{}
+
+func (initcapFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar()}, ResultTypeInfo: varchar()}
+}
+
+func (initcapFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		s, _ := args[0].(string)
+		return Initcap(s), nil
+	}}
+}
