@@ -99,29 +99,32 @@ func matchNames(names, duck []string) []string {
 
 // figureColname follows PostgreSQL's FigureColnameInternal.
 func figureColname(n *pg_query.Node) string {
-	if name, ok := figure(n); ok {
+	if name, strength := figure(n); strength > 0 {
 		return name
 	}
 	return "?column?"
 }
 
-func figure(n *pg_query.Node) (string, bool) {
+// figure returns a name and its strength, as FigureColnameInternal: 2 for
+// a name from a column, function or keyword, 1 for a cast's type name or
+// "case" (an outer cast's type name wins over those), 0 for none.
+func figure(n *pg_query.Node) (string, int) {
 	if n == nil {
-		return "", false
+		return "", 0
 	}
 	switch x := n.Node.(type) {
 	case *pg_query.Node_ColumnRef:
 		f := x.ColumnRef.Fields
 		if len(f) > 0 {
 			if s := f[len(f)-1].GetString_(); s != nil {
-				return s.Sval, true
+				return s.Sval, 2
 			}
 		}
 	case *pg_query.Node_AIndirection:
 		ind := x.AIndirection.Indirection
 		for i := len(ind) - 1; i >= 0; i-- {
 			if s := ind[i].GetString_(); s != nil {
-				return s.Sval, true
+				return s.Sval, 2
 			}
 		}
 		return figure(x.AIndirection.Arg)
@@ -129,38 +132,40 @@ func figure(n *pg_query.Node) (string, bool) {
 		f := x.FuncCall.Funcname
 		if len(f) > 0 {
 			if s := f[len(f)-1].GetString_(); s != nil {
-				return s.Sval, true
+				return s.Sval, 2
 			}
 		}
 	case *pg_query.Node_AExpr:
 		switch x.AExpr.Kind {
 		case pg_query.A_Expr_Kind_AEXPR_NULLIF:
-			return "nullif", true
+			return "nullif", 2
 		case pg_query.A_Expr_Kind_AEXPR_IN:
-			return "", false
+			return "", 0
 		}
 	case *pg_query.Node_TypeCast:
-		if name, ok := figure(x.TypeCast.Arg); ok {
-			return name, true
+		name, strength := figure(x.TypeCast.Arg)
+		if strength > 1 {
+			return name, strength
 		}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			if s := tn.Names[len(tn.Names)-1].GetString_(); s != nil {
-				return s.Sval, true
+				return s.Sval, 1
 			}
 		}
+		return name, strength
 	case *pg_query.Node_CollateClause:
 		return figure(x.CollateClause.Arg)
 	case *pg_query.Node_SubLink:
 		switch x.SubLink.SubLinkType {
 		case pg_query.SubLinkType_EXISTS_SUBLINK:
-			return "exists", true
+			return "exists", 2
 		case pg_query.SubLinkType_ARRAY_SUBLINK:
-			return "array", true
+			return "array", 2
 		case pg_query.SubLinkType_EXPR_SUBLINK:
 			if sel := x.SubLink.Subselect.GetSelectStmt(); sel != nil && len(sel.TargetList) == 1 {
 				rt := sel.TargetList[0].GetResTarget()
 				if rt != nil && rt.Name != "" {
-					return rt.Name, true
+					return rt.Name, 2
 				}
 				if rt != nil {
 					return figure(rt.Val)
@@ -168,29 +173,29 @@ func figure(n *pg_query.Node) (string, bool) {
 			}
 		}
 	case *pg_query.Node_CaseExpr:
-		if name, ok := figure(x.CaseExpr.Defresult); ok {
-			return name, true
+		if name, strength := figure(x.CaseExpr.Defresult); strength > 1 {
+			return name, strength
 		}
-		return "case", true
+		return "case", 1
 	case *pg_query.Node_AArrayExpr:
-		return "array", true
+		return "array", 2
 	case *pg_query.Node_RowExpr:
-		return "row", true
+		return "row", 2
 	case *pg_query.Node_CoalesceExpr:
-		return "coalesce", true
+		return "coalesce", 2
 	case *pg_query.Node_MinMaxExpr:
 		if x.MinMaxExpr.Op == pg_query.MinMaxOp_IS_GREATEST {
-			return "greatest", true
+			return "greatest", 2
 		}
-		return "least", true
+		return "least", 2
 	case *pg_query.Node_SqlvalueFunction:
-		return sqlValueFunctionName(x.SqlvalueFunction.Op), true
+		return sqlValueFunctionName(x.SqlvalueFunction.Op), 2
 	case *pg_query.Node_XmlExpr:
-		return "xmlexpr", true
+		return "xmlexpr", 2
 	case *pg_query.Node_GroupingFunc:
-		return "grouping", true
+		return "grouping", 2
 	}
-	return "", false
+	return "", 0
 }
 
 func sqlValueFunctionName(op pg_query.SQLValueFunctionOp) string {

@@ -23,7 +23,7 @@ var builtinRenames = map[string]string{
 	"json_build_object": "json_object", "jsonb_build_object": "json_object",
 	"json_build_array": "json_array", "jsonb_build_array": "json_array",
 	"to_jsonb": "to_json",
-	"every": "bool_and",
+	"every":    "bool_and",
 }
 
 // builtinMacros are implemented in sql/45_builtins.sql, under these names
@@ -62,6 +62,14 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.numNulls(n, fc, name == "num_nulls")
 		return true, false
+	case name == "extract" && len(fc.Args) == 2:
+		field, ok := constString(fc.Args[0])
+		if !ok {
+			return false, true
+		}
+		r.walkArgs(fc)
+		r.replaceWith(n, extractExpr(strings.ToLower(field)), fc.Args...)
+		return true, false
 	case name == "to_char" && len(fc.Args) == 2:
 		r.walkArgs(fc)
 		r.toChar(n, fc)
@@ -75,6 +83,21 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 	}
 	r.changed = true
 	return true, true
+}
+
+// extractExpr is extract(field FROM $2): numeric in PostgreSQL, with six
+// decimals for seconds and epochs and three for milliseconds (DuckDB's
+// date_part is an integer, and for seconds drops the fraction).
+func extractExpr(field string) string {
+	switch field {
+	case "second", "seconds":
+		return "CAST(date_part('microseconds', $2) / 1000000.0 AS DECIMAL(38, 6))"
+	case "millisecond", "milliseconds":
+		return "CAST(date_part('microseconds', $2) / 1000.0 AS DECIMAL(38, 3))"
+	case "epoch":
+		return "CAST(date_part('epoch', $2) AS DECIMAL(38, 6))"
+	}
+	return "CAST(date_part($1, $2) AS DECIMAL(38, 0))"
 }
 
 // numNulls counts the NULL (or non-NULL) arguments; PostgreSQL's result is
@@ -104,7 +127,7 @@ func (r *rewriter) toChar(n *pg_query.Node, fc *pg_query.FuncCall) {
 		return
 	}
 	if numberTemplate(tmpl) {
-		r.replaceWith(n, "hop_to_char_num(CAST($1 AS VARCHAR), $2)", fc.Args...)
+		r.replaceWith(n, "hop_to_char_num(CAST($1 AS VARCHAR), $2, typeof($1))", fc.Args...)
 		return
 	}
 	expr, err := dateTemplate(tmpl)

@@ -30,10 +30,6 @@ var ourFunctions = map[string]bool{
 // renamedFunctions are PostgreSQL functions DuckDB has under another name.
 var renamedFunctions = map[string]string{
 	"btrim": "trim", // trim(both 'x' from s) parses as btrim(s, 'x')
-	// extract(field FROM x) parses as extract('field', x); DuckDB's
-	// function form is date_part (PostgreSQL returns numeric, DuckDB bigint
-	// or double: equal values).
-	"extract": "date_part",
 	// position(sub IN s) parses as position(s, sub): haystack first, as strpos.
 	"position": "strpos",
 }

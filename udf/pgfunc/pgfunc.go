@@ -7,17 +7,21 @@ package pgfunc
 import (
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
 // Register installs the functions in the DuckDB database conn belongs to.
 func Register(conn *sql.Conn) error {
 	for name, f := range map[string]duckdb.ScalarFunc{
-		"hop_initcap": initcapFunc{},
+		"hop_initcap":     initcapFunc{},
+		"hop_to_char_num": toCharNumFunc{},
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)
@@ -62,5 +66,31 @@ func (initcapFunc) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
 		s, _ := args[0].(string)
 		return Initcap(s), nil
+	}}
+}
+
+// toCharNumFunc is hop_to_char_num(value text, template text, duckdb type
+// text): to_char of a number, given as DuckDB prints it. The type says
+// whether it was a float (rounded as PostgreSQL rounds float8).
+type toCharNumFunc struct{}
+
+func (toCharNumFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar(), varchar(), varchar()}, ResultTypeInfo: varchar()}
+}
+
+func (toCharNumFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		value, _ := args[0].(string)
+		template, _ := args[1].(string)
+		typ, _ := args[2].(string)
+		out, err := ToCharNumber(value, template, typ == "DOUBLE" || typ == "FLOAT")
+		if err != nil {
+			var pe *pgerr.Error
+			if errors.As(err, &pe) {
+				return nil, pgerr.Tagged(pe.Code, errors.New(pe.Message))
+			}
+			return nil, err
+		}
+		return out, nil
 	}}
 }
