@@ -411,9 +411,14 @@ func (e *Engine) openDatabase(ctx context.Context, name string) (*database, erro
 	return db, nil
 }
 
-// initConn runs on every new DuckDB connection: PostgreSQL's integer division.
+// initConn runs on every new DuckDB connection: PostgreSQL's integer
+// division, and its NULL order (NULL sorts as the largest value: last
+// ascending, first descending; DuckDB puts NULLs last either way).
 func initConn(execer driver.ExecerContext) error {
 	if _, err := execer.ExecContext(context.Background(), "SET integer_division = true", nil); err != nil {
+		return err
+	}
+	if _, err := execer.ExecContext(context.Background(), "SET default_null_order = 'nulls_last_on_asc_first_on_desc'", nil); err != nil {
 		return err
 	}
 	// Table files are immutable blocks: their Parquet footers can be cached.

@@ -49,6 +49,7 @@ type Session struct {
 	db   *database
 	conn *duckdb.Conn
 	user string
+	pid  int32 // BackendKeyData's process id
 
 	set *settings
 	loc *time.Location
@@ -212,6 +213,13 @@ func (s *Session) Cancel() {
 
 // User is the session's user name.
 func (s *Session) User() string { return s.user }
+
+// BackendPID is the process id the session's client was given
+// (pg_backend_pid()).
+func (s *Session) BackendPID() int32 { return s.pid }
+
+// SetBackendPID records the process id announced to the client.
+func (s *Session) SetBackendPID(pid uint32) { s.pid = int32(pid) }
 
 // Database is the session's database name.
 func (s *Session) Database() string { return s.db.name }

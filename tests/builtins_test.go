@@ -48,7 +48,9 @@ func TestBuiltinFunctions(t *testing.T) {
 		"CREATE TABLE bf (i int, n numeric(10,2), f float8, s text, ts timestamp, tz timestamptz, d date)",
 		`INSERT INTO bf VALUES (1, 1234.5, -0.5, 'hello wORLD', '2024-03-05 14:07:09.123456', '2024-03-05 14:07:09+00', '2024-03-01'),
 			(2, -7.25, 1e6, 'o''neil-x 3rd', '1999-12-31 23:59:59', '2000-01-01 00:00:00+00', '2024-12-29'),
-			(3, NULL, NULL, NULL, NULL, NULL, NULL)`)
+			(3, NULL, NULL, NULL, NULL, NULL, NULL)`,
+		"DROP TABLE IF EXISTS bfj", "CREATE TABLE bfj (i int, j jsonb)",
+		`INSERT INTO bfj VALUES (1, '{"a":{"b":[10,20]},"k":"v","arr":["x","y",3]}'), (2, '{"k":null}'), (3, NULL)`)
 	queries := []string{
 		// to_char of dates and times: every pattern, FM, TH, case, literals.
 		"SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS.MS.US') FROM bf ORDER BY i",
@@ -82,8 +84,43 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT div(1, 0)",
 		"SELECT num_nulls(i, n, s), num_nonnulls(i, n, s), num_nulls(NULL) FROM bf ORDER BY i",
 		"SELECT every(i > 0), every(i > 1) FROM bf",
+		// NULL sorts as the largest value: first under DESC.
+		"SELECT i FROM bf ORDER BY n DESC", "SELECT i FROM bf ORDER BY s ASC", "SELECT i FROM bf ORDER BY f DESC NULLS LAST",
+		"SELECT array_agg(i ORDER BY n DESC), array_agg(i ORDER BY n), string_agg(s, ',' ORDER BY s DESC) FROM bf",
+		"SELECT i, row_number() OVER (ORDER BY n DESC) FROM bf ORDER BY i",
+		// LIKE: backslash escapes, ESCAPE clauses, patterns from parameters and columns.
+		`SELECT 'foo_bar' LIKE '%o\_b%', '100%' LIKE '%0\%', 'a\b' LIKE 'a\\b', 'fooxbar' LIKE '%o\_b%', 'FOO_BAR' ILIKE '%o\_b%', 'foo_bar' NOT LIKE '%o\_b%', 'x' NOT ILIKE 'X'`,
+		`SELECT 'a_b' LIKE 'a#_b' ESCAPE '#', 'axb' LIKE 'a#_b' ESCAPE '#', 'a\b' LIKE 'a\b' ESCAPE '', 'ab' LIKE 'a%'`,
+		`SELECT i FROM bf WHERE s LIKE '%o\'%' OR s ~~ 'hello%' ORDER BY i`,
+		`SELECT i FROM bf WHERE s LIKE replace('x_3rd', 'x', '%\') ORDER BY i`,
+		// Time functions that need no clock comparison.
+		"SELECT statement_timestamp() <= clock_timestamp(), clock_timestamp() >= now(), current_timestamp(2) IS NOT NULL, localtimestamp(3) IS NOT NULL, length(timeofday()) > 20",
+		"SELECT to_regclass('bf') IS NOT NULL, to_regclass('nosuch') IS NULL, to_regclass('public.nosuch') IS NULL, to_regclass('pg_class') IS NOT NULL, to_regclass('bf')::text",
+		// Arrays, strings, bytes, rounding.
+		"SELECT array_length('{}'::int[], 1), array_length(ARRAY[1,2], 1), array_length(ARRAY[1,2], 2)",
+		`SELECT format('Hello %s', 'World'), format('INSERT INTO %I VALUES(%L)', 'Foo bar', E'O\'Reilly'), format('|%10s|%-5s|%*s|', 'foo', 'ab', 4, 'x'), format('%L %L %s', NULL, 12, NULL), format('%3$s %1$s %s', 'a', 'b', 'c'), format('%I', 'abc'), format('%s', i) FROM bf ORDER BY i`,
+		"SELECT format('%s %s', 'a')", "SELECT format('%d', 1)", "SELECT format('%I', NULL)", "SELECT format(NULL, 1)",
+		"SELECT substr('alphabet', -2, 5), substr('alphabet', 3), substring('alphabet' from 2 for 3), substring('foobar' from 'o.b'), substring('foobar' from 'o(.)b'), substring('foobar' from 'x'), substr(s, 2, 3) FROM bf ORDER BY i",
+		"SELECT substr('alphabet', 2, -1)",
+		"SELECT to_hex(255::bigint), to_hex(-1), to_hex(255), sha256('abc'::bytea), encode('abc'::bytea, 'hex'), encode('abc'::bytea, 'base64'), decode('616263', 'hex'), decode('YWJj', 'base64')",
+		"SELECT round(2.5::float8), round(3.5::float8), round(-2.5::float8), round(2.5), round(2.4::float8), round(2.345, 2), round(-0.5::float8), round(f), round(n) FROM bf ORDER BY i",
+		// json/jsonb operators.
+		`SELECT i, j -> 'k' IS NOT NULL, j ->> 'k', j #> '{a,b,1}', j #>> '{a,b,0}', j ? 'k', j ? 'zz', j ?| array['zz','k'], j ?& array['a','k'], j -> 'arr' ? 'x', j -> 'arr' ? '3' FROM bfj ORDER BY i`,
+		`SELECT i FROM bfj WHERE j @> '{"k":"v"}' ORDER BY i`, `SELECT i FROM bfj WHERE '{"k":"v"}' <@ j ORDER BY i`,
+		`SELECT ('{"a":1}'::jsonb || '{"a":2,"b":3}'::jsonb) -> 'a', '[1,2]'::jsonb || '3'::jsonb, ('{"a":1}'::jsonb -> 'a') IS NULL, '{"a":1}'::jsonb -> 'a' IS NULL`,
+		"SELECT ARRAY[1,2] @> ARRAY[1], ARRAY[1] <@ ARRAY[1,2], 'a' || 'b', ARRAY[1] || ARRAY[2]",
 		// Column names of casts and CASE (FigureColname's strengths).
 		"SELECT '1.5'::float8::int, 1::int::text, CASE WHEN true THEN 1 ELSE 2::int END, CASE WHEN true THEN i END, i::text::int FROM bf ORDER BY i",
+	}
+	// Row locks are refused clearly (PostgreSQL takes them; docs/sql-compat.md).
+	for _, q := range []string{"SELECT i FROM bf FOR UPDATE", "SELECT i FROM bf WHERE i = 1 FOR SHARE"} {
+		if got := outcome(ctx, hop, pgx.QueryExecModeSimpleProtocol, q); got != "ERROR 0A000" {
+			t.Errorf("%s: %s, want ERROR 0A000", q, got)
+		}
+	}
+	var pid int32
+	if err := hop.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil || uint32(pid) != hop.PgConn().PID() {
+		t.Errorf("pg_backend_pid() = %d, %v; BackendKeyData said %d", pid, err, hop.PgConn().PID())
 	}
 	for _, q := range queries {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {

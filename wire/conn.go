@@ -245,6 +245,7 @@ func (c *conn) begin(m *pgproto3.StartupMessage) (bool, error) {
 	c.secret = make([]byte, 4)
 	rand.Read(c.secret)
 	c.srv.register(c)
+	sess.SetBackendPID(c.pid)
 	c.send(&pgproto3.AuthenticationOk{})
 	for _, p := range sess.ReportedParameters() {
 		c.send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})

@@ -17,9 +17,9 @@ import (
 // dims is the literal's number of dimensions: DuckDB's list types nest
 // (INTEGER[][]) where PostgreSQL's int[] holds any.
 func ArrayLiteral(s string) (n *pg_query.Node, dims int, err error) {
-	var arr pgtype.Array[*string]
-	if err := pgtype.NewMap().Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, trimArraySpace(s), &arr); err != nil {
-		return nil, 0, pgerr.New(pgerr.InvalidTextRepresentation, "malformed array literal: \"%s\"", s)
+	arr, err := parseArray(s)
+	if err != nil {
+		return nil, 0, err
 	}
 	lens := make([]int, len(arr.Dims))
 	for i, d := range arr.Dims {
@@ -47,6 +47,15 @@ func ArrayLiteral(s string) (n *pg_query.Node, dims int, err error) {
 		return &pg_query.Node{Node: &pg_query.Node_AArrayExpr{AArrayExpr: &pg_query.A_ArrayExpr{Elements: elems, Location: -1}}}
 	}
 	return build(0), len(lens), nil
+}
+
+// parseArray reads an array literal's elements (flattened) and dimensions.
+func parseArray(s string) (pgtype.Array[*string], error) {
+	var arr pgtype.Array[*string]
+	if err := pgtype.NewMap().Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, trimArraySpace(s), &arr); err != nil {
+		return arr, pgerr.New(pgerr.InvalidTextRepresentation, "malformed array literal: \"%s\"", s)
+	}
+	return arr, nil
 }
 
 // trimArraySpace drops the white space around an array literal's unquoted

@@ -1,6 +1,7 @@
 package pgcatalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -30,13 +31,15 @@ var builtinRenames = map[string]string{
 // (prefixed where DuckDB has a function of the same name).
 var builtinMacros = map[string]string{
 	"quote_literal": "quote_literal", "quote_nullable": "quote_nullable", "div": "pg_numeric_div",
+	"array_length": "pg_array_length", "to_hex": "pg_to_hex", "sha256": "pg_sha256",
 	"octet_length": "pg_octet_length", "bit_length": "pg_bit_length",
 	"json_typeof": "json_typeof", "jsonb_typeof": "jsonb_typeof",
 	"json_array_length": "pg_json_array_length", "jsonb_array_length": "pg_json_array_length",
 }
 
 // builtinUDFs are Go functions registered with DuckDB (package udf/pgfunc).
-var builtinUDFs = map[string]string{"initcap": "hop_initcap"}
+var builtinUDFs = map[string]string{"initcap": "hop_initcap", "clock_timestamp": "hop_clock_timestamp",
+	"timeofday": "hop_timeofday"}
 
 // builtin rewrites a call of one of the functions above. handled reports
 // whether it did; descend whether the walk should go into n (false when the
@@ -61,6 +64,75 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 	case (name == "num_nulls" || name == "num_nonnulls") && len(fc.Args) > 0 && fc.AggOrder == nil:
 		r.walkArgs(fc)
 		r.numNulls(n, fc, name == "num_nulls")
+		return true, false
+	case name == "pg_backend_pid" && len(fc.Args) == 0:
+		r.replace(n, intConst(int64(r.env.BackendPID())))
+		return true, false
+	case (name == "statement_timestamp" || name == "transaction_timestamp") && len(fc.Args) == 0:
+		// DuckDB's now() is the transaction's start, as PostgreSQL's;
+		// statement_timestamp answers the same (it differs in a block).
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("now")}
+	case name == "to_regclass" && len(fc.Args) == 1:
+		s, ok := constString(fc.Args[0])
+		if !ok {
+			return false, true
+		}
+		nsp, rel, err := splitQualified(s)
+		if err != nil {
+			r.replace(n, nullConst())
+			return true, false
+		}
+		nspNode := nullConst()
+		if nsp != "" {
+			nspNode = strConst(nsp)
+		}
+		path := strArray(r.schemas(true))
+		r.replace(n, makeFunc([]string{catalogDB, "main", "regclass_out"},
+			makeFunc([]string{catalogDB, "main", "regclass_lookup"}, nspNode, strConst(rel), path), proto.Clone(path).(*pg_query.Node)))
+		return true, false
+	case name == "round" && len(fc.Args) == 1:
+		fc.Funcname = ourName("pg_round")
+	case (name == "substr" || name == "substring") && (len(fc.Args) == 2 || len(fc.Args) == 3):
+		if s, ok := constString(fc.Args[1]); ok && len(fc.Args) == 2 && fc.Args[1].GetTypeCast() == nil {
+			// substring(s FROM 'pattern'): the first parenthesised
+			// subexpression's match, else the whole match.
+			group := int64(0)
+			if strings.Contains(strings.ReplaceAll(s, "(?", ""), "(") {
+				group = 1
+			}
+			r.walkArgs(fc)
+			r.replace(n, makeFunc([]string{"regexp_extract"}, fc.Args[0], fc.Args[1], intConst(group)))
+			r.replace(n, makeFunc([]string{"nullif"}, &pg_query.Node{Node: n.Node}, strConst("")))
+			return true, false
+		}
+		fc.Funcname = ourName("pg_substr")
+	case (name == "encode" || name == "decode") && len(fc.Args) == 2:
+		format, ok := constString(fc.Args[1])
+		if !ok {
+			return false, true
+		}
+		fn := map[string]string{"encode hex": "pg_encode_hex", "encode base64": "to_base64", "encode escape": "pg_encode_escape",
+			"decode hex": "unhex", "decode base64": "from_base64", "decode escape": "pg_decode_escape"}[name+" "+strings.ToLower(format)]
+		if fn == "" {
+			r.err = pgerr.New(pgerr.InvalidParameterValue, "unrecognized encoding: \"%s\"", format)
+			return true, false
+		}
+		r.walkArgs(fc)
+		if strings.HasPrefix(fn, "pg_") {
+			r.replace(n, makeFunc([]string{catalogDB, "main", fn}, fc.Args[0]))
+		} else {
+			r.replace(n, makeFunc([]string{fn}, fc.Args[0]))
+		}
+		return true, false
+	case name == "format" && len(fc.Args) >= 1 && fc.AggOrder == nil && !fc.FuncVariadic:
+		// PostgreSQL's format(%s %I %L); DuckDB's format is fmt's {}.
+		// Each argument is passed as its text form, with its NULLness.
+		r.walkArgs(fc)
+		args := []*pg_query.Node{fc.Args[0]}
+		for _, a := range fc.Args[1:] {
+			args = append(args, makeCast(a, typeName("varchar", false), -1))
+		}
+		r.replace(n, makeFunc([]string{"hop_format"}, args...))
 		return true, false
 	case name == "extract" && len(fc.Args) == 2:
 		field, ok := constString(fc.Args[0])
@@ -408,4 +480,149 @@ func strptimeFormat(t string) (string, error) {
 		i += len(pat)
 	}
 	return b.String(), nil
+}
+
+// like rewrites LIKE and ILIKE (and their NOT forms) to PostgreSQL's
+// escaping: a backslash escapes the next character of the pattern unless
+// an ESCAPE clause names another character (ESCAPE ” none). DuckDB's
+// LIKE has no escape character, so patterns that may hold one go to its
+// like_escape / ilike_escape functions; a constant pattern without a
+// backslash stays a plain LIKE, which DuckDB can push into scans.
+func (r *rewriter) like(n *pg_query.Node, e *pg_query.A_Expr) {
+	if e.Lexpr == nil || e.Rexpr == nil || len(e.Name) != 1 {
+		return
+	}
+	op := e.Name[0].GetString_().GetSval()
+	pattern, escape := e.Rexpr, strConst(`\`)
+	if fc := e.Rexpr.GetFuncCall(); fc != nil && len(fc.Args) == 2 {
+		if _, name, _ := funcName(fc); name == "like_escape" {
+			pattern, escape = fc.Args[0], fc.Args[1]
+		}
+	}
+	esc, escConst := constString(escape)
+	if p, ok := constString(pattern); ok && escConst && !strings.Contains(p, esc) || escConst && esc == "" {
+		if pattern != e.Rexpr {
+			e.Rexpr = pattern
+			r.changed = true
+		}
+		return
+	}
+	fn := "like_escape"
+	if strings.HasSuffix(op, "*") {
+		fn = "ilike_escape"
+	}
+	call := makeFunc([]string{fn}, e.Lexpr, pattern, escape)
+	if op[0] == '!' {
+		call = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{call}, -1)
+	}
+	r.replace(n, call)
+}
+
+// jsonOperator rewrites PostgreSQL's json/jsonb operators into DuckDB
+// functions; true when op was one. As functions they also keep their
+// operands together: the deparsed `j -> 'k' IS NULL` would be read by
+// DuckDB as `j -> ('k' IS NULL)`. DuckDB reads ? as a parameter, and has
+// no #>, #>>, ?|, ?&, nor @>, <@ and || for JSON. The last three are also
+// array (and text) operators, so they are rewritten only when an operand
+// is visibly JSON (see jsonish).
+func (r *rewriter) jsonOperator(n *pg_query.Node, e *pg_query.A_Expr, op string) bool {
+	l, rt := e.Lexpr, e.Rexpr
+	var call *pg_query.Node
+	switch op {
+	case "->":
+		call = makeFunc([]string{"json_extract"}, l, rt)
+	case "->>":
+		call = makeFunc([]string{"json_extract_string"}, l, rt)
+	case "#>", "#>>":
+		fn := "json_extract"
+		if op == "#>>" {
+			fn = "json_extract_string"
+		}
+		call = makeFunc([]string{fn}, l, r.jsonPointer(rt))
+	case "?":
+		call = makeFunc([]string{"list_contains"}, makeFunc([]string{catalogDB, "main", "pg_jsonb_strings"}, l), rt)
+	case "?|", "?&":
+		fn := "list_has_any"
+		if op == "?&" {
+			fn = "list_has_all"
+		}
+		call = makeFunc([]string{fn}, makeFunc([]string{catalogDB, "main", "pg_jsonb_strings"}, l), r.textArray(rt))
+	case "@>", "<@":
+		if !jsonish(l) && !jsonish(rt) {
+			return false
+		}
+		if op == "<@" {
+			l, rt = rt, l
+		}
+		call = makeFunc([]string{"json_contains"}, makeCast(l, typeName("json", false), -1), makeCast(rt, typeName("json", false), -1))
+	case "||":
+		if !jsonish(l) && !jsonish(rt) {
+			return false
+		}
+		call = makeFunc([]string{catalogDB, "main", "pg_jsonb_concat"}, l, rt)
+	default:
+		return false
+	}
+	r.replace(n, call)
+	return true
+}
+
+// jsonish reports whether an operand is visibly JSON: a cast to json or
+// jsonb, a call building JSON, an -> / #> operator, or a string literal
+// holding a JSON object or array ('{1,2}', an array literal, is not JSON).
+func jsonish(n *pg_query.Node) bool {
+	switch {
+	case n.GetTypeCast() != nil:
+		_, name := typeNameParts(n.GetTypeCast().TypeName)
+		return name == "json" || name == "jsonb" || name == "JSON"
+	case n.GetFuncCall() != nil:
+		_, name, _ := funcName(n.GetFuncCall())
+		return strings.HasPrefix(name, "json") || name == "to_json" || name == "to_jsonb" || name == "row_to_json"
+	case n.GetAExpr() != nil:
+		op := n.GetAExpr().Name
+		return len(op) == 1 && (op[0].GetString_().GetSval() == "->" || op[0].GetString_().GetSval() == "#>")
+	}
+	if s, ok := constString(n); ok {
+		t := strings.TrimSpace(s)
+		return (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t))
+	}
+	return false
+}
+
+// jsonPointer turns a #> path (a text array) into a JSON pointer, which
+// DuckDB's json_extract reads with object keys and array indexes alike.
+func (r *rewriter) jsonPointer(path *pg_query.Node) *pg_query.Node {
+	if s, ok := constString(path); ok {
+		arr, err := parseArray(s)
+		if err == nil {
+			var b strings.Builder
+			for _, e := range arr.Elements {
+				if e == nil {
+					return nullConst() // PostgreSQL: a NULL path element gives NULL
+				}
+				b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(*e))
+			}
+			return strConst(b.String())
+		}
+	}
+	return makeFunc([]string{catalogDB, "main", "pg_json_pointer"}, r.textArray(path))
+}
+
+// textArray reads a constant '{a,b}' operand as a list of strings.
+func (r *rewriter) textArray(n *pg_query.Node) *pg_query.Node {
+	if s, ok := constString(n); ok {
+		if arr, err := parseArray(s); err == nil {
+			items := make([]*pg_query.Node, len(arr.Elements))
+			for i, e := range arr.Elements {
+				if e == nil {
+					items[i] = makeCast(nullConst(), typeName("varchar", false), -1)
+				} else {
+					items[i] = strConst(*e)
+				}
+			}
+			arr := &pg_query.Node{Node: &pg_query.Node_AArrayExpr{AArrayExpr: &pg_query.A_ArrayExpr{Elements: items, Location: -1}}}
+			return makeCast(arr, typeName("varchar", true), -1)
+		}
+	}
+	return n
 }

@@ -37,6 +37,8 @@ func (e *fakeEnv) Setting(name string) (string, bool) {
 	return v, ok
 }
 
+func (e *fakeEnv) BackendPID() int32 { return 4242 }
+
 func (e *fakeEnv) SetSetting(name, value string, isLocal bool) error {
 	e.settings[strings.ToLower(name)] = value
 	return nil

@@ -364,6 +364,10 @@ func nonZeroConst(n *pg_query.Node) bool {
 
 // aExpr rewrites operators whose meaning differs between the systems.
 func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_LIKE || e.Kind == pg_query.A_Expr_Kind_AEXPR_ILIKE {
+		r.like(n, e)
+		return
+	}
 	if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) == 0 || len(e.Name) > 2 {
 		return
 	}
@@ -373,6 +377,9 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 		return
 	}
 	binary := e.Lexpr != nil && e.Rexpr != nil
+	if binary && r.jsonOperator(n, e, op) {
+		return
+	}
 	switch {
 	case binary && (op == "~" || op == "~*" || op == "!~" || op == "!~*"):
 		// PostgreSQL's ~ finds a match anywhere; DuckDB's ~ must match the whole string.
@@ -388,9 +395,11 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 	case binary && (op == "~~" || op == "!~~"):
 		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_LIKE, []*pg_query.Node{pg_query.MakeStrNode(op)}
 		r.changed = true
+		r.like(n, e)
 	case binary && (op == "~~*" || op == "!~~*"):
 		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_ILIKE, []*pg_query.Node{pg_query.MakeStrNode(op)}
 		r.changed = true
+		r.like(n, e)
 	case binary && (op == "/" || op == "%"):
 		if nonZeroConst(e.Rexpr) {
 			if qualified {

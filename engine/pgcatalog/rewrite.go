@@ -2,6 +2,8 @@ package pgcatalog
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
 // Env is the session state the rewriter consults. The engine's session
@@ -13,6 +15,8 @@ type Env interface {
 	SetSetting(name, value string, isLocal bool) error
 	User() string
 	Database() string
+	// BackendPID is the process id the session's BackendKeyData announced.
+	BackendPID() int32
 }
 
 // rewriter holds the state of one Rewrite call.
@@ -96,6 +100,13 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 		r.resTarget(x.ResTarget)
 	case *pg_query.Node_RangeFunction:
 		return r.rangeFunction(x.RangeFunction)
+	case *pg_query.Node_SelectStmt:
+		if len(x.SelectStmt.LockingClause) > 0 {
+			// Accepting it without locks would let two transactions both
+			// "hold" a row neither writes (docs/sql-compat.md).
+			r.err = pgerr.New(pgerr.FeatureNotSupported, "SELECT … FOR UPDATE/SHARE is not supported: hopsql takes no row locks")
+			return false
+		}
 	}
 	return r.err == nil
 }
@@ -160,6 +171,12 @@ func (r *rewriter) sqlValueFunction(n *pg_query.Node, f *pg_query.SQLValueFuncti
 		r.replace(n, strConst(r.env.Database()))
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 		r.replace(n, strConst(r.currentSchema()))
+	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N,
+		pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
+		// DuckDB has no precision argument; the value keeps its microseconds.
+		f.Op--
+		f.Typmod = -1
+		r.changed = true
 	}
 }
 

@@ -1,27 +1,27 @@
 // Package pgfunc implements, in Go, the PostgreSQL built-in functions that
-// DuckDB lacks and that SQL macros cannot express: initcap and to_char for
-// numbers. engine/pgcatalog's rewriter sends calls to them under hop_*
+// DuckDB lacks and that SQL macros cannot express: initcap, to_char for
+// numbers, format, clock_timestamp and timeofday. engine/pgcatalog's rewriter sends calls to them under hop_*
 // names; Register installs them in a DuckDB database.
 package pgfunc
 
 import (
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/duckdb/duckdb-go/v2"
-
-	"github.com/hopsql/hopsql/engine/pgerr"
 )
 
 // Register installs the functions in the DuckDB database conn belongs to.
 func Register(conn *sql.Conn) error {
 	for name, f := range map[string]duckdb.ScalarFunc{
-		"hop_initcap":     initcapFunc{},
-		"hop_to_char_num": toCharNumFunc{},
+		"hop_initcap":         initcapFunc{},
+		"hop_to_char_num":     toCharNumFunc{},
+		"hop_format":          formatFunc{},
+		"hop_clock_timestamp": clockFunc{},
+		"hop_timeofday":       timeofdayFunc{},
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)
@@ -85,11 +85,7 @@ func (toCharNumFunc) Executor() duckdb.ScalarFuncExecutor {
 		typ, _ := args[2].(string)
 		out, err := ToCharNumber(value, template, typ == "DOUBLE" || typ == "FLOAT")
 		if err != nil {
-			var pe *pgerr.Error
-			if errors.As(err, &pe) {
-				return nil, pgerr.Tagged(pe.Code, errors.New(pe.Message))
-			}
-			return nil, err
+			return nil, tagged(err)
 		}
 		return out, nil
 	}}

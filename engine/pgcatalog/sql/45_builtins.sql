@@ -26,3 +26,60 @@ CREATE MACRO hopsql_catalog.main.json_typeof(j) AS
 CREATE MACRO hopsql_catalog.main.jsonb_typeof(j) AS hopsql_catalog.main.json_typeof(j);
 -- json_array_length is an integer (DuckDB's is unsigned 64-bit).
 CREATE MACRO hopsql_catalog.main.pg_json_array_length(j) AS CAST(json_array_length(CAST(j AS JSON)) AS INTEGER);
+-- array_length(a, 1) of an empty array is NULL, of any other dimension NULL.
+CREATE MACRO hopsql_catalog.main.pg_array_length(a, d) AS CAST(CASE WHEN len(a) = 0 OR d <> 1 THEN NULL ELSE len(a) END AS INTEGER);
+
+-- to_hex: lower case; a negative integer in its 32 bits.
+CREATE MACRO hopsql_catalog.main.pg_to_hex(x) AS
+  lower(to_hex(CASE WHEN typeof(x) = 'INTEGER' AND x < 0 THEN CAST(x AS BIGINT) + 4294967296 ELSE x END));
+
+-- sha256 is a bytea (DuckDB's is hex text).
+CREATE MACRO hopsql_catalog.main.pg_sha256(x) AS unhex(sha256(x));
+
+-- encode/decode's hex and escape formats.
+CREATE MACRO hopsql_catalog.main.pg_encode_hex(b) AS lower(hex(b));
+CREATE MACRO hopsql_catalog.main.pg_encode_escape(b) AS CAST(b AS VARCHAR);
+CREATE MACRO hopsql_catalog.main.pg_decode_escape(s) AS CAST(s AS BLOB);
+
+-- round(float8) rounds half to even, round(numeric) half away from zero
+-- (DuckDB's round does the latter for both). The result keeps x's type.
+-- (sign(x) * … keeps the sign of a zero result, as rint does: -0.5 → -0.)
+CREATE MACRO hopsql_catalog.main.pg_round(x) AS
+  CASE WHEN typeof(x) IN ('DOUBLE', 'FLOAT') AND abs(x - trunc(x)) = 0.5 AND CAST(round(x) AS DOUBLE) % 2 <> 0
+       THEN sign(x) * (abs(round(x)) - 1) ELSE round(x) END;
+
+-- substr(s, start [, count]): the characters at positions start … start +
+-- count - 1 that exist (DuckDB counts a negative start from the end).
+CREATE MACRO hopsql_catalog.main.pg_substr(s, b) AS substring(s, greatest(b, 1)), (s, b, c) AS
+  CASE WHEN c < 0 THEN error('[22011] negative substring length not allowed')
+       ELSE substring(s, greatest(b, 1), greatest(b + c - greatest(b, 1), 0)) END;
+
+-- to_regclass's lookup: the oid, or NULL where regclass_in raises.
+CREATE MACRO hopsql_catalog.main.regclass_lookup(nsp, rel, path) AS
+  (SELECT hop_oid FROM hopsql_catalog.main.hop_l_class
+    WHERE hop_relname = rel AND (hop_nspname = nsp OR (nsp IS NULL AND list_contains(path, hop_nspname)))
+    ORDER BY list_position(path, hop_nspname) LIMIT 1);
+
+-- The strings jsonb's ? operators look for: an object's keys, an array's
+-- string elements, a scalar string itself.
+CREATE MACRO hopsql_catalog.main.pg_jsonb_strings(j) AS
+  CASE WHEN j IS NULL THEN NULL ELSE CASE json_type(CAST(j AS JSON))
+    WHEN 'OBJECT' THEN json_keys(CAST(j AS JSON))
+    WHEN 'ARRAY' THEN list_transform(list_filter(json_extract(CAST(j AS JSON), '$[*]'), lambda e: json_type(e) = 'VARCHAR'),
+                                     lambda e: json_extract_string(e, '$'))
+    WHEN 'VARCHAR' THEN [json_extract_string(CAST(j AS JSON), '$')]
+    ELSE CAST([] AS VARCHAR[]) END END;
+
+-- A #> path (text[]) as a JSON pointer.
+CREATE MACRO hopsql_catalog.main.pg_json_pointer(p) AS
+  '/' || array_to_string(list_transform(p, lambda e: replace(replace(e, '~', '~0'), '/', '~1')), '/');
+
+-- jsonb || jsonb: objects merge (the right one's keys win, one level),
+-- arrays concatenate, a scalar joins an array as an element.
+CREATE MACRO hopsql_catalog.main.pg_jsonb_concat(a, b) AS
+  CASE WHEN a IS NULL OR b IS NULL THEN NULL
+       WHEN json_type(CAST(a AS JSON)) = 'OBJECT' AND json_type(CAST(b AS JSON)) = 'OBJECT'
+         THEN to_json(map_concat(CAST(CAST(a AS JSON) AS MAP(VARCHAR, JSON)), CAST(CAST(b AS JSON) AS MAP(VARCHAR, JSON))))
+       ELSE to_json(list_concat(
+         CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY' THEN CAST(CAST(a AS JSON) AS JSON[]) ELSE [CAST(a AS JSON)] END,
+         CASE WHEN json_type(CAST(b AS JSON)) = 'ARRAY' THEN CAST(CAST(b AS JSON) AS JSON[]) ELSE [CAST(b AS JSON)] END)) END;
