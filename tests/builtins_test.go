@@ -109,6 +109,22 @@ func TestBuiltinFunctions(t *testing.T) {
 		`SELECT i FROM bfj WHERE j @> '{"k":"v"}' ORDER BY i`, `SELECT i FROM bfj WHERE '{"k":"v"}' <@ j ORDER BY i`,
 		`SELECT ('{"a":1}'::jsonb || '{"a":2,"b":3}'::jsonb) -> 'a', '[1,2]'::jsonb || '3'::jsonb, ('{"a":1}'::jsonb -> 'a') IS NULL, '{"a":1}'::jsonb -> 'a' IS NULL`,
 		"SELECT ARRAY[1,2] @> ARRAY[1], ARRAY[1] <@ ARRAY[1,2], 'a' || 'b', ARRAY[1] || ARRAY[2]",
+		"SELECT lpad('hi', 5), rpad('hi', 5) || '|', lpad('hello', 2), lpad(s, 12) FROM bf ORDER BY i",
+		"SELECT date_bin('15 minutes', ts, timestamp '2001-02-16 20:05:00') FROM bf ORDER BY i",
+		"SELECT (DATE '2001-02-16', DATE '2001-12-21') OVERLAPS (DATE '2001-10-30', DATE '2002-10-30'), (d, ts) OVERLAPS (DATE '2024-03-02', DATE '2024-03-03') FROM bf ORDER BY i",
+		"SELECT regexp_match('foobarbequebaz', '(bar)(beque)'), regexp_match('foobar', 'o+'), regexp_match(s, 'l(l)'), regexp_like(s, 'l'), regexp_substr(s, 'o.'), regexp_count(s, 'o') FROM bf ORDER BY i",
+		"SELECT make_interval(days => 3), make_interval(1, 2, 1, 1, 5, 6, 7.5), make_interval(hours => i, mins => 30) FROM bf ORDER BY i",
+		"SELECT cardinality(ARRAY[1,NULL]), array_remove(ARRAY[1,2,3,2], 2), array_replace(ARRAY[1,2,3,2], 2, 9), array_positions(ARRAY['a','b','a'], 'a'), array_ndims(ARRAY[1,2]), array_dims(ARRAY[1,2,3]), cardinality('{}'::int[])",
+		"SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(-1, 0, 10, 5), width_bucket(10, 0, 10, 5), width_bucket(3, 10, 0, 5), width_bucket(f, 0, 10, 4) FROM bf ORDER BY i",
+		"SELECT width_bucket(1, 0, 10, 0)",
+		"SELECT 3 BETWEEN SYMMETRIC 5 AND 1, 3 NOT BETWEEN SYMMETRIC 5 AND 1, i BETWEEN SYMMETRIC 3 AND 2, 17 # 5, |/ 25.0, ||/ 27.0 FROM bf ORDER BY i",
+		// JSON set-returning functions, in FROM (LATERAL too) and in a select list.
+		"SELECT * FROM jsonb_array_elements('[1,true,\"x\"]')", "SELECT e.value FROM jsonb_array_elements_text('[1,true,\"x\"]') AS e",
+		"SELECT * FROM json_object_keys('{\"a\":1,\"b\":2}')", "SELECT * FROM jsonb_each('{\"a\":1,\"b\":\"x\"}') ORDER BY key",
+		"SELECT key, value FROM jsonb_each_text('{\"a\":1,\"b\":\"x\"}') AS kv ORDER BY 1",
+		"SELECT jsonb_array_elements('[1,2]'), jsonb_object_keys('{\"a\":1}')",
+		"SELECT i, e.value FROM bfj CROSS JOIN LATERAL jsonb_array_elements(bfj.j -> 'arr') e ORDER BY 1, 2",
+		"SELECT i, kv.key, kv.value FROM bfj, jsonb_each_text(bfj.j) kv WHERE kv.key <> 'a' AND kv.key <> 'arr' ORDER BY 1, 2",
 		// Column names of casts and CASE (FigureColname's strengths).
 		"SELECT '1.5'::float8::int, 1::int::text, CASE WHEN true THEN 1 ELSE 2::int END, CASE WHEN true THEN i END, i::text::int FROM bf ORDER BY i",
 	}

@@ -32,6 +32,9 @@ var builtinRenames = map[string]string{
 var builtinMacros = map[string]string{
 	"quote_literal": "quote_literal", "quote_nullable": "quote_nullable", "div": "pg_numeric_div",
 	"array_length": "pg_array_length", "to_hex": "pg_to_hex", "sha256": "pg_sha256",
+	"cardinality": "pg_cardinality", "array_remove": "pg_array_remove", "array_replace": "pg_array_replace",
+	"array_positions": "pg_array_positions", "array_ndims": "pg_array_ndims", "array_dims": "pg_array_dims",
+	"width_bucket": "pg_width_bucket",
 	"octet_length": "pg_octet_length", "bit_length": "pg_bit_length",
 	"json_typeof": "json_typeof", "jsonb_typeof": "jsonb_typeof",
 	"json_array_length": "pg_json_array_length", "jsonb_array_length": "pg_json_array_length",
@@ -65,6 +68,31 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.numNulls(n, fc, name == "num_nulls")
 		return true, false
+	case (name == "lpad" || name == "rpad") && len(fc.Args) == 2:
+		fc.Args = append(fc.Args, strConst(" "))
+	case name == "date_bin" && len(fc.Args) == 3:
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("time_bucket")}
+	case name == "overlaps" && len(fc.Args) == 4:
+		fc.Funcname = ourName("pg_overlaps")
+	case (name == "regexp_like" || name == "regexp_substr" || name == "regexp_count") && len(fc.Args) == 2:
+		fc.Funcname = ourName("pg_" + name)
+	case name == "regexp_match" && len(fc.Args) == 2:
+		p, ok := constString(fc.Args[1])
+		if !ok {
+			return false, true
+		}
+		r.walkArgs(fc)
+		r.regexpMatch(n, fc, p)
+		return true, false
+	case name == "make_interval" && fc.AggOrder == nil:
+		r.walkArgs(fc)
+		r.makeInterval(n, fc)
+		return true, false
+	case (name == "jsonb_array_elements" || name == "json_array_elements" || name == "jsonb_array_elements_text" ||
+		name == "json_array_elements_text" || name == "jsonb_object_keys" || name == "json_object_keys") && len(fc.Args) == 1:
+		// In a select list: a set-returning function, as unnest is.
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("unnest")}
+		fc.Args = []*pg_query.Node{jsonElements(name, fc.Args[0])}
 	case name == "pg_backend_pid" && len(fc.Args) == 0:
 		r.replace(n, intConst(int64(r.env.BackendPID())))
 		return true, false
@@ -625,4 +653,143 @@ func (r *rewriter) textArray(n *pg_query.Node) *pg_query.Node {
 		}
 	}
 	return n
+}
+
+// jsonElements is the list a JSON set-returning function unnests.
+func jsonElements(name string, j *pg_query.Node) *pg_query.Node {
+	switch {
+	case strings.HasSuffix(name, "_object_keys"):
+		return makeFunc([]string{"json_keys"}, j)
+	case strings.HasSuffix(name, "_text"):
+		return makeFunc([]string{"json_extract_string"}, j, strConst("$[*]"))
+	}
+	return makeFunc([]string{"json_extract"}, j, strConst("$[*]"))
+}
+
+// jsonSetFunction rewrites the JSON set-returning functions in FROM:
+// json(b)_array_elements[_text] and json(b)_object_keys unnest a list,
+// their column named as PostgreSQL names it; json(b)_each[_text] becomes a
+// LATERAL subquery over DuckDB's json_each keeping PostgreSQL's two columns
+// (DuckDB's has eight). true when fc was one of them.
+func (r *rewriter) jsonSetFunction(n *pg_query.Node, rf *pg_query.RangeFunction, fc *pg_query.FuncCall, name string) bool {
+	if len(fc.Args) != 1 {
+		return false
+	}
+	alias := rf.Alias
+	if alias == nil {
+		alias = &pg_query.Alias{Aliasname: name}
+	}
+	switch name {
+	case "jsonb_array_elements", "json_array_elements", "jsonb_array_elements_text", "json_array_elements_text",
+		"jsonb_object_keys", "json_object_keys":
+		w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+		w.walkFuncCall(fc)
+		col := "value"
+		if strings.HasSuffix(name, "_object_keys") {
+			col = name
+		}
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("unnest")}
+		fc.Args = []*pg_query.Node{jsonElements(name, fc.Args[0])}
+		if len(alias.Colnames) == 0 {
+			alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(col)}
+		}
+		rf.Alias = alias
+	case "jsonb_each", "json_each", "jsonb_each_text", "json_each_text":
+		w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+		w.walkFuncCall(fc)
+		value := "value"
+		if strings.HasSuffix(name, "_text") {
+			value = "json_extract_string(value, '$') AS value"
+		}
+		tree, err := pg_query.Parse("SELECT key, " + value + " FROM json_each($1)")
+		if err != nil {
+			r.err = fmt.Errorf("pgcatalog: json_each: %w", err)
+			return true
+		}
+		sel := tree.Stmts[0].Stmt
+		Walk(sel, func(x *pg_query.Node) bool {
+			if x.GetParamRef() != nil {
+				x.Node = fc.Args[0].Node
+				return false
+			}
+			return true
+		})
+		n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{Lateral: true, Subquery: sel, Alias: alias}}
+	default:
+		return false
+	}
+	r.changed = true
+	return true
+}
+
+// regexpMatch is regexp_match(s, pattern): the first match's
+// parenthesised subexpressions as a text array (the whole match when the
+// pattern has none), NULL when nothing matches.
+func (r *rewriter) regexpMatch(n *pg_query.Node, fc *pg_query.FuncCall, pattern string) {
+	groups := strings.Count(pattern, "(") - strings.Count(pattern, "(?") - strings.Count(pattern, `\(`)
+	var elems []string
+	if groups <= 0 {
+		elems = []string{"regexp_extract($1, $2, 0)"}
+	}
+	for g := 1; g <= groups; g++ {
+		elems = append(elems, fmt.Sprintf("nullif(regexp_extract($1, $2, %d), '')", g))
+	}
+	r.replaceWith(n, "CASE WHEN regexp_matches($1, $2) THEN CAST(ARRAY["+strings.Join(elems, ", ")+"] AS varchar[]) END", fc.Args...)
+}
+
+// makeIntervalArgs are make_interval's parameters, in order.
+var makeIntervalArgs = []string{"years", "months", "weeks", "days", "hours", "mins", "secs"}
+
+// makeInterval is make_interval(years, months, weeks, days, hours, mins,
+// secs), positional or named (days => 3), each defaulting to 0.
+func (r *rewriter) makeInterval(n *pg_query.Node, fc *pg_query.FuncCall) {
+	vals := make([]*pg_query.Node, len(makeIntervalArgs))
+	for i, a := range fc.Args {
+		if na := a.GetNamedArgExpr(); na != nil {
+			k := -1
+			for j, name := range makeIntervalArgs {
+				if name == na.Name {
+					k = j
+				}
+			}
+			if k < 0 {
+				r.err = pgerr.New(pgerr.UndefinedFunction, "function make_interval(%s => …) does not exist", na.Name)
+				return
+			}
+			vals[k] = na.Arg
+			continue
+		}
+		if i >= len(vals) {
+			r.err = pgerr.New(pgerr.UndefinedFunction, "function make_interval with %d arguments does not exist", len(fc.Args))
+			return
+		}
+		vals[i] = a
+	}
+	for i := range vals {
+		if vals[i] == nil {
+			vals[i] = intConst(0)
+		}
+	}
+	r.replaceWith(n, "to_years(CAST($1 AS integer)) + to_months(CAST($2 AS integer)) + to_days(CAST($3 * 7 + $4 AS integer)) + "+
+		"to_hours(CAST($5 AS bigint)) + to_minutes(CAST($6 AS bigint)) + to_microseconds(CAST(round($7 * 1000000) AS bigint))", vals...)
+}
+
+// betweenSymmetric turns x [NOT] BETWEEN SYMMETRIC a AND b into a plain
+// BETWEEN of least(a, b) and greatest(a, b) (DuckDB has no SYMMETRIC).
+func (r *rewriter) betweenSymmetric(e *pg_query.A_Expr) {
+	bounds := e.Rexpr.GetList().GetItems()
+	if len(bounds) != 2 {
+		return
+	}
+	lo := &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{Op: pg_query.MinMaxOp_IS_LEAST,
+		Args: []*pg_query.Node{bounds[0], bounds[1]}, Location: -1}}}
+	hi := &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{Op: pg_query.MinMaxOp_IS_GREATEST,
+		Args: []*pg_query.Node{proto.Clone(bounds[0]).(*pg_query.Node), proto.Clone(bounds[1]).(*pg_query.Node)}, Location: -1}}}
+	e.Rexpr = &pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: []*pg_query.Node{lo, hi}}}}
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM {
+		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_BETWEEN, []*pg_query.Node{pg_query.MakeStrNode("BETWEEN")}
+	} else {
+		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN, []*pg_query.Node{pg_query.MakeStrNode("NOT BETWEEN")}
+	}
+	r.changed = true
 }

@@ -124,7 +124,7 @@ func (r *rewriter) walkArgs(fc *pg_query.FuncCall) bool {
 // rangeFunction handles functions in FROM. PostgreSQL names the single
 // column of generate_series(…) AS s after the alias; DuckDB keeps
 // "generate_series", so the alias gets an explicit column list.
-func (r *rewriter) rangeFunction(rf *pg_query.RangeFunction) bool {
+func (r *rewriter) rangeFunction(n *pg_query.Node, rf *pg_query.RangeFunction) bool {
 	for _, item := range rf.Functions {
 		l := item.GetList()
 		if l == nil || len(l.Items) == 0 {
@@ -138,6 +138,9 @@ func (r *rewriter) rangeFunction(rf *pg_query.RangeFunction) bool {
 		if ok && schema == "pg_catalog" {
 			fc.Funcname = fc.Funcname[1:]
 			r.changed = true
+		}
+		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && r.jsonSetFunction(n, rf, fc, name) {
+			return false
 		}
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 &&
 			(name == "generate_series" || name == "unnest") && rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
@@ -368,6 +371,10 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 		r.like(n, e)
 		return
 	}
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM || e.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM {
+		r.betweenSymmetric(e)
+		return
+	}
 	if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) == 0 || len(e.Name) > 2 {
 		return
 	}
@@ -378,6 +385,14 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 	}
 	binary := e.Lexpr != nil && e.Rexpr != nil
 	if binary && r.jsonOperator(n, e, op) {
+		return
+	}
+	if fn := map[string]string{"#": "xor", "|/": "sqrt", "||/": "cbrt"}[op]; fn != "" && (op == "#") == binary && e.Rexpr != nil {
+		args := []*pg_query.Node{e.Rexpr}
+		if binary {
+			args = []*pg_query.Node{e.Lexpr, e.Rexpr}
+		}
+		r.replace(n, makeFunc([]string{fn}, args...))
 		return
 	}
 	switch {

@@ -99,7 +99,7 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 	case *pg_query.Node_ResTarget:
 		r.resTarget(x.ResTarget)
 	case *pg_query.Node_RangeFunction:
-		return r.rangeFunction(x.RangeFunction)
+		return r.rangeFunction(n, x.RangeFunction)
 	case *pg_query.Node_SelectStmt:
 		if len(x.SelectStmt.LockingClause) > 0 {
 			// Accepting it without locks would let two transactions both

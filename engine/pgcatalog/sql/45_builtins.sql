@@ -83,3 +83,30 @@ CREATE MACRO hopsql_catalog.main.pg_jsonb_concat(a, b) AS
        ELSE to_json(list_concat(
          CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY' THEN CAST(CAST(a AS JSON) AS JSON[]) ELSE [CAST(a AS JSON)] END,
          CASE WHEN json_type(CAST(b AS JSON)) = 'ARRAY' THEN CAST(CAST(b AS JSON) AS JSON[]) ELSE [CAST(b AS JSON)] END)) END;
+
+-- Arrays (one-dimensional: DuckDB lists).
+CREATE MACRO hopsql_catalog.main.pg_cardinality(a) AS CAST(len(a) AS INTEGER);
+CREATE MACRO hopsql_catalog.main.pg_array_remove(a, x) AS list_filter(a, lambda e: e IS DISTINCT FROM x);
+CREATE MACRO hopsql_catalog.main.pg_array_replace(a, x, y) AS
+  list_transform(a, lambda e: CASE WHEN e IS NOT DISTINCT FROM x THEN y ELSE e END);
+CREATE MACRO hopsql_catalog.main.pg_array_positions(a, x) AS
+  CASE WHEN a IS NULL THEN NULL ELSE
+    CAST(list_filter(range(1, len(a) + 1), lambda i: a[i] IS NOT DISTINCT FROM x) AS INTEGER[]) END;
+CREATE MACRO hopsql_catalog.main.pg_array_ndims(a) AS CASE WHEN len(a) = 0 THEN NULL ELSE 1 END;
+CREATE MACRO hopsql_catalog.main.pg_array_dims(a) AS CASE WHEN len(a) = 0 THEN NULL ELSE '[1:' || len(a) || ']' END;
+
+-- width_bucket(x, low, high, count): 0 below low, count + 1 from high on.
+CREATE MACRO hopsql_catalog.main.pg_width_bucket(x, lo, hi, n) AS CAST(
+  CASE WHEN n <= 0 THEN error('[2201G] count must be greater than zero')
+       WHEN lo = hi THEN error('[2201G] lower bound cannot equal upper bound')
+       WHEN lo < hi THEN CASE WHEN x < lo THEN 0 WHEN x >= hi THEN n + 1 ELSE floor((x - lo) * n / (hi - lo)) + 1 END
+       ELSE CASE WHEN x > lo THEN 0 WHEN x <= hi THEN n + 1 ELSE floor((lo - x) * n / (lo - hi)) + 1 END END AS INTEGER);
+
+-- (s1, e1) OVERLAPS (s2, e2): periods whose ends may come in either order.
+CREATE MACRO hopsql_catalog.main.pg_overlaps(s1, e1, s2, e2) AS
+  (least(s1, e1) < greatest(s2, e2) AND least(s2, e2) < greatest(s1, e1)) OR least(s1, e1) = least(s2, e2);
+
+-- PostgreSQL 15's regexp_like / regexp_substr / regexp_count (two-argument forms).
+CREATE MACRO hopsql_catalog.main.pg_regexp_like(s, p) AS regexp_matches(s, p);
+CREATE MACRO hopsql_catalog.main.pg_regexp_substr(s, p) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, 0) END;
+CREATE MACRO hopsql_catalog.main.pg_regexp_count(s, p) AS CAST(len(regexp_extract_all(s, p)) AS INTEGER);
