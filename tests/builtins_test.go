@@ -125,6 +125,12 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT jsonb_array_elements('[1,2]'), jsonb_object_keys('{\"a\":1}')",
 		"SELECT i, e.value FROM bfj CROSS JOIN LATERAL jsonb_array_elements(bfj.j -> 'arr') e ORDER BY 1, 2",
 		"SELECT i, kv.key, kv.value FROM bfj, jsonb_each_text(bfj.j) kv WHERE kv.key <> 'a' AND kv.key <> 'arr' ORDER BY 1, 2",
+		// Literals PostgreSQL's input functions read and DuckDB's casts do not.
+		"SELECT '2024-01-15 10:30+02'::timestamptz, '2024-01-15T10:30Z'::timestamptz, '2024-01-15 10:30 UTC'::timestamptz, timestamp '2024-01-15 10:30'",
+		"SELECT date '20240105', '01/02/2024'::date, 'Jan 5 2024'::date, 'January 15, 2024'::date, '15-Jan-2024'::date",
+		"SELECT timestamp 'Jan 15 2024 10:30AM', time '10:30 PM', 'on'::bool, 'off'::boolean, ' yes '::bool, CAST('n' AS bool)",
+		"SELECT 'today'::date = current_date, 'now'::timestamptz <= clock_timestamp(), ('tomorrow'::date - 'yesterday'::date)::int, 'today'::timestamp = date_trunc('day', localtimestamp)",
+		"SELECT 'maybe'::bool",
 		// Column names of casts and CASE (FigureColname's strengths).
 		"SELECT '1.5'::float8::int, 1::int::text, CASE WHEN true THEN 1 ELSE 2::int END, CASE WHEN true THEN i END, i::text::int FROM bf ORDER BY i",
 	}

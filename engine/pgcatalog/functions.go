@@ -531,7 +531,7 @@ func (r *rewriter) typeCast(n *pg_query.Node, tc *pg_query.TypeCast) {
 			r.changed = true
 		}
 	}
-	if r.lengthCast(n, tc, name) {
+	if r.lengthCast(n, tc, name) || r.castLiteral(n, tc, name) {
 		return
 	}
 	// x::regclass::text prints the name.
