@@ -8,20 +8,35 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// PostgreSQL's sum of smallint or integer values is a bigint; DuckDB sums
-// every integer type into a 128-bit HUGEINT, which hopsql reports as
-// numeric, so clients would get a decimal (psycopg2's Decimal, PgJDBC's
-// BigDecimal) where they expect an integer. The argument's type is not
-// known when the statement is rewritten, so it is learnt from DuckDB:
-// for each sum in the outermost select list whose result is HUGEINT, a
-// probe statement with min(x) in its place (same argument, same window)
-// is prepared, and when x is a 16- or 32-bit integer the sum is cast to
-// BIGINT. Only statements holding such a sum pay for the probe.
+// PostgreSQL's aggregates return other types than DuckDB's for integer and
+// numeric arguments, and clients see the difference (psycopg2's Decimal
+// against float or int, PgJDBC's BigDecimal):
+//   - sum of smallint or integer is bigint; DuckDB sums every integer type
+//     into a 128-bit HUGEINT, which hopsql reports as numeric;
+//   - avg, stddev and variance of integers or numerics are numeric;
+//     DuckDB's are double precision.
+//
+//
+// The argument's type is not known when the statement is rewritten, so it
+// is learnt from DuckDB: for each such aggregate in the outermost select
+// list, a probe statement with min(x) in its place (same argument, same
+// window) is prepared, and by the argument's type the aggregate is cast
+// to bigint, or made numeric. DuckDB computes those in double precision,
+// so the numeric is the double rounded to 15 significant digits, kept as
+// hopsql's unconstrained numeric (ten decimals at most; PostgreSQL shows
+// at least 16 significant digits: 2.6666666667 where it has
+// 2.6666666666666667). Only statements holding such an aggregate pay for
+// the probe.
 
-// bigintSums casts the sums of smallint and integer arguments in raw's
-// outermost select list to BIGINT; true when it changed raw (the caller
-// prepares it again). stmt is raw prepared as it was.
-func (s *Session) bigintSums(ctx context.Context, raw *pg_query.RawStmt, stmt *duckdb.Stmt) (bool, error) {
+// statAggregates are the aggregates PostgreSQL computes in numeric for
+// integer and numeric arguments.
+var statAggregates = map[string]bool{"avg": true, "stddev": true, "stddev_samp": true, "stddev_pop": true,
+	"variance": true, "var_samp": true, "var_pop": true}
+
+// pgAggregateTypes casts sums and statistical aggregates in raw's
+// outermost select list to PostgreSQL's result types; true when it changed
+// raw (the caller prepares it again). stmt is raw prepared as it was.
+func (s *Session) pgAggregateTypes(ctx context.Context, raw *pg_query.RawStmt, stmt *duckdb.Stmt) (bool, error) {
 	sel := raw.Stmt.GetSelectStmt()
 	if sel == nil || sel.Op != pg_query.SetOperation_SETOP_NONE {
 		return false, nil
@@ -30,21 +45,26 @@ func (s *Session) bigintSums(ctx context.Context, raw *pg_query.RawStmt, stmt *d
 	if err != nil || cols != len(sel.TargetList) {
 		return false, nil // a * expanded: positions do not match
 	}
-	var sums []int
+	var cands []int
 	for i, t := range sel.TargetList {
 		fc := t.GetResTarget().GetVal().GetFuncCall()
-		if fc == nil || len(fc.Args) != 1 || fc.AggStar || !isSum(fc) {
+		if fc == nil || len(fc.Args) != 1 || fc.AggStar {
 			continue
 		}
-		if ti, err := stmt.ColumnTypeInfo(i); err == nil && ti != nil && ti.InternalType() == duckdb.TYPE_HUGEINT {
-			sums = append(sums, i)
+		ti, err := stmt.ColumnTypeInfo(i)
+		if err != nil || ti == nil {
+			continue
+		}
+		name := aggName(fc)
+		if name == "sum" && ti.InternalType() == duckdb.TYPE_HUGEINT || statAggregates[name] && ti.InternalType() == duckdb.TYPE_DOUBLE {
+			cands = append(cands, i)
 		}
 	}
-	if len(sums) == 0 {
+	if len(cands) == 0 {
 		return false, nil
 	}
 	probe := proto.Clone(raw).(*pg_query.RawStmt)
-	for _, i := range sums {
+	for _, i := range cands {
 		probe.Stmt.GetSelectStmt().TargetList[i].GetResTarget().Val.GetFuncCall().Funcname = []*pg_query.Node{pg_query.MakeStrNode("min")}
 	}
 	sql, err := deparse(probe.Stmt)
@@ -58,30 +78,53 @@ func (s *Session) bigintSums(ctx context.Context, raw *pg_query.RawStmt, stmt *d
 	defer ds.Close()
 	ps := ds.(*duckdb.Stmt)
 	changed := false
-	for _, i := range sums {
+	for _, i := range cands {
 		ti, err := ps.ColumnTypeInfo(i)
 		if err != nil || ti == nil {
 			continue
 		}
+		rt := sel.TargetList[i].GetResTarget()
+		name := aggName(rt.Val.GetFuncCall())
+		var val *pg_query.Node
 		switch ti.InternalType() {
 		case duckdb.TYPE_INTEGER, duckdb.TYPE_SMALLINT, duckdb.TYPE_TINYINT, duckdb.TYPE_UTINYINT, duckdb.TYPE_USMALLINT:
-			rt := sel.TargetList[i].GetResTarget()
-			if rt.Name == "" {
-				rt.Name = "sum" // PostgreSQL's name for the column, kept under the cast
+			if name == "sum" {
+				val = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: rt.Val,
+					TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("bigint")}, Typemod: -1, Location: -1}, Location: -1}}}
+				break
 			}
-			rt.Val = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: rt.Val,
-				TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("bigint")}, Typemod: -1, Location: -1}, Location: -1}}}
-			changed = true
+			val = floatNumeric(rt.Val)
+		case duckdb.TYPE_BIGINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_UBIGINT, duckdb.TYPE_HUGEINT, duckdb.TYPE_DECIMAL:
+			if name != "sum" {
+				val = floatNumeric(rt.Val)
+			}
 		}
+		if val == nil {
+			continue
+		}
+		if rt.Name == "" {
+			rt.Name = name // PostgreSQL's name for the column, kept under the cast
+		}
+		rt.Val = val
+		changed = true
 	}
 	return changed, nil
 }
 
-// isSum: fc calls sum, unqualified or as pg_catalog.sum.
-func isSum(fc *pg_query.FuncCall) bool {
+// floatNumeric is a double precision value as numeric (see above).
+func floatNumeric(v *pg_query.Node) *pg_query.Node {
+	return pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("hopsql_catalog"), pg_query.MakeStrNode("main"),
+		pg_query.MakeStrNode("pg_float_numeric")}, []*pg_query.Node{v}, -1)
+}
+
+// aggName is fc's name without a pg_catalog qualifier ("" for others).
+func aggName(fc *pg_query.FuncCall) string {
 	n := fc.Funcname
 	if len(n) == 2 && n[0].GetString_().GetSval() == "pg_catalog" {
 		n = n[1:]
 	}
-	return len(n) == 1 && n[0].GetString_().GetSval() == "sum"
+	if len(n) != 1 {
+		return ""
+	}
+	return n[0].GetString_().GetSval()
 }

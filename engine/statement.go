@@ -471,12 +471,12 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 		return nil
 	}
 	if raw != nil && st.viewFrom == "" { // a feature view's text is not the tree's
-		if changed, err := s.bigintSums(ctx, raw, stmt); err != nil {
+		if changed, err := s.pgAggregateTypes(ctx, raw, stmt); err != nil {
 			return err
 		} else if changed {
 			out, err := deparse(raw.Stmt)
 			if err != nil {
-				return fmt.Errorf("deparse with bigint sums: %w", err)
+				return fmt.Errorf("deparse with PostgreSQL aggregate types: %w", err)
 			}
 			stmt.Close()
 			st.duck, st.duckSQL = nil, out

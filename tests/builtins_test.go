@@ -93,6 +93,8 @@ func TestBuiltinFunctions(t *testing.T) {
 		`SELECT 'a_b' LIKE 'a#_b' ESCAPE '#', 'axb' LIKE 'a#_b' ESCAPE '#', 'a\b' LIKE 'a\b' ESCAPE '', 'ab' LIKE 'a%'`,
 		`SELECT i FROM bf WHERE s LIKE '%o\'%' OR s ~~ 'hello%' ORDER BY i`,
 		`SELECT i FROM bf WHERE s LIKE replace('x_3rd', 'x', '%\') ORDER BY i`,
+		`SELECT 'a' LIKE ANY(ARRAY['a%','b%']), 'a' LIKE ALL(ARRAY['a%','b%']), 'A_' ILIKE ANY('{x,a\\_}'), 'a' NOT LIKE ANY(ARRAY['a','b']), 'a' NOT LIKE ALL(ARRAY['a','b'])`,
+		"SELECT i FROM bf WHERE s ILIKE ANY(ARRAY['%WORLD%', 'o''%']) ORDER BY i",
 		// Time functions that need no clock comparison.
 		"SELECT statement_timestamp() <= clock_timestamp(), clock_timestamp() >= now(), current_timestamp(2) IS NOT NULL, localtimestamp(3) IS NOT NULL, length(timeofday()) > 20",
 		"SELECT to_regclass('bf') IS NOT NULL, to_regclass('nosuch') IS NULL, to_regclass('public.nosuch') IS NULL, to_regclass('pg_class') IS NOT NULL, to_regclass('bf')::text",

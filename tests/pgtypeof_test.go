@@ -2,10 +2,13 @@ package tests
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // TestPgTypeof: pg_typeof names PostgreSQL types (DuckDB's own names
@@ -59,4 +62,89 @@ func TestSumTypes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAverageTypes: avg, stddev and variance of integers and numerics are
+// numeric, as in PostgreSQL (DuckDB's are double precision); of floats,
+// double precision. hopsql computes them in double precision and keeps 15
+// significant digits (engine/aggtypes.go), so values are compared with
+// PostgreSQL's to 1e-9, types exactly.
+func TestAverageTypes(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	hop := srv.connect(t)
+	ref := connectURL(t, referenceURL(t))
+	bothSetUp(t, []*pgx.Conn{hop, ref}, "DROP TABLE IF EXISTS avgt",
+		"CREATE TABLE avgt (g int, i int, b bigint, s smallint, n numeric(10,2), f float8)",
+		"INSERT INTO avgt VALUES (1, 1, 10, 2, 1.5, 0.5), (1, 2, 20, 3, 2.25, 1.5), (2, 5, 7, 1, 0.5, 2), (2, 0, 0, 0, 0, 0)")
+	for _, q := range []string{
+		"SELECT avg(i), avg(b), avg(s), avg(n), avg(f), stddev(i), variance(b), stddev_pop(n), var_samp(f), var_pop(i), stddev_samp(s) FROM avgt",
+		"SELECT g, avg(i) AS m, pg_catalog.avg(b) FROM avgt GROUP BY g ORDER BY g",
+		"SELECT g, avg(i) OVER (PARTITION BY g) FROM avgt ORDER BY g, i",
+		"SELECT avg(i) FROM avgt WHERE false",
+		"SELECT avg(i - 1) FROM avgt WHERE g = 2",
+	} {
+		got, want := averages(ctx, t, hop, q), averages(ctx, t, ref, q)
+		if len(got) != len(want) {
+			t.Errorf("%s:\n hopsql     %v\n PostgreSQL %v", q, got, want)
+			continue
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.desc != w.desc || (g.null != w.null) || math.Abs(g.v-w.v) > 1e-9*math.Max(1, math.Abs(w.v)) {
+				t.Errorf("%s: value %d:\n hopsql     %+v\n PostgreSQL %+v", q, i, g, w)
+			}
+		}
+	}
+}
+
+type averageValue struct {
+	desc string // column name and type OID
+	v    float64
+	null bool
+}
+
+// averages reads every value of q's result as a float, with its column's
+// name and type.
+func averages(ctx context.Context, t *testing.T, c *pgx.Conn, q string) []averageValue {
+	t.Helper()
+	rows, err := c.Query(ctx, q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []averageValue
+	fds := rows.FieldDescriptions()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for i, v := range vals {
+			av := averageValue{desc: fmt.Sprintf("%s:%d", fds[i].Name, fds[i].DataTypeOID)}
+			switch x := v.(type) {
+			case nil:
+				av.null = true
+			case pgtype.Numeric:
+				f, err := x.Float64Value()
+				if err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				av.v = f.Float64
+			case float64:
+				av.v = x
+			case int32:
+				av.v = float64(x)
+			case int64:
+				av.v = float64(x)
+			default:
+				t.Fatalf("%s: unexpected %T", q, v)
+			}
+			out = append(out, av)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package pgcatalog
 
 import (
+	"bytes"
+
 	"github.com/jackc/pgx/v5/pgtype"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -52,7 +54,7 @@ func ArrayLiteral(s string) (n *pg_query.Node, dims int, err error) {
 // parseArray reads an array literal's elements (flattened) and dimensions.
 func parseArray(s string) (pgtype.Array[*string], error) {
 	var arr pgtype.Array[*string]
-	if err := pgtype.NewMap().Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, trimArraySpace(s), &arr); err != nil {
+	if err := pgtype.NewMap().Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, quoteEscapedElements(trimArraySpace(s)), &arr); err != nil {
 		return arr, pgerr.New(pgerr.InvalidTextRepresentation, "malformed array literal: \"%s\"", s)
 	}
 	return arr, nil
@@ -90,6 +92,54 @@ func trimArraySpace(s string) []byte {
 			continue
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// quoteEscapedElements puts unquoted elements that hold a backslash in
+// double quotes: array_in reads a backslash as an escape in either form,
+// pgtype's parser only inside quotes ('{a\\_}' is the element a\_).
+func quoteEscapedElements(s []byte) []byte {
+	if !bytes.ContainsRune(s, '\\') {
+		return s
+	}
+	out := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '{' || c == '}' || c == ',':
+			out = append(out, c)
+			i++
+		case c == '"':
+			// A quoted element, copied as it is.
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			end := min(j+1, len(s))
+			out = append(out, s[i:end]...)
+			i = end
+		default:
+			j := i
+			for j < len(s) && s[j] != '{' && s[j] != '}' && s[j] != ',' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j, len(s))
+			if bytes.ContainsRune(s[i:j], '\\') {
+				out = append(out, '"')
+				out = append(out, s[i:j]...)
+				out = append(out, '"')
+			} else {
+				out = append(out, s[i:j]...)
+			}
+			i = j
+		}
 	}
 	return out
 }

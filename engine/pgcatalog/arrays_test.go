@@ -16,6 +16,8 @@ func TestArrayLiteral(t *testing.T) {
 		{` { x , y } `, `ARRAY['x', 'y']`},
 		{`{a b, "c d" ,e}`, `ARRAY['a b', 'c d', 'e']`},
 		{`{"a\"b", x}`, `ARRAY['a"b', 'x']`},
+		{`{x,a\\_,b\,c}`, `ARRAY['x', E'a\\_', 'b,c']`}, // the element a\_
+		{`{"q\\",u\"v}`, `ARRAY[E'q\\', 'u"v']`},
 		{`{1,2`, ``},
 		{`1,2`, ``},
 		{`{{1},{2,3}}`, ``},

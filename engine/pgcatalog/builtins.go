@@ -793,3 +793,23 @@ func (r *rewriter) betweenSymmetric(e *pg_query.A_Expr) {
 	}
 	r.changed = true
 }
+
+// likeAny rewrites x [NOT] [I]LIKE ANY|ALL (array) (DuckDB's ANY and ALL
+// take no LIKE) to a macro testing each pattern with PostgreSQL's
+// backslash escape; true when e was one.
+func (r *rewriter) likeAny(n *pg_query.Node, e *pg_query.A_Expr) bool {
+	if len(e.Name) != 1 || e.Lexpr == nil || e.Rexpr == nil {
+		return false
+	}
+	op := e.Name[0].GetString_().GetSval()
+	fn := map[string]string{"~~": "like", "!~~": "not_like", "~~*": "ilike", "!~~*": "not_ilike"}[op]
+	if fn == "" {
+		return false
+	}
+	quant := "any"
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
+		quant = "all"
+	}
+	r.replace(n, makeFunc([]string{catalogDB, "main", "pg_" + fn + "_" + quant}, e.Lexpr, r.textArray(e.Rexpr)))
+	return true
+}

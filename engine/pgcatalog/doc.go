@@ -26,7 +26,12 @@
 //     array literals ('{1,2}'::int[], arrays.go), PostgreSQL-only types, the regex operators
 //     (PostgreSQL's ~ is a partial match, DuckDB's a full one) and COLLATE
 //     "C"/default, makes / and % raise division_by_zero, and maps schema
-//     public to main. Statements needing none of this come back unchanged
+//     public to main. builtins.go rewrites PostgreSQL built-in functions and
+//     operators DuckDB lacks or gives other semantics (to_char, format,
+//     JSON functions and operators, LIKE's backslash escape, …) into DuckDB
+//     expressions, macros of sql/45_builtins.sql, or Go functions of
+//     udf/pgfunc; datetime.go reads date, time and boolean literals that
+//     PostgreSQL accepts and DuckDB does not. Statements needing none of this come back unchanged
 //     (changed=false) with no allocation; the walk is generated code
 //     (walk_gen.go, from internal/genwalk) that reaches every node kind.
 //
@@ -71,7 +76,6 @@
 // print in DuckDB's syntax ('x' rather than 'x'::character varying); public
 // is owned by the first superuser rather than pg_database_owner; pg_proc
 // lists DuckDB macros only (no built-in functions); pg_settings holds a few
-// static rows; relation sizes are 0; LIKE has no default escape character;
-// an unqualified catalog name is rewritten even when a CTE of that name
+// static rows; relation sizes are 0; an unqualified catalog name is rewritten even when a CTE of that name
 // exists.
 package pgcatalog

@@ -371,6 +371,9 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 		r.like(n, e)
 		return
 	}
+	if (e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL) && r.likeAny(n, e) {
+		return
+	}
 	if e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM || e.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM {
 		r.betweenSymmetric(e)
 		return

@@ -110,3 +110,18 @@ CREATE MACRO hopsql_catalog.main.pg_overlaps(s1, e1, s2, e2) AS
 CREATE MACRO hopsql_catalog.main.pg_regexp_like(s, p) AS regexp_matches(s, p);
 CREATE MACRO hopsql_catalog.main.pg_regexp_substr(s, p) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p, 0) END;
 CREATE MACRO hopsql_catalog.main.pg_regexp_count(s, p) AS CAST(len(regexp_extract_all(s, p)) AS INTEGER);
+
+-- A double as numeric, rounded to the 15 significant digits a double
+-- holds (engine/aggtypes.go: avg and friends of integers and numerics).
+CREATE MACRO hopsql_catalog.main.pg_float_numeric(v) AS
+  CAST(CASE WHEN v = 0 OR NOT isfinite(v) THEN v ELSE round(v, 14 - CAST(floor(log10(abs(v))) AS INTEGER)) END AS DECIMAL(38, 10));
+
+-- x [NOT] [I]LIKE ANY|ALL (patterns), with LIKE's backslash escape.
+CREATE MACRO hopsql_catalog.main.pg_like_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: like_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_like_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: like_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_not_like_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: NOT like_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_not_like_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: NOT like_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_ilike_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: ilike_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: ilike_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_not_ilike_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
+CREATE MACRO hopsql_catalog.main.pg_not_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
