@@ -12,81 +12,83 @@ import (
 
 // SQLSTATE codes hopsql emits. Names follow PostgreSQL's errcodes.txt.
 const (
-	SuccessfulCompletion         = "00000"
-	Warning                      = "01000"
-	FeatureNotSupported          = "0A000"
-	ConnectionException          = "08000"
-	ProtocolViolation            = "08P01"
-	InvalidCatalogName           = "3D000"
-	InvalidAuthorizationSpec     = "28000"
-	InvalidPassword              = "28P01"
-	CardinalityViolation         = "21000"
-	DataException                = "22000"
-	StringDataRightTruncation    = "22001"
-	NumericValueOutOfRange       = "22003"
-	NullValueNotAllowed          = "22004"
-	InvalidDatetimeFormat        = "22007"
-	DatetimeFieldOverflow        = "22008"
-	DivisionByZero               = "22012"
-	CharacterNotInRepertoire     = "22021"
-	InvalidParameterValue        = "22023"
-	InvalidTextRepresentation    = "22P02"
-	BadCopyFileFormat            = "22P04"
-	InvalidBinaryRepresentation  = "22P03"
-	UntranslatableCharacter      = "22P05"
-	InvalidEscapeSequence        = "22025"
-	IntegrityConstraintViolation = "23000"
-	NotNullViolation             = "23502"
-	ForeignKeyViolation          = "23503"
-	UniqueViolation              = "23505"
-	CheckViolation               = "23514"
-	InvalidCursorState           = "24000"
-	InvalidTransactionState      = "25000"
-	ActiveSQLTransaction         = "25001"
-	NoActiveSQLTransaction       = "25P01"
-	InFailedSQLTransaction       = "25P02"
-	ReadOnlySQLTransaction       = "25006"
-	InvalidSQLStatementName      = "26000"
-	InvalidCursorName            = "34000"
-	SerializationFailure         = "40001"
-	SyntaxErrorOrAccessRule      = "42000"
-	SyntaxError                  = "42601"
-	InsufficientPrivilege        = "42501"
-	UndefinedColumn              = "42703"
-	UndefinedFunction            = "42883"
-	UndefinedTable               = "42P01"
-	UndefinedObject              = "42704"
-	UndefinedParameter           = "42P02"
-	DuplicateTable               = "42P07"
-	DuplicateObject              = "42710"
-	WindowingError               = "42P20"
-	DuplicateDatabase            = "42P04"
-	DuplicateSchema              = "42P06"
-	DuplicateColumn              = "42701"
-	DuplicatePreparedStatement   = "42P05"
-	DuplicateCursor              = "42P03"
-	AmbiguousColumn              = "42702"
-	DatatypeMismatch             = "42804"
-	WrongObjectType              = "42809"
-	InvalidColumnReference       = "42P10"
-	InvalidTableDefinition       = "42P16"
-	InvalidName                  = "42602"
-	GroupingError                = "42803"
-	UndefinedSchema              = "3F000"
-	DependentObjectsStillExist   = "2BP01"
-	ProgramLimitExceeded         = "54000"
-	OutOfMemory                  = "53200"
-	QueryCanceled                = "57014"
-	AdminShutdown                = "57P01"
-	ObjectNotInPrerequisiteState = "55000"
-	IOError                      = "58030"
-	UndefinedFile                = "58P01"
-	DuplicateFile                = "58P02"
-	DiskFull                     = "53100"
-	InsufficientResources        = "53000"
-	ExternalRoutineException     = "38000"
-	InternalError                = "XX000"
-	ConfigFileError              = "F0000"
+	SuccessfulCompletion            = "00000"
+	Warning                         = "01000"
+	FeatureNotSupported             = "0A000"
+	ConnectionException             = "08000"
+	ProtocolViolation               = "08P01"
+	InvalidCatalogName              = "3D000"
+	InvalidAuthorizationSpec        = "28000"
+	InvalidPassword                 = "28P01"
+	CardinalityViolation            = "21000"
+	DataException                   = "22000"
+	StringDataRightTruncation       = "22001"
+	NumericValueOutOfRange          = "22003"
+	NullValueNotAllowed             = "22004"
+	InvalidDatetimeFormat           = "22007"
+	DatetimeFieldOverflow           = "22008"
+	DivisionByZero                  = "22012"
+	InvalidArgumentForLogarithm     = "2201E"
+	InvalidArgumentForPowerFunction = "2201F"
+	CharacterNotInRepertoire        = "22021"
+	InvalidParameterValue           = "22023"
+	InvalidTextRepresentation       = "22P02"
+	BadCopyFileFormat               = "22P04"
+	InvalidBinaryRepresentation     = "22P03"
+	UntranslatableCharacter         = "22P05"
+	InvalidEscapeSequence           = "22025"
+	IntegrityConstraintViolation    = "23000"
+	NotNullViolation                = "23502"
+	ForeignKeyViolation             = "23503"
+	UniqueViolation                 = "23505"
+	CheckViolation                  = "23514"
+	InvalidCursorState              = "24000"
+	InvalidTransactionState         = "25000"
+	ActiveSQLTransaction            = "25001"
+	NoActiveSQLTransaction          = "25P01"
+	InFailedSQLTransaction          = "25P02"
+	ReadOnlySQLTransaction          = "25006"
+	InvalidSQLStatementName         = "26000"
+	InvalidCursorName               = "34000"
+	SerializationFailure            = "40001"
+	SyntaxErrorOrAccessRule         = "42000"
+	SyntaxError                     = "42601"
+	InsufficientPrivilege           = "42501"
+	UndefinedColumn                 = "42703"
+	UndefinedFunction               = "42883"
+	UndefinedTable                  = "42P01"
+	UndefinedObject                 = "42704"
+	UndefinedParameter              = "42P02"
+	DuplicateTable                  = "42P07"
+	DuplicateObject                 = "42710"
+	WindowingError                  = "42P20"
+	DuplicateDatabase               = "42P04"
+	DuplicateSchema                 = "42P06"
+	DuplicateColumn                 = "42701"
+	DuplicatePreparedStatement      = "42P05"
+	DuplicateCursor                 = "42P03"
+	AmbiguousColumn                 = "42702"
+	DatatypeMismatch                = "42804"
+	WrongObjectType                 = "42809"
+	InvalidColumnReference          = "42P10"
+	InvalidTableDefinition          = "42P16"
+	InvalidName                     = "42602"
+	GroupingError                   = "42803"
+	UndefinedSchema                 = "3F000"
+	DependentObjectsStillExist      = "2BP01"
+	ProgramLimitExceeded            = "54000"
+	OutOfMemory                     = "53200"
+	QueryCanceled                   = "57014"
+	AdminShutdown                   = "57P01"
+	ObjectNotInPrerequisiteState    = "55000"
+	IOError                         = "58030"
+	UndefinedFile                   = "58P01"
+	DuplicateFile                   = "58P02"
+	DiskFull                        = "53100"
+	InsufficientResources           = "53000"
+	ExternalRoutineException        = "38000"
+	InternalError                   = "XX000"
+	ConfigFileError                 = "F0000"
 )
 
 // Error is a PostgreSQL error as sent in an ErrorResponse.
@@ -393,6 +395,12 @@ func fromDuckDB(de *duckdb.Error) *Error {
 		}
 	}
 	e := &Error{Severity: "ERROR", Code: code, Message: pgMessage(code, msg)}
+	for _, m := range duckMessages {
+		if strings.Contains(lower, m.contains) {
+			e.Code, e.Message = m.code, m.message
+			break
+		}
+	}
 	switch code {
 	case UniqueViolation:
 		e.Detail = uniqueDetail(msg)
@@ -433,6 +441,23 @@ func uniqueDetail(msg string) string {
 
 // pgMessage rewords DuckDB's most common messages the way PostgreSQL words
 // them; clients and people match on these.
+// duckMessages are DuckDB errors whose type does not tell PostgreSQL's
+// SQLSTATE: matched on the lower-cased message, they get PostgreSQL's code
+// and message (applications catch some of these: psycopg2's
+// CardinalityViolation, DataError).
+var duckMessages = []struct{ contains, code, message string }{
+	{"more than one row returned by a subquery", CardinalityViolation, "more than one row returned by a subquery used as an expression"},
+	{"date field value out of range", DatetimeFieldOverflow, "date/time field value out of range"},
+	{"date out of range", DatetimeFieldOverflow, "date/time field value out of range"},
+	{"timestamp field value out of range", DatetimeFieldOverflow, "date/time field value out of range"},
+	{"overflow in multiplication of interval", DatetimeFieldOverflow, "interval out of range"},
+	{"cannot take logarithm of zero", InvalidArgumentForLogarithm, "cannot take logarithm of zero"},
+	{"cannot take logarithm of a negative number", InvalidArgumentForLogarithm, "cannot take logarithm of a negative number"},
+	{"cannot take square root of a negative number", InvalidArgumentForPowerFunction, "cannot take square root of a negative number"},
+	{"subquery returns", SyntaxError, "subquery must return only one column"},
+	{"order term out of range", InvalidColumnReference, "ORDER BY position is not in select list"},
+}
+
 func pgMessage(code, msg string) string {
 	first, _, _ := strings.Cut(msg, "\n")
 	name := func(after, before string) (string, bool) {
