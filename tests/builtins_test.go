@@ -133,6 +133,8 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT timestamp 'Jan 15 2024 10:30AM', time '10:30 PM', 'on'::bool, 'off'::boolean, ' yes '::bool, CAST('n' AS bool)",
 		"SELECT 'today'::date = current_date, 'now'::timestamptz <= clock_timestamp(), ('tomorrow'::date - 'yesterday'::date)::int, 'today'::timestamp = date_trunc('day', localtimestamp)",
 		"SELECT 'maybe'::bool",
+		"SELECT length('abc'), char_length(s), character_length('é'), strpos(s, 'o'), position('o' in s), length('\\x0102'::bytea) FROM bf ORDER BY i",
+		"SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v ORDER BY 1", "SELECT v.column2 FROM (VALUES (1, 'a')) v",
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

@@ -34,7 +34,10 @@ var builtinMacros = map[string]string{
 	"array_length": "pg_array_length", "to_hex": "pg_to_hex", "sha256": "pg_sha256",
 	"cardinality": "pg_cardinality", "array_remove": "pg_array_remove", "array_replace": "pg_array_replace",
 	"array_positions": "pg_array_positions", "array_ndims": "pg_array_ndims", "array_dims": "pg_array_dims",
-	"width_bucket": "pg_width_bucket",
+	"width_bucket": "pg_width_bucket", "length": "pg_length", "char_length": "pg_length",
+	"character_length": "pg_length", "strpos": "pg_strpos",
+	// position(sub IN s) parses as position(s, sub): haystack first, as strpos.
+	"position":     "pg_strpos",
 	"octet_length": "pg_octet_length", "bit_length": "pg_bit_length",
 	"json_typeof": "json_typeof", "jsonb_typeof": "jsonb_typeof",
 	"json_array_length": "pg_json_array_length", "jsonb_array_length": "pg_json_array_length",
@@ -812,4 +815,18 @@ func (r *rewriter) likeAny(n *pg_query.Node, e *pg_query.A_Expr) bool {
 	}
 	r.replace(n, makeFunc([]string{catalogDB, "main", "pg_" + fn + "_" + quant}, e.Lexpr, r.textArray(e.Rexpr)))
 	return true
+}
+
+// valuesColumnNames names the columns of (VALUES …) AS v column1, column2,
+// … as PostgreSQL does, unless the alias names them (DuckDB: col0, col1).
+func (r *rewriter) valuesColumnNames(rs *pg_query.RangeSubselect) {
+	sel := rs.Subquery.GetSelectStmt()
+	if sel == nil || len(sel.ValuesLists) == 0 || rs.Alias == nil || len(rs.Alias.Colnames) > 0 {
+		return
+	}
+	n := len(sel.ValuesLists[0].GetList().GetItems())
+	for i := 1; i <= n; i++ {
+		rs.Alias.Colnames = append(rs.Alias.Colnames, pg_query.MakeStrNode(fmt.Sprintf("column%d", i)))
+	}
+	r.changed = true
 }

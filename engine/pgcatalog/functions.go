@@ -30,8 +30,6 @@ var ourFunctions = map[string]bool{
 // renamedFunctions are PostgreSQL functions DuckDB has under another name.
 var renamedFunctions = map[string]string{
 	"btrim": "trim", // trim(both 'x' from s) parses as btrim(s, 'x')
-	// position(sub IN s) parses as position(s, sub): haystack first, as strpos.
-	"position": "strpos",
 }
 
 // infoSchemaViews maps information_schema views to hopsql_catalog's

@@ -107,6 +107,8 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 			r.err = pgerr.New(pgerr.FeatureNotSupported, "SELECT … FOR UPDATE/SHARE is not supported: hopsql takes no row locks")
 			return false
 		}
+	case *pg_query.Node_RangeSubselect:
+		r.valuesColumnNames(x.RangeSubselect)
 	}
 	return r.err == nil
 }

@@ -125,3 +125,9 @@ CREATE MACRO hopsql_catalog.main.pg_ilike_any(x, ps) AS list_bool_or(list_transf
 CREATE MACRO hopsql_catalog.main.pg_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: ilike_escape(x, p, '\')));
 CREATE MACRO hopsql_catalog.main.pg_not_ilike_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
 CREATE MACRO hopsql_catalog.main.pg_not_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
+
+-- length, char_length and strpos are integers (DuckDB's are bigint);
+-- length of a bytea counts bytes.
+CREATE MACRO hopsql_catalog.main.pg_length(s) AS
+  CAST(CASE WHEN typeof(s) = 'BLOB' THEN octet_length(try_cast(s AS BLOB)) ELSE length(CAST(s AS VARCHAR)) END AS INTEGER);
+CREATE MACRO hopsql_catalog.main.pg_strpos(s, sub) AS CAST(strpos(s, sub) AS INTEGER);
