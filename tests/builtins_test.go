@@ -104,6 +104,7 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT format('%s %s', 'a')", "SELECT format('%d', 1)", "SELECT format('%I', NULL)", "SELECT format(NULL, 1)",
 		"SELECT substr('alphabet', -2, 5), substr('alphabet', 3), substring('alphabet' from 2 for 3), substring('foobar' from 'o.b'), substring('foobar' from 'o(.)b'), substring('foobar' from 'x'), substr(s, 2, 3) FROM bf ORDER BY i",
 		"SELECT substr('alphabet', 2, -1)",
+		"SELECT substr('alphabet', '3'), substring('alphabet', '3'), substring('alphabet', 3)",
 		"SELECT to_hex(255::bigint), to_hex(-1), to_hex(255), sha256('abc'::bytea), encode('abc'::bytea, 'hex'), encode('abc'::bytea, 'base64'), decode('616263', 'hex'), decode('YWJj', 'base64')",
 		"SELECT round(2.5::float8), round(3.5::float8), round(-2.5::float8), round(2.5), round(2.4::float8), round(2.345, 2), round(-0.5::float8), round(f), round(n) FROM bf ORDER BY i",
 		// json/jsonb operators.

@@ -124,8 +124,9 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 	case name == "round" && len(fc.Args) == 1:
 		fc.Funcname = ourName("pg_round")
 	case (name == "substr" || name == "substring") && (len(fc.Args) == 2 || len(fc.Args) == 3):
-		if s, ok := constString(fc.Args[1]); ok && len(fc.Args) == 2 && fc.Args[1].GetTypeCast() == nil {
-			// substring(s FROM 'pattern'): the first parenthesised
+		if s, ok := constString(fc.Args[1]); ok && name == "substring" && len(fc.Args) == 2 && fc.Args[1].GetTypeCast() == nil {
+			// substring(s FROM 'pattern') (an untyped literal picks
+			// substring(text, text)): the first parenthesised
 			// subexpression's match, else the whole match.
 			group := int64(0)
 			if strings.Contains(strings.ReplaceAll(s, "(?", ""), "(") {
