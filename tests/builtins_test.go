@@ -136,6 +136,11 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT 'maybe'::bool",
 		"SELECT length('abc'), char_length(s), character_length('é'), strpos(s, 'o'), position('o' in s), length('\\x0102'::bytea) FROM bf ORDER BY i",
 		"SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v ORDER BY 1", "SELECT v.column2 FROM (VALUES (1, 'a')) v",
+		"SELECT string_to_array('abc', NULL), string_to_array('abc', ''), string_to_array('', ','), string_to_array('a,b,,c', ','), string_to_array('a,*,c', ',', '*'), string_to_array(s, ' ') FROM bf ORDER BY i",
+		"SELECT * FROM string_to_table('a b c', ' ')", "SELECT string_to_table('x,y', ',')", "SELECT t FROM string_to_table('p-q', '-') AS t",
+		"SELECT array_to_string(ARRAY[1,NULL,5], ',', '*'), array_to_string(ARRAY[1,NULL,5], ','), array_fill(7, ARRAY[3]), trim_array(ARRAY[1,2,3,4], 2)",
+		"SELECT trim_array(ARRAY[1], 3)",
+		`SELECT regexp_replace('abc', 'b', '\&\&'), regexp_replace('abcb', 'b', 'X', 'g'), regexp_replace('aBc', 'b', '[\&]', 'i'), regexp_replace(s, 'l+', '<\&>') FROM bf ORDER BY i`,
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

@@ -35,7 +35,8 @@ var builtinMacros = map[string]string{
 	"cardinality": "pg_cardinality", "array_remove": "pg_array_remove", "array_replace": "pg_array_replace",
 	"array_positions": "pg_array_positions", "array_ndims": "pg_array_ndims", "array_dims": "pg_array_dims",
 	"width_bucket": "pg_width_bucket", "length": "pg_length", "char_length": "pg_length",
-	"character_length": "pg_length", "strpos": "pg_strpos",
+	"character_length": "pg_length", "strpos": "pg_strpos", "string_to_array": "pg_string_to_array",
+	"array_fill": "pg_array_fill", "trim_array": "pg_trim_array",
 	// position(sub IN s) parses as position(s, sub): haystack first, as strpos.
 	"position":     "pg_strpos",
 	"octet_length": "pg_octet_length", "bit_length": "pg_bit_length",
@@ -71,6 +72,18 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.numNulls(n, fc, name == "num_nulls")
 		return true, false
+	case name == "array_to_string" && len(fc.Args) == 3:
+		fc.Funcname = ourName("pg_array_to_string")
+	case name == "string_to_table" && (len(fc.Args) == 2 || len(fc.Args) == 3):
+		fc.Args = []*pg_query.Node{makeFunc([]string{catalogDB, "main", "pg_string_to_array"}, fc.Args...)}
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("unnest")}
+	case name == "regexp_replace" && len(fc.Args) >= 3:
+		// PostgreSQL's \& is the whole match; RE2's is \0.
+		if c := fc.Args[2].GetAConst(); c != nil && c.GetSval() != nil && strings.Contains(c.GetSval().GetSval(), `\&`) {
+			c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: strings.ReplaceAll(c.GetSval().GetSval(), `\&`, `\0`)}}
+		} else {
+			return false, true
+		}
 	case (name == "lpad" || name == "rpad") && len(fc.Args) == 2:
 		fc.Args = append(fc.Args, strConst(" "))
 	case name == "date_bin" && len(fc.Args) == 3:
@@ -670,13 +683,14 @@ func jsonElements(name string, j *pg_query.Node) *pg_query.Node {
 	return makeFunc([]string{"json_extract"}, j, strConst("$[*]"))
 }
 
-// jsonSetFunction rewrites the JSON set-returning functions in FROM:
+// jsonSetFunction rewrites the JSON set-returning functions (and
+// string_to_table, an unnest too) in FROM:
 // json(b)_array_elements[_text] and json(b)_object_keys unnest a list,
 // their column named as PostgreSQL names it; json(b)_each[_text] becomes a
 // LATERAL subquery over DuckDB's json_each keeping PostgreSQL's two columns
 // (DuckDB's has eight). true when fc was one of them.
 func (r *rewriter) jsonSetFunction(n *pg_query.Node, rf *pg_query.RangeFunction, fc *pg_query.FuncCall, name string) bool {
-	if len(fc.Args) != 1 {
+	if len(fc.Args) != 1 && name != "string_to_table" {
 		return false
 	}
 	alias := rf.Alias
@@ -696,6 +710,18 @@ func (r *rewriter) jsonSetFunction(n *pg_query.Node, rf *pg_query.RangeFunction,
 		fc.Args = []*pg_query.Node{jsonElements(name, fc.Args[0])}
 		if len(alias.Colnames) == 0 {
 			alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(col)}
+		}
+		rf.Alias = alias
+	case "string_to_table":
+		if len(fc.Args) != 2 && len(fc.Args) != 3 {
+			return false
+		}
+		w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+		w.walkFuncCall(fc)
+		fc.Args = []*pg_query.Node{makeFunc([]string{catalogDB, "main", "pg_string_to_array"}, fc.Args...)}
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("unnest")}
+		if len(alias.Colnames) == 0 {
+			alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(alias.Aliasname)}
 		}
 		rf.Alias = alias
 	case "jsonb_each", "json_each", "jsonb_each_text", "json_each_text":

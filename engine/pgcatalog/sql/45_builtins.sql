@@ -131,3 +131,25 @@ CREATE MACRO hopsql_catalog.main.pg_not_ilike_all(x, ps) AS list_bool_and(list_t
 CREATE MACRO hopsql_catalog.main.pg_length(s) AS
   CAST(CASE WHEN typeof(s) = 'BLOB' THEN octet_length(try_cast(s AS BLOB)) ELSE length(CAST(s AS VARCHAR)) END AS INTEGER);
 CREATE MACRO hopsql_catalog.main.pg_strpos(s, sub) AS CAST(strpos(s, sub) AS INTEGER);
+
+-- string_to_array: '' is an empty array, a NULL delimiter splits into
+-- characters, an empty one keeps the string whole; the third argument's
+-- value becomes NULL.
+CREATE MACRO hopsql_catalog.main.pg_string_to_array(s, d) AS
+  CASE WHEN s IS NULL THEN NULL WHEN s = '' THEN CAST([] AS VARCHAR[]) WHEN d IS NULL THEN string_split(s, '')
+       WHEN d = '' THEN [s] ELSE string_split(s, d) END,
+  (s, d, n) AS list_transform(
+    CASE WHEN s IS NULL THEN NULL WHEN s = '' THEN CAST([] AS VARCHAR[]) WHEN d IS NULL THEN string_split(s, '')
+         WHEN d = '' THEN [s] ELSE string_split(s, d) END,
+    lambda e: CASE WHEN e = n THEN NULL ELSE e END);
+-- array_to_string(a, d, null_string): NULL elements print as null_string.
+CREATE MACRO hopsql_catalog.main.pg_array_to_string(a, d, n) AS
+  array_to_string(list_transform(a, lambda e: coalesce(CAST(e AS VARCHAR), n)), d);
+-- array_fill(value, ARRAY[n]): one dimension.
+CREATE MACRO hopsql_catalog.main.pg_array_fill(v, dims) AS
+  CASE WHEN len(dims) <> 1 THEN error('[0A000] array_fill with more than one dimension is not supported')
+       ELSE list_transform(range(dims[1]), lambda i: v) END;
+-- trim_array(a, n): without its last n elements.
+CREATE MACRO hopsql_catalog.main.pg_trim_array(a, n) AS
+  CASE WHEN n < 0 OR n > len(a) THEN error('[2202E] number of elements to trim must be between 0 and ' || len(a))
+       ELSE a[1:len(a) - n] END;
