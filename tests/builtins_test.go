@@ -141,6 +141,11 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT array_to_string(ARRAY[1,NULL,5], ',', '*'), array_to_string(ARRAY[1,NULL,5], ','), array_fill(7, ARRAY[3]), trim_array(ARRAY[1,2,3,4], 2)",
 		"SELECT trim_array(ARRAY[1], 3)",
 		`SELECT regexp_replace('abc', 'b', '\&\&'), regexp_replace('abcb', 'b', 'X', 'g'), regexp_replace('aBc', 'b', '[\&]', 'i'), regexp_replace(s, 'l+', '<\&>') FROM bf ORDER BY i`,
+		"SELECT overlay('abcdef' placing 'XY' from 2 for 3), overlay('abcdef' placing 'XY' from 2), overlay(s placing '#' from 2 for 1) FROM bf ORDER BY i",
+		`SELECT jsonb_set('{"a":1}', '{b}', '"x"') -> 'b', jsonb_set('{"a":1,"b":2}', '{b}', '3') -> 'b', jsonb_set('{"a":1}', '{b}', '"x"', false) ? 'b'`,
+		`SELECT jsonb_set('{"a":{"b":1}}', '{a,b}', '2') #> '{a,b}', jsonb_set('{"a":{"b":1}}', '{a,c}', '3') #> '{a,c}', jsonb_set('{"a":1}', '{x,y}', '3') ? 'x'`,
+		`SELECT jsonb_set('[1,2,3]', '{1}', '9') -> 1, jsonb_set('[1,2,3]', '{-1}', '9') -> 2, jsonb_array_length(jsonb_set('[1,2,3]', '{5}', '9')), jsonb_set('[1,2,3]', '{-9}', '0') -> 0`,
+		`SELECT jsonb_set('{"a":1}', '{b}', NULL) IS NULL, jsonb_set('{"a":[1,{"b":2}]}', '{a,1,b}', '7') #> '{a,1,b}', jsonb_set(j, '{k}', '"w"') ->> 'k' FROM bfj ORDER BY i`,
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

@@ -84,6 +84,22 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		} else {
 			return false, true
 		}
+	case name == "overlay" && (len(fc.Args) == 3 || len(fc.Args) == 4):
+		fc.Funcname = ourName("pg_overlay")
+	case (name == "jsonb_set" || name == "jsonb_set_lax" && len(fc.Args) == 3) && (len(fc.Args) == 3 || len(fc.Args) == 4):
+		s, ok := constString(fc.Args[1])
+		if !ok {
+			r.err = pgerr.New(pgerr.FeatureNotSupported, "%s's path must be a constant", name)
+			return true, false
+		}
+		arr, err := parseArray(s)
+		if err != nil {
+			r.err = err
+			return true, false
+		}
+		r.walkArgs(fc)
+		r.jsonbSet(n, fc, arr.Elements)
+		return true, false
 	case (name == "lpad" || name == "rpad") && len(fc.Args) == 2:
 		fc.Args = append(fc.Args, strConst(" "))
 	case name == "date_bin" && len(fc.Args) == 3:
@@ -856,4 +872,45 @@ func (r *rewriter) valuesColumnNames(rs *pg_query.RangeSubselect) {
 		rs.Alias.Colnames = append(rs.Alias.Colnames, pg_query.MakeStrNode(fmt.Sprintf("column%d", i)))
 	}
 	r.changed = true
+}
+
+// jsonbSet is jsonb_set(target, path, value[, create_missing]): one
+// pg_jsonb_set1 per path element, each applied to the target's value at
+// the path so far and given the next level's result as its value. A SQL
+// NULL value makes the whole result NULL, as PostgreSQL's strict function.
+func (r *rewriter) jsonbSet(n *pg_query.Node, fc *pg_query.FuncCall, path []*string) {
+	create := boolConst(true)
+	if len(fc.Args) == 4 {
+		create = fc.Args[3]
+	}
+	if len(path) == 0 {
+		r.replace(n, makeCast(fc.Args[0], typeName("json", false), -1))
+		return
+	}
+	var build func(i int) *pg_query.Node
+	build = func(i int) *pg_query.Node {
+		sub := fc.Args[0]
+		if i > 0 {
+			var b strings.Builder
+			for _, e := range path[:i] {
+				if e == nil {
+					return nullConst()
+				}
+				b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(*e))
+			}
+			sub = makeFunc([]string{"json_extract"}, proto.Clone(fc.Args[0]).(*pg_query.Node), strConst(b.String()))
+		}
+		if path[i] == nil {
+			return nullConst()
+		}
+		if i == len(path)-1 {
+			return makeFunc([]string{catalogDB, "main", "pg_jsonb_set1"}, sub, strConst(*path[i]), fc.Args[2], proto.Clone(create).(*pg_query.Node))
+		}
+		return makeFunc([]string{catalogDB, "main", "pg_jsonb_set_in"}, sub, strConst(*path[i]), build(i+1), proto.Clone(create).(*pg_query.Node))
+	}
+	if len(path) == 1 {
+		r.replace(n, build(0))
+		return
+	}
+	r.replaceWith(n, "CASE WHEN $1 IS NULL THEN NULL ELSE $2 END", fc.Args[2], build(0))
 }

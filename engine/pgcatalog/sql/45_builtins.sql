@@ -153,3 +153,30 @@ CREATE MACRO hopsql_catalog.main.pg_array_fill(v, dims) AS
 CREATE MACRO hopsql_catalog.main.pg_trim_array(a, n) AS
   CASE WHEN n < 0 OR n > len(a) THEN error('[2202E] number of elements to trim must be between 0 and ' || len(a))
        ELSE a[1:len(a) - n] END;
+
+-- overlay(s PLACING r FROM start [FOR count]).
+CREATE MACRO hopsql_catalog.main.pg_overlay(s, r, a) AS substring(s, 1, a - 1) || r || substring(s, a + length(r)),
+  (s, r, a, b) AS substring(s, 1, a - 1) || r || substring(s, a + b);
+
+-- jsonb_set at one level (builtins.go chains them for longer paths): an
+-- object's key (added if create), or an array's element by 0-based
+-- index, negative from the end (added at an end if out of range and create).
+CREATE MACRO hopsql_catalog.main.pg_jsonb_set1(j, k, v, c) AS
+  CASE WHEN j IS NULL OR v IS NULL THEN NULL
+       WHEN json_type(CAST(j AS JSON)) = 'OBJECT' THEN
+         CASE WHEN NOT c AND NOT map_contains(CAST(CAST(j AS JSON) AS MAP(VARCHAR, JSON)), k) THEN CAST(j AS JSON)
+              ELSE to_json(map_concat(CAST(CAST(j AS JSON) AS MAP(VARCHAR, JSON)), MAP([k], [CAST(v AS JSON)]))) END
+       WHEN json_type(CAST(j AS JSON)) = 'ARRAY' THEN
+         CASE WHEN TRY_CAST(k AS INTEGER) IS NULL THEN error('[22P02] path element is not an integer: ' || k)
+              WHEN (CASE WHEN CAST(k AS INTEGER) < 0 THEN json_array_length(CAST(j AS JSON)) + CAST(k AS INTEGER) ELSE CAST(k AS INTEGER) END)
+                   BETWEEN 0 AND json_array_length(CAST(j AS JSON)) - 1
+                THEN to_json(list_transform(CAST(CAST(j AS JSON) AS JSON[]), lambda e, i:
+                  CASE WHEN i - 1 = (CASE WHEN CAST(k AS INTEGER) < 0 THEN json_array_length(CAST(j AS JSON)) + CAST(k AS INTEGER)
+                                          ELSE CAST(k AS INTEGER) END) THEN CAST(v AS JSON) ELSE e END))
+              WHEN NOT c THEN CAST(j AS JSON)
+              WHEN CAST(k AS INTEGER) < 0 THEN to_json(list_concat([CAST(v AS JSON)], CAST(CAST(j AS JSON) AS JSON[])))
+              ELSE to_json(list_concat(CAST(CAST(j AS JSON) AS JSON[]), [CAST(v AS JSON)])) END
+       ELSE CAST(j AS JSON) END;
+-- An inner level: a missing container leaves the outer value unchanged.
+CREATE MACRO hopsql_catalog.main.pg_jsonb_set_in(j, k, v, c) AS
+  CASE WHEN v IS NULL THEN CAST(j AS JSON) ELSE hopsql_catalog.main.pg_jsonb_set1(j, k, v, c) END;
