@@ -172,8 +172,8 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		if !ok {
 			return false, true
 		}
-		fn := map[string]string{"encode hex": "pg_encode_hex", "encode base64": "to_base64", "encode escape": "pg_encode_escape",
-			"decode hex": "unhex", "decode base64": "from_base64", "decode escape": "pg_decode_escape"}[name+" "+strings.ToLower(format)]
+		fn := map[string]string{"encode hex": "pg_encode_hex", "encode base64": "pg_encode_base64", "encode escape": "pg_encode_escape",
+			"decode hex": "unhex", "decode base64": "pg_decode_base64", "decode escape": "pg_decode_escape"}[name+" "+strings.ToLower(format)]
 		if fn == "" {
 			r.err = pgerr.New(pgerr.InvalidParameterValue, "unrecognized encoding: \"%s\"", format)
 			return true, false

@@ -38,6 +38,10 @@ CREATE MACRO hopsql_catalog.main.pg_sha256(x) AS unhex(sha256(x));
 
 -- encode/decode's hex and escape formats.
 CREATE MACRO hopsql_catalog.main.pg_encode_hex(b) AS lower(hex(b));
+-- PostgreSQL ends every full 76-character line of base64 with a line
+-- break (even the last); decoding ignores line breaks and spaces.
+CREATE MACRO hopsql_catalog.main.pg_encode_base64(b) AS regexp_replace(to_base64(b), '(.{76})', '\1' || chr(10), 'g');
+CREATE MACRO hopsql_catalog.main.pg_decode_base64(s) AS from_base64(regexp_replace(s, '[ \t\r\n]', '', 'g'));
 CREATE MACRO hopsql_catalog.main.pg_encode_escape(b) AS CAST(b AS VARCHAR);
 CREATE MACRO hopsql_catalog.main.pg_decode_escape(s) AS CAST(s AS BLOB);
 
