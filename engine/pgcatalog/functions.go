@@ -388,12 +388,17 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 	if binary && r.jsonOperator(n, e, op) {
 		return
 	}
-	if fn := map[string]string{"#": "xor", "|/": "sqrt", "||/": "cbrt"}[op]; fn != "" && (op == "#") == binary && e.Rexpr != nil {
-		args := []*pg_query.Node{e.Rexpr}
-		if binary {
-			args = []*pg_query.Node{e.Lexpr, e.Rexpr}
+	// Operators DuckDB lacks: # (xor), and the prefix |/ and ||/ (roots).
+	switch {
+	case binary && op == "#":
+		r.replace(n, makeFunc([]string{"xor"}, e.Lexpr, e.Rexpr))
+		return
+	case e.Lexpr == nil && e.Rexpr != nil && (op == "|/" || op == "||/"):
+		fn := "sqrt"
+		if op == "||/" {
+			fn = "cbrt"
 		}
-		r.replace(n, makeFunc([]string{fn}, args...))
+		r.replace(n, makeFunc([]string{fn}, e.Rexpr))
 		return
 	}
 	switch {

@@ -173,13 +173,23 @@ func (r *rewriter) sqlValueFunction(n *pg_query.Node, f *pg_query.SQLValueFuncti
 		r.replace(n, strConst(r.env.Database()))
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
 		r.replace(n, strConst(r.currentSchema()))
-	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N,
-		pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
-		// DuckDB has no precision argument; the value keeps its microseconds.
-		f.Op--
-		f.Typmod = -1
-		r.changed = true
+	default:
+		// DuckDB has no precision argument (current_timestamp(0)); the
+		// value keeps its microseconds.
+		if op, ok := withoutPrecision[f.Op]; ok {
+			f.Op, f.Typmod = op, -1
+			r.changed = true
+		}
 	}
+}
+
+// withoutPrecision maps the SQL value functions taking a precision to
+// their forms without one.
+var withoutPrecision = map[pg_query.SQLValueFunctionOp]pg_query.SQLValueFunctionOp{
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N: pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP,
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N:      pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME,
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:    pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP,
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:         pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME,
 }
 
 // resTarget makes a reg* cast in a select list print the object's name, as
