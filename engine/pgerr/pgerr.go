@@ -439,8 +439,6 @@ func uniqueDetail(msg string) string {
 	return fmt.Sprintf("Key (%s)=(%s) already exists.", strings.Join(keys, ", "), strings.Join(vals, ", "))
 }
 
-// pgMessage rewords DuckDB's most common messages the way PostgreSQL words
-// them; clients and people match on these.
 // duckMessages are DuckDB errors whose type does not tell PostgreSQL's
 // SQLSTATE: matched on the lower-cased message, they get PostgreSQL's code
 // and message (applications catch some of these: psycopg2's
@@ -458,6 +456,8 @@ var duckMessages = []struct{ contains, code, message string }{
 	{"order term out of range", InvalidColumnReference, "ORDER BY position is not in select list"},
 }
 
+// pgMessage rewords DuckDB's most common messages the way PostgreSQL words
+// them; clients and people match on these.
 func pgMessage(code, msg string) string {
 	first, _, _ := strings.Cut(msg, "\n")
 	name := func(after, before string) (string, bool) {
