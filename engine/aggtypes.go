@@ -16,7 +16,6 @@ import (
 //   - avg, stddev and variance of integers or numerics are numeric;
 //     DuckDB's are double precision.
 //
-//
 // The argument's type is not known when the statement is rewritten, so it
 // is learnt from DuckDB: for each such aggregate in the outermost select
 // list, a probe statement with min(x) in its place (same argument, same
