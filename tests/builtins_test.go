@@ -150,6 +150,7 @@ func TestBuiltinFunctions(t *testing.T) {
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",
+		"SELECT 'abc' ~ '('", "SELECT i FROM bf LIMIT -1", "SELECT i FROM bf OFFSET -1", "SELECT i FROM bf ORDER BY i LIMIT 1 OFFSET 1",
 		// Column names of casts and CASE (FigureColname's strengths).
 		"SELECT '1.5'::float8::int, 1::int::text, CASE WHEN true THEN 1 ELSE 2::int END, CASE WHEN true THEN i END, i::text::int FROM bf ORDER BY i",
 	}

@@ -3,6 +3,7 @@ package pgcatalog
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -913,4 +914,46 @@ func (r *rewriter) jsonbSet(n *pg_query.Node, fc *pg_query.FuncCall, path []*str
 		return
 	}
 	r.replaceWith(n, "CASE WHEN $1 IS NULL THEN NULL ELSE $2 END", fc.Args[2], build(0))
+}
+
+// checkRegex refuses a constant regular expression that does not compile,
+// with PostgreSQL's 2201B (DuckDB's RE2 error would be 22023). Go's regexp
+// reads RE2's syntax, the one DuckDB uses.
+func (r *rewriter) checkRegex(pattern *pg_query.Node) bool {
+	p, ok := constString(pattern)
+	if !ok {
+		return true
+	}
+	if _, err := regexp.Compile(p); err != nil {
+		r.err = pgerr.New(pgerr.InvalidRegularExpression, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		return false
+	}
+	return true
+}
+
+// checkLimits refuses a negative constant LIMIT or OFFSET with
+// PostgreSQL's codes (DuckDB: 42000 for both).
+func (r *rewriter) checkLimits(sel *pg_query.SelectStmt) bool {
+	negative := func(n *pg_query.Node) bool {
+		c := n.GetAConst()
+		if c == nil {
+			return false
+		}
+		if i := c.GetIval(); i != nil {
+			return i.Ival < 0
+		}
+		if f := c.GetFval(); f != nil {
+			return strings.HasPrefix(f.Fval, "-")
+		}
+		return false
+	}
+	switch {
+	case sel.LimitCount != nil && negative(sel.LimitCount):
+		r.err = pgerr.New(pgerr.InvalidRowCountInLimitClause, "LIMIT must not be negative")
+	case sel.LimitOffset != nil && negative(sel.LimitOffset):
+		r.err = pgerr.New(pgerr.InvalidRowCountInResultOffsetClause, "OFFSET must not be negative")
+	default:
+		return true
+	}
+	return false
 }

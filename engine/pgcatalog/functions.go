@@ -404,6 +404,9 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 	switch {
 	case binary && (op == "~" || op == "~*" || op == "!~" || op == "!~*"):
 		// PostgreSQL's ~ finds a match anywhere; DuckDB's ~ must match the whole string.
+		if !r.checkRegex(e.Rexpr) {
+			return
+		}
 		args := []*pg_query.Node{e.Lexpr, e.Rexpr}
 		if strings.HasSuffix(op, "*") {
 			args = append(args, strConst("i"))

@@ -101,6 +101,9 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 	case *pg_query.Node_RangeFunction:
 		return r.rangeFunction(n, x.RangeFunction)
 	case *pg_query.Node_SelectStmt:
+		if !r.checkLimits(x.SelectStmt) {
+			return false
+		}
 		if len(x.SelectStmt.LockingClause) > 0 {
 			// Accepting it without locks would let two transactions both
 			// "hold" a row neither writes (docs/sql-compat.md).
