@@ -147,6 +147,9 @@ func TestBuiltinFunctions(t *testing.T) {
 		`SELECT jsonb_set('[1,2,3]', '{1}', '9') -> 1, jsonb_set('[1,2,3]', '{-1}', '9') -> 2, jsonb_array_length(jsonb_set('[1,2,3]', '{5}', '9')), jsonb_set('[1,2,3]', '{-9}', '0') -> 0`,
 		`SELECT jsonb_set('{"a":1}', '{b}', NULL) IS NULL, jsonb_set('{"a":[1,{"b":2}]}', '{a,1,b}', '7') #> '{a,1,b}', jsonb_set(j, '{k}', '"w"') ->> 'k' FROM bfj ORDER BY i`,
 		"SELECT encode(repeat('x', 60)::bytea, 'base64'), encode(repeat('x', 57)::bytea, 'base64'), decode(encode(repeat('x', 60)::bytea, 'base64'), 'base64') = repeat('x', 60)::bytea",
+		// to_number (udf/pgfunc has the golden tests of the parser).
+		"SELECT to_number('12,454.8-', '99G999D9S'), to_number('$1,234.56', 'L9,999.99'), to_number('<123>', '999PR'), to_number(' 123 ', '999'), to_number(s, '999') FROM bf WHERE i = 3",
+		"SELECT to_number('', '999')", "SELECT to_number('1e3', '9EEEE')",
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

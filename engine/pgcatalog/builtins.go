@@ -101,6 +101,11 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.jsonbSet(n, fc, arr.Elements)
 		return true, false
+	case name == "to_number" && len(fc.Args) == 2:
+		// udf/pgfunc reads the text; numeric is hopsql's DECIMAL(38,10).
+		r.walkArgs(fc)
+		r.replaceWith(n, "CAST(hop_to_number(CAST($1 AS VARCHAR), $2) AS DECIMAL(38, 10))", fc.Args...)
+		return true, false
 	case (name == "lpad" || name == "rpad") && len(fc.Args) == 2:
 		fc.Args = append(fc.Args, strConst(" "))
 	case name == "date_bin" && len(fc.Args) == 3:

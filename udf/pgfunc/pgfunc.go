@@ -1,6 +1,6 @@
 // Package pgfunc implements, in Go, the PostgreSQL built-in functions that
 // DuckDB lacks and that SQL macros cannot express: initcap, to_char for
-// numbers, format, clock_timestamp and timeofday. engine/pgcatalog's rewriter sends calls to them under hop_*
+// numbers, to_number, format, clock_timestamp and timeofday. engine/pgcatalog's rewriter sends calls to them under hop_*
 // names; Register installs them in a DuckDB database.
 package pgfunc
 
@@ -19,6 +19,7 @@ func Register(conn *sql.Conn) error {
 	for name, f := range map[string]duckdb.ScalarFunc{
 		"hop_initcap":         initcapFunc{},
 		"hop_to_char_num":     toCharNumFunc{},
+		"hop_to_number":       toNumberFunc{},
 		"hop_format":          formatFunc{},
 		"hop_clock_timestamp": clockFunc{},
 		"hop_timeofday":       timeofdayFunc{},
@@ -86,6 +87,30 @@ func (toCharNumFunc) Executor() duckdb.ScalarFuncExecutor {
 		out, err := ToCharNumber(value, template, typ == "DOUBLE" || typ == "FLOAT")
 		if err != nil {
 			return nil, tagged(err)
+		}
+		return out, nil
+	}}
+}
+
+// toNumberFunc is hop_to_number(text, template): to_number's value as
+// decimal text, which the rewrite casts to numeric (NULL for an empty
+// template, as PostgreSQL returns).
+type toNumberFunc struct{}
+
+func (toNumberFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar(), varchar()}, ResultTypeInfo: varchar()}
+}
+
+func (toNumberFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		text, _ := args[0].(string)
+		template, _ := args[1].(string)
+		out, err := ToNumber(text, template)
+		if err != nil {
+			return nil, tagged(err)
+		}
+		if out == "" {
+			return nil, nil
 		}
 		return out, nil
 	}}
