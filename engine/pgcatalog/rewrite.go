@@ -2,6 +2,7 @@ package pgcatalog
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hopsql/hopsql/engine/pgerr"
 )
@@ -198,6 +199,20 @@ var withoutPrecision = map[pg_query.SQLValueFunctionOp]pg_query.SQLValueFunction
 // resTarget makes a reg* cast in a select list print the object's name, as
 // PostgreSQL's output function does.
 func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
+	if re := rt.Val.GetRowExpr(); re != nil && len(re.Args) > 0 {
+		// ROW(…) in a select list prints as PostgreSQL's record text;
+		// DuckDB's unnamed struct would not reach the client at all.
+		args := make([]*pg_query.Node, 0, 2*len(re.Args))
+		for _, a := range re.Args {
+			args = append(args, makeCast(a, typeName("varchar", false), -1), makeFunc([]string{"typeof"}, proto.Clone(a).(*pg_query.Node)))
+		}
+		if rt.Name == "" {
+			rt.Name = "row"
+		}
+		rt.Val = makeFunc([]string{"hop_record_out"}, args...)
+		r.changed = true
+		return
+	}
 	if typeofAsRegtype(rt.Val) {
 		if rt.Name == "" {
 			rt.Name = "pg_typeof"

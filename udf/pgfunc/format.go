@@ -214,3 +214,60 @@ func (timeofdayFunc) Executor() duckdb.ScalarFuncExecutor {
 		return time.Now().Format("Mon Jan 02 15:04:05.000000 2006 MST"), nil
 	}}
 }
+
+// RecordOut is PostgreSQL's text form of a row: (a,b,…), each field as its
+// text, NULL as nothing, and a field quoted when it is empty or holds a
+// quote, backslash, parenthesis, comma or white space (quotes and
+// backslashes inside doubled).
+func RecordOut(fields []*string) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if f == nil {
+			continue
+		}
+		if *f != "" && !strings.ContainsAny(*f, "\"\\(),\t\n\v\f\r ") {
+			b.WriteString(*f)
+			continue
+		}
+		b.WriteByte('"')
+		for _, c := range []byte(*f) {
+			if c == '"' || c == '\\' {
+				b.WriteByte(c)
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// recordFunc is hop_record_out(value text, duckdb type text, …): a row's
+// fields in pairs. Booleans print as t and f, as in PostgreSQL; other
+// values as DuckDB's text.
+type recordFunc struct{}
+
+func (recordFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{VariadicTypeInfo: varchar(), ResultTypeInfo: varchar(), SpecialNullHandling: true}
+}
+
+func (recordFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		fields := make([]*string, len(args)/2)
+		for i := range fields {
+			s, ok := args[2*i].(string)
+			if !ok {
+				continue
+			}
+			if typ, _ := args[2*i+1].(string); typ == "BOOLEAN" {
+				s = s[:1] // true → t, false → f
+			}
+			fields[i] = &s
+		}
+		return RecordOut(fields), nil
+	}}
+}

@@ -61,3 +61,20 @@ func TestInitcap(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordOut: record_out's quoting, checked against PostgreSQL 15.
+func TestRecordOut(t *testing.T) {
+	for _, tc := range []struct {
+		fields []*string
+		want   string
+	}{
+		{[]*string{str("1"), str("a")}, "(1,a)"},
+		{[]*string{str("1"), nil, str("b c")}, `(1,,"b c")`},
+		{[]*string{str(""), str(`x"y`), str(`a\b`), str("(1,2)")}, `("","x""y","a\\b","(1,2)")`},
+		{[]*string{nil}, "()"},
+	} {
+		if got := RecordOut(tc.fields); got != tc.want {
+			t.Errorf("RecordOut = %s, want %s", got, tc.want)
+		}
+	}
+}

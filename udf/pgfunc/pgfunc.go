@@ -20,6 +20,7 @@ func Register(conn *sql.Conn) error {
 		"hop_initcap":         initcapFunc{},
 		"hop_to_char_num":     toCharNumFunc{},
 		"hop_to_number":       toNumberFunc{},
+		"hop_record_out":      recordFunc{},
 		"hop_format":          formatFunc{},
 		"hop_clock_timestamp": clockFunc{},
 		"hop_timeofday":       timeofdayFunc{},
