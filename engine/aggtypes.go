@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -94,7 +95,9 @@ func (s *Session) pgAggregateTypes(ctx context.Context, raw *pg_query.RawStmt, s
 			}
 			val = floatNumeric(rt.Val)
 		case duckdb.TYPE_BIGINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_UBIGINT, duckdb.TYPE_HUGEINT, duckdb.TYPE_DECIMAL:
-			if name != "sum" {
+			// A variance of such values (a square) may pass numeric(38,10)'s
+			// 10^28: it stays double precision.
+			if name != "sum" && !strings.HasPrefix(name, "var") {
 				val = floatNumeric(rt.Val)
 			}
 		}

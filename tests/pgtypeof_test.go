@@ -78,7 +78,7 @@ func TestAverageTypes(t *testing.T) {
 		"CREATE TABLE avgt (g int, i int, b bigint, s smallint, n numeric(10,2), f float8)",
 		"INSERT INTO avgt VALUES (1, 1, 10, 2, 1.5, 0.5), (1, 2, 20, 3, 2.25, 1.5), (2, 5, 7, 1, 0.5, 2), (2, 0, 0, 0, 0, 0)")
 	for _, q := range []string{
-		"SELECT avg(i), avg(b), avg(s), avg(n), avg(f), stddev(i), variance(b), stddev_pop(n), var_samp(f), var_pop(i), stddev_samp(s) FROM avgt",
+		"SELECT avg(i), avg(b), avg(s), avg(n), avg(f), stddev(i), variance(s), stddev_pop(n), var_samp(f), var_pop(i), stddev_samp(s), stddev(b) FROM avgt",
 		"SELECT g, avg(i) AS m, pg_catalog.avg(b) FROM avgt GROUP BY g ORDER BY g",
 		"SELECT g, avg(i) OVER (PARTITION BY g) FROM avgt ORDER BY g, i",
 		"SELECT avg(i) FROM avgt WHERE false",

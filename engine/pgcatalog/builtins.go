@@ -63,12 +63,18 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		return true, true
 	case builtinRenames[name] != "":
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(builtinRenames[name])}
+		if name == "to_jsonb" && len(fc.Args) == 1 {
+			rowStruct(fc.Args[0])
+		}
 	case builtinMacros[name] != "":
 		fc.Funcname = ourName(builtinMacros[name])
 	case builtinUDFs[name] != "":
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(builtinUDFs[name])}
+	case name == "to_json" && len(fc.Args) == 1 && fc.Args[0].GetRowExpr() != nil:
+		rowStruct(fc.Args[0])
 	case (name == "row_to_json" || name == "array_to_json") && len(fc.Args) == 1:
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("to_json")}
+		rowStruct(fc.Args[0])
 	case (name == "num_nulls" || name == "num_nonnulls") && len(fc.Args) > 0 && fc.AggOrder == nil:
 		r.walkArgs(fc)
 		r.numNulls(n, fc, name == "num_nulls")
@@ -81,13 +87,14 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 	case name == "regexp_replace" && len(fc.Args) >= 3:
 		// PostgreSQL's \& is the whole match; RE2's is \0.
 		if c := fc.Args[2].GetAConst(); c != nil && c.GetSval() != nil && strings.Contains(c.GetSval().GetSval(), `\&`) {
+			fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(name)}
 			c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: strings.ReplaceAll(c.GetSval().GetSval(), `\&`, `\0`)}}
 		} else {
 			return false, true
 		}
 	case name == "overlay" && (len(fc.Args) == 3 || len(fc.Args) == 4):
 		fc.Funcname = ourName("pg_overlay")
-	case (name == "jsonb_set" || name == "jsonb_set_lax" && len(fc.Args) == 3) && (len(fc.Args) == 3 || len(fc.Args) == 4):
+	case name == "jsonb_set" && (len(fc.Args) == 3 || len(fc.Args) == 4):
 		s, ok := constString(fc.Args[1])
 		if !ok {
 			r.err = pgerr.New(pgerr.FeatureNotSupported, "%s's path must be a constant", name)
@@ -107,6 +114,7 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.replaceWith(n, "CAST(hop_to_number(CAST($1 AS VARCHAR), $2) AS DECIMAL(38, 10))", fc.Args...)
 		return true, false
 	case (name == "lpad" || name == "rpad") && len(fc.Args) == 2:
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(name)}
 		fc.Args = append(fc.Args, strConst(" "))
 	case name == "date_bin" && len(fc.Args) == 3:
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("time_bucket")}
@@ -162,14 +170,14 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		if s, ok := constString(fc.Args[1]); ok && name == "substring" && len(fc.Args) == 2 && fc.Args[1].GetTypeCast() == nil {
 			// substring(s FROM 'pattern') (an untyped literal picks
 			// substring(text, text)): the first parenthesised
-			// subexpression's match, else the whole match.
-			group := int64(0)
-			if strings.Contains(strings.ReplaceAll(s, "(?", ""), "(") {
+			// subexpression's match, else the whole match; NULL when
+			// nothing matches.
+			group := 0
+			if re, err := regexp.Compile(s); err == nil && re.NumSubexp() > 0 {
 				group = 1
 			}
 			r.walkArgs(fc)
-			r.replace(n, makeFunc([]string{"regexp_extract"}, fc.Args[0], fc.Args[1], intConst(group)))
-			r.replace(n, makeFunc([]string{"nullif"}, &pg_query.Node{Node: n.Node}, strConst("")))
+			r.replaceWith(n, fmt.Sprintf("CASE WHEN regexp_matches($1, $2) THEN regexp_extract($1, $2, %d) END", group), fc.Args...)
 			return true, false
 		}
 		fc.Funcname = ourName("pg_substr")
@@ -317,23 +325,30 @@ func (r *rewriter) replaceWith(n *pg_query.Node, expr string, args ...*pg_query.
 	r.replace(n, e)
 }
 
-// numberTemplate reports whether a to_char template formats a number.
+// numberTemplate reports whether a to_char template formats a number: it
+// has a digit position (9 or 0) or RN outside quotes, and none of the
+// date patterns a number template never holds ('YYYY-MM-DD 00:00' is a
+// date with literal zeros).
 func numberTemplate(t string) bool {
+	var plain strings.Builder // the template without quoted text
 	quoted := false
 	for i := 0; i < len(t); i++ {
 		switch c := t[i]; {
+		case c == '\\' && i+1 < len(t):
+			i++
 		case c == '"':
 			quoted = !quoted
-		case quoted:
-		case c == '\\':
-			i++
-		case c == '9' || c == '0':
-			return true
-		case (c == 'R' || c == 'r') && i+1 < len(t) && (t[i+1] == 'N' || t[i+1] == 'n'):
-			return true
+		case !quoted:
+			plain.WriteByte(c)
 		}
 	}
-	return false
+	up := strings.ToUpper(plain.String())
+	for _, p := range []string{"Y", "HH", "DD", "MM", "SS", "MON", "DAY", "DY", "AM", "PM", "IW", "WW", "TZ", "US", "MS"} {
+		if strings.Contains(up, p) {
+			return false
+		}
+	}
+	return strings.ContainsAny(up, "90") || strings.Contains(up, "RN")
 }
 
 // dateField is one numeric template pattern: a DuckDB expression over $1
@@ -623,7 +638,14 @@ func (r *rewriter) jsonOperator(n *pg_query.Node, e *pg_query.A_Expr, op string)
 		}
 		call = makeFunc([]string{"json_contains"}, makeCast(l, typeName("json", false), -1), makeCast(rt, typeName("json", false), -1))
 	case "||":
-		if !jsonish(l) && !jsonish(rt) {
+		// A literal makes || JSON only when it holds an object: 'a' ||
+		// '[1]' is text, j || '{"k":1}' a merge.
+		strong := func(n *pg_query.Node) bool { return jsonish(n) && !isLiteral(n) }
+		object := func(n *pg_query.Node) bool {
+			s, _ := constString(n)
+			return isLiteral(n) && jsonish(n) && strings.HasPrefix(strings.TrimSpace(s), "{")
+		}
+		if !strong(l) && !strong(rt) && !(object(l) && !isLiteral(rt)) && !(object(rt) && !isLiteral(l)) {
 			return false
 		}
 		call = makeFunc([]string{catalogDB, "main", "pg_jsonb_concat"}, l, rt)
@@ -644,16 +666,33 @@ func jsonish(n *pg_query.Node) bool {
 		return name == "json" || name == "jsonb" || name == "JSON"
 	case n.GetFuncCall() != nil:
 		_, name, _ := funcName(n.GetFuncCall())
-		return strings.HasPrefix(name, "json") || name == "to_json" || name == "to_jsonb" || name == "row_to_json"
+		return jsonFunctions[name]
 	case n.GetAExpr() != nil:
 		op := n.GetAExpr().Name
 		return len(op) == 1 && (op[0].GetString_().GetSval() == "->" || op[0].GetString_().GetSval() == "#>")
 	}
 	if s, ok := constString(n); ok {
+		// '{}' is also an empty array literal.
 		t := strings.TrimSpace(s)
-		return (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && json.Valid([]byte(t))
+		return (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && t != "{}" && json.Valid([]byte(t))
 	}
 	return false
+}
+
+// jsonFunctions are the functions returning json or jsonb that jsonish
+// recognises (by their PostgreSQL names: operands are seen before they
+// are rewritten).
+var jsonFunctions = map[string]bool{
+	"to_json": true, "to_jsonb": true, "row_to_json": true, "array_to_json": true,
+	"json_build_object": true, "jsonb_build_object": true, "json_build_array": true, "jsonb_build_array": true,
+	"json_agg": true, "jsonb_agg": true, "json_object_agg": true, "jsonb_object_agg": true, "jsonb_set": true,
+	"json_extract_path": true, "jsonb_extract_path": true, "json_object": true, "jsonb_strip_nulls": true, "json_strip_nulls": true,
+}
+
+// isLiteral reports whether n is a string constant (under a cast or not).
+func isLiteral(n *pg_query.Node) bool {
+	_, ok := constString(n)
+	return ok && n.GetTypeCast() == nil
 }
 
 // jsonPointer turns a #> path (a text array) into a JSON pointer, which
@@ -778,7 +817,10 @@ func (r *rewriter) jsonSetFunction(n *pg_query.Node, rf *pg_query.RangeFunction,
 // parenthesised subexpressions as a text array (the whole match when the
 // pattern has none), NULL when nothing matches.
 func (r *rewriter) regexpMatch(n *pg_query.Node, fc *pg_query.FuncCall, pattern string) {
-	groups := strings.Count(pattern, "(") - strings.Count(pattern, "(?") - strings.Count(pattern, `\(`)
+	groups := 0
+	if re, err := regexp.Compile(pattern); err == nil {
+		groups = re.NumSubexp()
+	}
 	var elems []string
 	if groups <= 0 {
 		elems = []string{"regexp_extract($1, $2, 0)"}
@@ -833,11 +875,24 @@ func (r *rewriter) betweenSymmetric(e *pg_query.A_Expr) {
 	if len(bounds) != 2 {
 		return
 	}
-	lo := &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{Op: pg_query.MinMaxOp_IS_LEAST,
-		Args: []*pg_query.Node{bounds[0], bounds[1]}, Location: -1}}}
-	hi := &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{Op: pg_query.MinMaxOp_IS_GREATEST,
-		Args: []*pg_query.Node{proto.Clone(bounds[0]).(*pg_query.Node), proto.Clone(bounds[1]).(*pg_query.Node)}, Location: -1}}}
-	e.Rexpr = &pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: []*pg_query.Node{lo, hi}}}}
+	// CASE rather than least/greatest, which skip a NULL bound (the
+	// result must then be NULL, not a comparison with the other bound).
+	bound := func(op string) *pg_query.Node {
+		tree, err := pg_query.Parse("SELECT CASE WHEN $1 " + op + " $2 THEN $1 WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN $2 END")
+		if err != nil {
+			panic(err) // a constant statement
+		}
+		e := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
+		Walk(e, func(x *pg_query.Node) bool {
+			if p := x.GetParamRef(); p != nil {
+				x.Node = proto.Clone(bounds[p.Number-1]).(*pg_query.Node).Node
+				return false
+			}
+			return true
+		})
+		return e
+	}
+	e.Rexpr = &pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: []*pg_query.Node{bound("<="), bound(">=")}}}}
 	if e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM {
 		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_BETWEEN, []*pg_query.Node{pg_query.MakeStrNode("BETWEEN")}
 	} else {
@@ -961,4 +1016,21 @@ func (r *rewriter) checkLimits(sel *pg_query.SelectStmt) bool {
 		return true
 	}
 	return false
+}
+
+// rowStruct makes ROW(a, b), the argument of a JSON function, DuckDB's
+// struct {f1: a, f2: b}, named as PostgreSQL names an anonymous record's
+// fields (row_to_json(ROW(1,'x')) is {"f1":1,"f2":"x"}; DuckDB's ROW has
+// empty names).
+func rowStruct(n *pg_query.Node) {
+	re := n.GetRowExpr()
+	if re == nil || len(re.Args) == 0 {
+		return
+	}
+	args := make([]*pg_query.Node, len(re.Args))
+	for i, a := range re.Args {
+		args[i] = &pg_query.Node{Node: &pg_query.Node_NamedArgExpr{NamedArgExpr: &pg_query.NamedArgExpr{
+			Name: fmt.Sprintf("f%d", i+1), Arg: a, Argnumber: -1, Location: -1}}}
+	}
+	n.Node = makeFunc([]string{"struct_pack"}, args...).Node
 }

@@ -123,20 +123,32 @@ func normalizeDateTime(typ, s string) (string, bool) {
 		}
 		return out, true
 	}
+	if len(t) >= 10 && t[4] == '-' && isDigits(t[:4]) {
+		return "", false // any other ISO form is DuckDB's to read (no layout below starts so)
+	}
+	// A zone may follow a time; it is kept as written for DuckDB: an
+	// offset (+02, -0530) or a zone name as the last word.
+	headOffset, offset := t, ""
+	if i := strings.LastIndexAny(t, "+-"); i > 0 && isDigits(strings.TrimLeft(strings.ReplaceAll(t[i+1:], ":", ""), " ")) {
+		headOffset, offset = strings.TrimSpace(t[:i]), t[i:]
+	}
+	headZone, zoneName := t, ""
+	if f := strings.Fields(t); len(f) > 1 && isZoneName(f[len(f)-1]) {
+		headZone, zoneName = strings.Join(f[:len(f)-1], " "), f[len(f)-1]
+	}
 	for _, dl := range dateLayouts {
 		for _, tl := range append([]string{""}, timeLayouts...) {
 			layout := dl
 			if tl != "" {
 				layout += " " + tl
 			}
-			// A zone may follow; keep it as written for DuckDB.
 			head, zone := t, ""
-			if tl != "" {
-				if i := strings.LastIndexAny(t, "+-"); i > len(dl) && !strings.Contains(dl, "-") {
-					head, zone = strings.TrimSpace(t[:i]), t[i:]
-				} else if f := strings.Fields(t); len(f) > 1 && isZoneName(f[len(f)-1]) {
-					head, zone = strings.Join(f[:len(f)-1], " "), f[len(f)-1]
-				}
+			switch {
+			case tl == "":
+			case offset != "" && !strings.Contains(dl, "-"):
+				head, zone = headOffset, offset
+			case zoneName != "":
+				head, zone = headZone, zoneName
 			}
 			v, err := time.Parse(layout, head)
 			if err != nil {
@@ -175,8 +187,11 @@ func isZoneName(s string) bool {
 	if s == "UTC" || s == "GMT" || s == "Z" {
 		return true
 	}
+	if !strings.Contains(s, "/") {
+		return false
+	}
 	_, err := time.LoadLocation(s)
-	return err == nil && strings.Contains(s, "/")
+	return err == nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

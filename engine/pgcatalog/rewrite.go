@@ -59,6 +59,9 @@ func Rewrite(stmt *pg_query.RawStmt, env Env) (changed bool, err error) {
 			}
 		}
 	}
+	if sel := stmt.Stmt.GetSelectStmt(); sel != nil {
+		r.recordTargets(sel.TargetList)
+	}
 	if r.catalog {
 		for _, c := range r.arrayLits {
 			c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: pgArrayToList(c.GetSval().GetSval())}}
@@ -196,14 +199,20 @@ var withoutPrecision = map[pg_query.SQLValueFunctionOp]pg_query.SQLValueFunction
 	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:         pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME,
 }
 
-// resTarget makes a reg* cast in a select list print the object's name, as
-// PostgreSQL's output function does.
-func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
-	if re := rt.Val.GetRowExpr(); re != nil && len(re.Args) > 0 {
-		// ROW(…) in a select list prints as PostgreSQL's record text;
-		// DuckDB's unnamed struct would not reach the client at all.
-		args := make([]*pg_query.Node, 0, 2*len(re.Args))
-		for _, a := range re.Args {
+// recordTargets makes ROW(…) in the outermost select list print as
+// PostgreSQL's record text: DuckDB's ROW is a struct with empty field
+// names, which its Go driver cannot return. Rows elsewhere keep DuckDB's
+// meaning (comparisons, IN, UPDATE … SET (a, b) = (…)).
+func (r *rewriter) recordTargets(targets []*pg_query.Node) {
+	for _, t := range targets {
+		rt := t.GetResTarget()
+		re := rt.GetVal().GetRowExpr()
+		if re == nil || len(re.Args) == 0 {
+			continue
+		}
+		fields := re.Args
+		args := make([]*pg_query.Node, 0, 2*len(fields))
+		for _, a := range fields {
 			args = append(args, makeCast(a, typeName("varchar", false), -1), makeFunc([]string{"typeof"}, proto.Clone(a).(*pg_query.Node)))
 		}
 		if rt.Name == "" {
@@ -211,8 +220,12 @@ func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
 		}
 		rt.Val = makeFunc([]string{"hop_record_out"}, args...)
 		r.changed = true
-		return
 	}
+}
+
+// resTarget makes a reg* cast in a select list print the object's name, as
+// PostgreSQL's output function does.
+func (r *rewriter) resTarget(rt *pg_query.ResTarget) {
 	if typeofAsRegtype(rt.Val) {
 		if rt.Name == "" {
 			rt.Name = "pg_typeof"

@@ -399,7 +399,8 @@ func fromDuckDB(de *duckdb.Error) *Error {
 	}
 	e := &Error{Severity: "ERROR", Code: code, Message: pgMessage(code, msg)}
 	for _, m := range duckMessages {
-		if strings.Contains(lower, m.contains) {
+		// A constraint error's message holds user data; its type says all.
+		if de.Type != duckdb.ErrorTypeConstraint && strings.Contains(lower, m.contains) {
 			e.Code, e.Message = m.code, m.message
 			break
 		}

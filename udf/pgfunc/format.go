@@ -62,14 +62,17 @@ func Format(format string, args []*string) (string, error) {
 				return "", pgerr.New(pgerr.InvalidParameterValue, "too few arguments for format()")
 			}
 			if args[arg] != nil {
-				w, err := strconv.Atoi(strings.TrimSpace(*args[arg]))
-				if err != nil {
+				w, err := strconv.ParseInt(strings.TrimSpace(*args[arg]), 10, 32)
+				switch {
+				case errors.Is(err, strconv.ErrRange):
+					return "", pgerr.New(pgerr.NumericValueOutOfRange, "value \"%s\" is out of range for type integer", *args[arg])
+				case err != nil:
 					return "", pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type integer: \"%s\"", *args[arg])
 				}
 				if w < 0 {
 					left, w = true, -w
 				}
-				width = w
+				width = int(w)
 			}
 		default:
 			n, l := digits(format[i:])
@@ -102,6 +105,9 @@ func Format(format string, args []*string) (string, error) {
 		case kind == 'L':
 			s = QuoteLiteral(*arg)
 		}
+		if width > maxFormatWidth {
+			return "", pgerr.New(pgerr.ProgramLimitExceeded, "format() width %d is larger than %d", width, maxFormatWidth)
+		}
 		if pad := width - len([]rune(s)); pad > 0 {
 			if left {
 				s += strings.Repeat(" ", pad)
@@ -113,6 +119,11 @@ func Format(format string, args []*string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// maxFormatWidth bounds a padded field (PostgreSQL's bound is its 1 GB
+// string limit; a width is a client's to choose, so one row must not be
+// able to take the server's memory).
+const maxFormatWidth = 10 << 20
 
 // digits reads a decimal number at the start of s: its value and length.
 func digits(s string) (int, int) {

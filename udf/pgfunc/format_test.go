@@ -40,6 +40,9 @@ func TestFormat(t *testing.T) {
 		{"%", nil, "", pgerr.InvalidParameterValue},
 		{"%0$s", []*string{str("a")}, "", pgerr.InvalidParameterValue},
 		{"no specifiers", []*string{str("unused")}, "no specifiers", ""},
+		// A client's width must not take the server's memory.
+		{"%*s", []*string{str("9000000000000000000"), str("x")}, "", pgerr.NumericValueOutOfRange},
+		{"%999999999s", []*string{str("x")}, "", pgerr.ProgramLimitExceeded},
 	} {
 		got, err := Format(tc.format, tc.args)
 		var pe *pgerr.Error

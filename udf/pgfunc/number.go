@@ -41,6 +41,9 @@ const (
 // (C's DBL_DIG); PostgreSQL never prints more than this many for float8.
 const float8Digits = 15
 
+// float4Digits is FLT_DIG, what float4_to_char keeps.
+const float4Digits = 6
+
 // numKeyword identifies a template pattern.
 type numKeyword int
 
@@ -297,10 +300,30 @@ func parseTemplate(tmpl string) ([]templateNode, numDesc, error) {
 	return nodes, desc, nil
 }
 
+// Number kinds ToCharNumber formats differently.
+const (
+	KindNumeric = iota // numeric and integers: exact, half away from zero
+	KindFloat8         // printf's half to even on the binary value, 15 digits
+	KindFloat4         // as float8, with the 6 digits a float4 holds
+)
+
 // ToCharNumber formats value as PostgreSQL's to_char(value, template).
-// value is the decimal text of the number as DuckDB prints it (e.g. "1234.50", "-5", "0.004", "1e+20", "1.5e-07", "inf", "-inf", "nan");
-// float is true when the value is a float8/float4 (PostgreSQL rounds those with printf's round-half-even on the binary double and keeps the sign of negative zero, numeric and integers round half away from zero on the exact decimal).
+// value is the decimal text of the number as DuckDB prints it (e.g.
+// "1234.50", "-5", "0.004", "1e+20", "1.5e-07", "inf", "-inf", "nan");
+// float is true when the value is a float8 (PostgreSQL rounds those with
+// printf's round-half-even on the binary double and keeps the sign of
+// negative zero; numeric and integers round half away from zero on the
+// exact decimal).
 func ToCharNumber(value, template string, float bool) (string, error) {
+	kind := KindNumeric
+	if float {
+		kind = KindFloat8
+	}
+	return ToCharKind(value, template, kind)
+}
+
+// ToCharKind is ToCharNumber for a kind of number.
+func ToCharKind(value, template string, kind int) (string, error) {
 	if template == "" {
 		return "", nil
 	}
@@ -309,9 +332,12 @@ func ToCharNumber(value, template string, float bool) (string, error) {
 		return "", err
 	}
 	var digits preparedNumber
-	if float {
-		digits, err = prepareFloat(value, &desc)
-	} else {
+	switch kind {
+	case KindFloat8:
+		digits, err = prepareFloat(value, &desc, float8Digits)
+	case KindFloat4:
+		digits, err = prepareFloat(value, &desc, float4Digits)
+	default:
 		digits, err = prepareNumeric(value, &desc)
 	}
 	if err != nil {
@@ -369,7 +395,7 @@ func splitSigned(printed string, desc *numDesc) preparedNumber {
 
 // prepareFloat renders a float8 the way float8_to_char does: printf-style
 // rounding of the binary value, at most 15 significant digits in total.
-func prepareFloat(value string, desc *numDesc) (preparedNumber, error) {
+func prepareFloat(value string, desc *numDesc, maxDigits int) (preparedNumber, error) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return preparedNumber{}, pgerr.New(pgerr.InvalidTextRepresentation,
@@ -401,10 +427,10 @@ func prepareFloat(value string, desc *numDesc) (preparedNumber, error) {
 	// Digits beyond what a double holds are not printed: shrink the
 	// fractional part so the total stays within 15 digits.
 	intLen := len(printfFixed(math.Abs(v), 0))
-	if intLen >= float8Digits {
+	if intLen >= maxDigits {
 		desc.post = 0
-	} else if intLen+desc.post > float8Digits {
-		desc.post = float8Digits - intLen
+	} else if intLen+desc.post > maxDigits {
+		desc.post = maxDigits - intLen
 	}
 	return splitSigned(printfFixed(v, desc.post), desc), nil
 }

@@ -15,6 +15,8 @@ import (
 )
 
 // Register installs the functions in the DuckDB database conn belongs to.
+// Each runs under recovered: a panic in a scalar function would otherwise
+// end the process (DuckDB calls it on its own threads).
 func Register(conn *sql.Conn) error {
 	for name, f := range map[string]duckdb.ScalarFunc{
 		"hop_initcap":         initcapFunc{},
@@ -25,7 +27,7 @@ func Register(conn *sql.Conn) error {
 		"hop_clock_timestamp": clockFunc{},
 		"hop_timeofday":       timeofdayFunc{},
 	} {
-		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+		if err := duckdb.RegisterScalarUDF(conn, name, recovered{f}); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)
 		}
 	}
@@ -85,7 +87,14 @@ func (toCharNumFunc) Executor() duckdb.ScalarFuncExecutor {
 		value, _ := args[0].(string)
 		template, _ := args[1].(string)
 		typ, _ := args[2].(string)
-		out, err := ToCharNumber(value, template, typ == "DOUBLE" || typ == "FLOAT")
+		kind := KindNumeric
+		switch typ {
+		case "DOUBLE":
+			kind = KindFloat8
+		case "FLOAT":
+			kind = KindFloat4
+		}
+		out, err := ToCharKind(value, template, kind)
 		if err != nil {
 			return nil, tagged(err)
 		}
@@ -114,5 +123,21 @@ func (toNumberFunc) Executor() duckdb.ScalarFuncExecutor {
 			return nil, nil
 		}
 		return out, nil
+	}}
+}
+
+// recovered wraps a row-at-a-time scalar function so that a panic becomes
+// an error of the statement (XX000) instead of a crash.
+type recovered struct{ duckdb.ScalarFunc }
+
+func (r recovered) Executor() duckdb.ScalarFuncExecutor {
+	inner := r.ScalarFunc.Executor().RowExecutor
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (out any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				out, err = nil, fmt.Errorf("[XX000] internal error in a built-in function: %v", p)
+			}
+		}()
+		return inner(args)
 	}}
 }

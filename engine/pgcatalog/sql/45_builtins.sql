@@ -120,15 +120,31 @@ CREATE MACRO hopsql_catalog.main.pg_regexp_count(s, p) AS CAST(len(regexp_extrac
 CREATE MACRO hopsql_catalog.main.pg_float_numeric(v) AS
   CAST(CASE WHEN v = 0 OR NOT isfinite(v) THEN v ELSE round(v, 14 - CAST(floor(log10(abs(v))) AS INTEGER)) END AS DECIMAL(38, 10));
 
--- x [NOT] [I]LIKE ANY|ALL (patterns), with LIKE's backslash escape.
-CREATE MACRO hopsql_catalog.main.pg_like_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: like_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_like_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: like_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_not_like_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: NOT like_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_not_like_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: NOT like_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_ilike_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: ilike_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: ilike_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_not_ilike_any(x, ps) AS list_bool_or(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
-CREATE MACRO hopsql_catalog.main.pg_not_ilike_all(x, ps) AS list_bool_and(list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')));
+-- x [NOT] [I]LIKE ANY|ALL (patterns), with LIKE's backslash escape, and
+-- PostgreSQL's three-valued answers: ANY is true if a pattern matches,
+-- else NULL if x or a pattern is NULL, else false (false for no patterns);
+-- ALL is false if one does not match, else NULL …, else true.
+CREATE MACRO hopsql_catalog.main.pg_quantified(x, ps, hits, any_) AS
+  CASE WHEN len(ps) = 0 THEN NOT any_
+       WHEN list_bool_or(hits) THEN any_
+       WHEN x IS NULL OR list_count(ps) < len(ps) THEN NULL
+       ELSE NOT any_ END;
+CREATE MACRO hopsql_catalog.main.pg_like_any(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: like_escape(x, p, '\')), true);
+CREATE MACRO hopsql_catalog.main.pg_like_all(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: NOT like_escape(x, p, '\')), false);
+CREATE MACRO hopsql_catalog.main.pg_not_like_any(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: NOT like_escape(x, p, '\')), true);
+CREATE MACRO hopsql_catalog.main.pg_not_like_all(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: like_escape(x, p, '\')), false);
+CREATE MACRO hopsql_catalog.main.pg_ilike_any(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: ilike_escape(x, p, '\')), true);
+CREATE MACRO hopsql_catalog.main.pg_ilike_all(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')), false);
+CREATE MACRO hopsql_catalog.main.pg_not_ilike_any(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: NOT ilike_escape(x, p, '\')), true);
+CREATE MACRO hopsql_catalog.main.pg_not_ilike_all(x, ps) AS
+  hopsql_catalog.main.pg_quantified(x, ps, list_transform(ps, lambda p: ilike_escape(x, p, '\')), false);
 
 -- length, char_length and strpos are integers (DuckDB's are bigint);
 -- length of a bytea counts bytes.
