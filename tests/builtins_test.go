@@ -162,6 +162,9 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT to_char(ts, 'YYYY-MM-DD 00:00'), to_char(ts, 'HH24:MI:00'), to_char(ts, '\"9\" YYYY'), to_char(1234.567::real, '9999.999') FROM bf ORDER BY i",
 		"SELECT substring('abc' FROM 'x*'), substring('abc' FROM 'z'), substring('a(b)c' FROM '[(](.)')",
 		"SELECT pg_catalog.lpad('x', 3), pg_catalog.regexp_replace('abc', 'b', '<\\&>')",
+		"SELECT date_trunc('day', tz, 'Australia/Sydney'), date_trunc('month', tz, 'America/New_York') FROM bf ORDER BY i",
+		`SELECT (j::jsonb - 'k') ? 'k', (j::jsonb - 'zz') ? 'k', jsonb_array_length((j -> 'arr') - 'x'), ((j -> 'arr') - 0) ->> 0, ((j -> 'arr') - -1) ->> 1 FROM bfj ORDER BY i`,
+		"SELECT '1' + 1, 2 * '3', '10' / 4, '2.5' + 1.5, 7 % '4', 1 - '1'", "SELECT '1.5' + 1", "SELECT '99999999999' + 1", "SELECT 'x' + 1.5",
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

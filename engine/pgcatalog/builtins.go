@@ -2,8 +2,11 @@ package pgcatalog
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -92,6 +95,11 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		} else {
 			return false, true
 		}
+	case name == "date_trunc" && len(fc.Args) == 3:
+		// date_trunc(unit, timestamptz, zone): truncated in that zone.
+		r.walkArgs(fc)
+		r.replaceWith(n, "timezone($3, date_trunc($1, timezone($3, CAST($2 AS timestamptz))))", fc.Args...)
+		return true, false
 	case name == "overlay" && (len(fc.Args) == 3 || len(fc.Args) == 4):
 		fc.Funcname = ourName("pg_overlay")
 	case name == "jsonb_set" && (len(fc.Args) == 3 || len(fc.Args) == 4):
@@ -637,6 +645,13 @@ func (r *rewriter) jsonOperator(n *pg_query.Node, e *pg_query.A_Expr, op string)
 			l, rt = rt, l
 		}
 		call = makeFunc([]string{"json_contains"}, makeCast(l, typeName("json", false), -1), makeCast(rt, typeName("json", false), -1))
+	case "-":
+		// jsonb - key (or - index): only with a visibly JSON left operand,
+		// since - is also arithmetic.
+		if !jsonish(l) || isLiteral(l) {
+			return false
+		}
+		call = makeFunc([]string{catalogDB, "main", "pg_jsonb_minus"}, l, rt)
 	case "||":
 		// A literal makes || JSON only when it holds an object: 'a' ||
 		// '[1]' is text, j || '{"k":1}' a merge.
@@ -1033,4 +1048,42 @@ func rowStruct(n *pg_query.Node) {
 			Name: fmt.Sprintf("f%d", i+1), Arg: a, Argnumber: -1, Location: -1}}}
 	}
 	n.Node = makeFunc([]string{"struct_pack"}, args...).Node
+}
+
+// unknownOperand gives an untyped string literal in arithmetic with a
+// number literal the number's type, as PostgreSQL resolves an unknown
+// ('1' + 1 is 2; DuckDB finds no + for a string and an integer). false
+// when the literal is not a number of that type (r.err holds 22P02).
+func (r *rewriter) unknownOperand(e *pg_query.A_Expr) bool {
+	for _, pair := range [][2]*pg_query.Node{{e.Lexpr, e.Rexpr}, {e.Rexpr, e.Lexpr}} {
+		lit, other := pair[0].GetAConst(), pair[1].GetAConst()
+		if lit == nil || lit.GetSval() == nil || other == nil {
+			continue
+		}
+		s := strings.TrimSpace(lit.GetSval().GetSval())
+		switch {
+		case other.GetIval() != nil:
+			v, err := strconv.ParseInt(s, 10, 32)
+			if errors.Is(err, strconv.ErrRange) {
+				r.err = pgerr.New(pgerr.NumericValueOutOfRange, "value \"%s\" is out of range for type integer", lit.GetSval().GetSval())
+				return false
+			}
+			if err != nil {
+				r.err = pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type integer: \"%s\"", lit.GetSval().GetSval())
+				return false
+			}
+			lit.Val = &pg_query.A_Const_Ival{Ival: &pg_query.Integer{Ival: int32(v)}}
+		case other.GetFval() != nil:
+			// big.Rat also reads fractions ("1/2"), which numeric does not.
+			if _, ok := new(big.Rat).SetString(s); !ok || strings.Contains(s, "/") {
+				r.err = pgerr.New(pgerr.InvalidTextRepresentation, "invalid input syntax for type numeric: \"%s\"", lit.GetSval().GetSval())
+				return false
+			}
+			lit.Val = &pg_query.A_Const_Fval{Fval: &pg_query.Float{Fval: s}}
+		default:
+			continue
+		}
+		r.changed = true
+	}
+	return true
 }

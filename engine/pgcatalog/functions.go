@@ -388,6 +388,9 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 	if binary && r.jsonOperator(n, e, op) {
 		return
 	}
+	if binary && (op == "+" || op == "-" || op == "*" || op == "/" || op == "%") && !r.unknownOperand(e) {
+		return
+	}
 	// Operators DuckDB lacks: # (xor), and the prefix |/ and ||/ (roots).
 	switch {
 	case binary && op == "#":

@@ -200,3 +200,18 @@ CREATE MACRO hopsql_catalog.main.pg_jsonb_set1(j, k, v, c) AS
 -- An inner level: a missing container leaves the outer value unchanged.
 CREATE MACRO hopsql_catalog.main.pg_jsonb_set_in(j, k, v, c) AS
   CASE WHEN v IS NULL THEN CAST(j AS JSON) ELSE hopsql_catalog.main.pg_jsonb_set1(j, k, v, c) END;
+
+-- jsonb - key: an object without the key, an array without its string
+-- elements equal to it; jsonb - n: an array without element n (0-based,
+-- negative from the end).
+CREATE MACRO hopsql_catalog.main.pg_jsonb_minus(j, k) AS
+  CASE WHEN j IS NULL OR k IS NULL THEN NULL
+       WHEN typeof(k) IN ('INTEGER', 'BIGINT', 'SMALLINT', 'TINYINT') THEN
+         CASE WHEN json_type(CAST(j AS JSON)) <> 'ARRAY' THEN error('[22023] cannot delete from object using integer index')
+              ELSE to_json(list_filter(CAST(CAST(j AS JSON) AS JSON[]), lambda e, i: i - 1 <>
+                (CASE WHEN TRY_CAST(k AS BIGINT) < 0 THEN json_array_length(CAST(j AS JSON)) + TRY_CAST(k AS BIGINT) ELSE TRY_CAST(k AS BIGINT) END))) END
+       WHEN json_type(CAST(j AS JSON)) = 'OBJECT' THEN
+         to_json(map_from_entries(list_filter(map_entries(CAST(CAST(j AS JSON) AS MAP(VARCHAR, JSON))), lambda e: e.key <> CAST(k AS VARCHAR))))
+       WHEN json_type(CAST(j AS JSON)) = 'ARRAY' THEN
+         to_json(list_filter(CAST(CAST(j AS JSON) AS JSON[]), lambda e: e <> to_json(CAST(k AS VARCHAR))))
+       ELSE error('[22023] cannot delete from scalar') END;
