@@ -1087,3 +1087,17 @@ func (r *rewriter) unknownOperand(e *pg_query.A_Expr) bool {
 	}
 	return true
 }
+
+// isIntervalCast reports whether n is visibly an interval: a cast to
+// interval (INTERVAL '…' is one) or make_interval(…).
+func isIntervalCast(n *pg_query.Node) bool {
+	if tc := n.GetTypeCast(); tc != nil {
+		_, name := typeNameParts(tc.TypeName)
+		return name == "interval" && len(tc.TypeName.ArrayBounds) == 0
+	}
+	if fc := n.GetFuncCall(); fc != nil {
+		_, name, _ := funcName(fc)
+		return name == "make_interval"
+	}
+	return false
+}

@@ -427,6 +427,9 @@ func (r *rewriter) aExpr(n *pg_query.Node, e *pg_query.A_Expr) {
 		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_ILIKE, []*pg_query.Node{pg_query.MakeStrNode(op)}
 		r.changed = true
 		r.like(n, e)
+	case binary && op == "/" && isIntervalCast(e.Lexpr):
+		// DuckDB cannot divide an interval.
+		r.replace(n, makeFunc([]string{catalogDB, "main", "pg_interval_div"}, e.Lexpr, e.Rexpr))
 	case binary && (op == "/" || op == "%"):
 		if nonZeroConst(e.Rexpr) {
 			if qualified {

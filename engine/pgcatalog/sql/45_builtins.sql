@@ -215,3 +215,16 @@ CREATE MACRO hopsql_catalog.main.pg_jsonb_minus(j, k) AS
        WHEN json_type(CAST(j AS JSON)) = 'ARRAY' THEN
          to_json(list_filter(CAST(CAST(j AS JSON) AS JSON[]), lambda e: e <> to_json(CAST(k AS VARCHAR))))
        ELSE error('[22023] cannot delete from scalar') END;
+
+-- interval / number, as interval_div: months, days and time each divided,
+-- the fraction of a month carried as 30 days and of a day as 24 hours
+-- (in double precision: integer_division is on).
+CREATE MACRO hopsql_catalog.main.pg_interval_div_parts(m, d, t) AS
+  to_months(CAST(trunc(m) AS INTEGER))
+  + to_days(CAST(trunc((m - trunc(m)) * 30 + d) AS INTEGER))
+  + to_microseconds(CAST(round(((m - trunc(m)) * 30 + d - trunc((m - trunc(m)) * 30 + d)) * 86400000000 + t) AS BIGINT));
+CREATE MACRO hopsql_catalog.main.pg_interval_div(i, f) AS
+  CASE WHEN f = 0 THEN error('[22012] division by zero') ELSE hopsql_catalog.main.pg_interval_div_parts(
+    CAST(datepart('year', i) * 12 + datepart('month', i) AS DOUBLE) / f,
+    CAST(datepart('day', i) AS DOUBLE) / f,
+    CAST((datepart('hour', i) * 3600 + datepart('minute', i) * 60) * 1000000 + datepart('microseconds', i) AS DOUBLE) / f) END;
