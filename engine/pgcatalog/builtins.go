@@ -317,10 +317,19 @@ func (r *rewriter) toDate(n *pg_query.Node, fc *pg_query.FuncCall, name string) 
 // copies of args. expr is DuckDB SQL that PostgreSQL's grammar also parses;
 // it is not rewritten further (the arguments were, by the caller).
 func (r *rewriter) replaceWith(n *pg_query.Node, expr string, args ...*pg_query.Node) {
+	e, err := buildExpr(expr, args...)
+	if err != nil {
+		r.err = err
+		return
+	}
+	r.replace(n, e)
+}
+
+// buildExpr parses expr, in which $1…$n stand for copies of args.
+func buildExpr(expr string, args ...*pg_query.Node) (*pg_query.Node, error) {
 	tree, err := pg_query.Parse("SELECT " + expr)
 	if err != nil {
-		r.err = fmt.Errorf("pgcatalog: built expression %q: %w", expr, err)
-		return
+		return nil, fmt.Errorf("pgcatalog: built expression %q: %w", expr, err)
 	}
 	e := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
 	Walk(e, func(x *pg_query.Node) bool {
@@ -330,7 +339,7 @@ func (r *rewriter) replaceWith(n *pg_query.Node, expr string, args ...*pg_query.
 		}
 		return true
 	})
-	r.replace(n, e)
+	return e, nil
 }
 
 // numberTemplate reports whether a to_char template formats a number: it
@@ -411,6 +420,17 @@ var datePatterns = []string{
 	"RM", "TZ", "OF", "Y", "I", "D", "W", "J", "Q",
 }
 
+// datePatternAt is the longest date pattern at t[i:], matched without
+// regard to case, or "".
+func datePatternAt(t string, i int) string {
+	for _, p := range datePatterns {
+		if len(t)-i >= len(p) && strings.EqualFold(t[i:i+len(p)], p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // dateTemplate translates a to_char template for dates, times and
 // intervals into a DuckDB expression over $1, following PostgreSQL's
 // formatting.c: patterns are matched case-insensitively (their case sets the
@@ -462,13 +482,7 @@ func dateTemplate(t string) (string, error) {
 			i++
 			continue
 		}
-		pat := ""
-		for _, p := range datePatterns {
-			if len(t)-i >= len(p) && strings.EqualFold(t[i:i+len(p)], p) {
-				pat = p
-				break
-			}
-		}
+		pat := datePatternAt(t, i)
 		if pat == "" {
 			lit.WriteByte(t[i])
 			i++
@@ -550,13 +564,7 @@ func strptimeFormat(t string) (string, error) {
 			i++
 			continue
 		}
-		pat := ""
-		for _, p := range datePatterns {
-			if len(t)-i >= len(p) && strings.EqualFold(t[i:i+len(p)], p) {
-				pat = p
-				break
-			}
-		}
+		pat := datePatternAt(t, i)
 		if pat == "" {
 			b.WriteByte(t[i])
 			i++
@@ -892,22 +900,17 @@ func (r *rewriter) betweenSymmetric(e *pg_query.A_Expr) {
 	}
 	// CASE rather than least/greatest, which skip a NULL bound (the
 	// result must then be NULL, not a comparison with the other bound).
-	bound := func(op string) *pg_query.Node {
-		tree, err := pg_query.Parse("SELECT CASE WHEN $1 " + op + " $2 THEN $1 WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN $2 END")
-		if err != nil {
-			panic(err) // a constant statement
-		}
-		e := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
-		Walk(e, func(x *pg_query.Node) bool {
-			if p := x.GetParamRef(); p != nil {
-				x.Node = proto.Clone(bounds[p.Number-1]).(*pg_query.Node).Node
-				return false
-			}
-			return true
-		})
-		return e
+	lo, err := buildExpr("CASE WHEN $1 <= $2 THEN $1 WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN $2 END", bounds...)
+	if err != nil {
+		r.err = err
+		return
 	}
-	e.Rexpr = &pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: []*pg_query.Node{bound("<="), bound(">=")}}}}
+	hi, err := buildExpr("CASE WHEN $1 >= $2 THEN $1 WHEN $1 IS NOT NULL AND $2 IS NOT NULL THEN $2 END", bounds...)
+	if err != nil {
+		r.err = err
+		return
+	}
+	e.Rexpr = &pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: []*pg_query.Node{lo, hi}}}}
 	if e.Kind == pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM {
 		e.Kind, e.Name = pg_query.A_Expr_Kind_AEXPR_BETWEEN, []*pg_query.Node{pg_query.MakeStrNode("BETWEEN")}
 	} else {
