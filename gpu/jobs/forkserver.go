@@ -69,6 +69,12 @@ func (f *Forkserver) Start(ctx context.Context, spec Spec) (Job, error) {
 	}
 	j, err := f.fork(ctx, conn, spec)
 	if ctx.Err() != nil {
+		if j != nil {
+			// Forked as the caller gave up: it ends before Start returns,
+			// so that a cancelled caller leaves no process behind.
+			j.Kill()
+			_ = j.Wait()
+		}
 		return nil, ctx.Err()
 	}
 	if err != nil {
@@ -294,11 +300,22 @@ func (f *Forkserver) fork(ctx context.Context, conn *net.UnixConn, spec Spec) (J
 		return nil, fmt.Errorf("jobs: hand over to the fork server: %w", err)
 	}
 	var m forkReply
+	answer := time.NewTimer(30 * time.Second)
+	defer answer.Stop()
 	select {
 	case m = <-reply:
 	case <-ctx.Done():
-		m.Error = ctx.Err().Error()
-	case <-time.After(30 * time.Second):
+		// The child may be forked already: wait a little for its pid, so
+		// that the caller can kill it and see it gone, rather than leave
+		// it to the late-reply kill, which nobody waits for.
+		grace := time.NewTimer(5 * time.Second)
+		select {
+		case m = <-reply:
+		case <-grace.C:
+			m.Error = ctx.Err().Error()
+		}
+		grace.Stop()
+	case <-answer.C:
 		m.Error = "the fork server did not answer"
 	}
 	if m.Error != "" && m.PID == 0 {

@@ -462,3 +462,86 @@ func TestLocalStartErrors(t *testing.T) {
 		})
 	}
 }
+
+// fakeForkServer is a fork server that forks at once but answers with the
+// child's pid only after a second, writing the pid to the job's directory
+// first: a caller that gives up meanwhile must still see the child gone.
+const fakeForkServer = `import json, os, socket, sys, threading, time
+sock = socket.socket(fileno=int(sys.argv[1]))
+lock = threading.Lock()
+def send(m):
+    with lock:
+        sock.send(json.dumps(m).encode())
+def reap():
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            time.sleep(0.01)
+            continue
+        send({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+threading.Thread(target=reap, daemon=True).start()
+send({"ready": True})
+while True:
+    data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+    if not data:
+        sys.exit(0)
+    req = json.loads(data)
+    pid = os.fork()
+    if pid == 0:
+        os.setpgid(0, 0)
+        os.chdir(req["dir"])
+        time.sleep(60)
+        os._exit(0)
+    os.setpgid(pid, pid)
+    for f in fds:
+        os.close(f)
+    with open(os.path.join(req["dir"], "child.pid"), "w") as f:
+        f.write(str(pid))
+    time.sleep(1)
+    send({"id": req["id"], "pid": pid})
+`
+
+// TestForkserverCancelDuringFork: a caller cancelled while the server is
+// forking its job gets the context's error, and the forked child is dead
+// by then (CANCEL EXPERIMENT promises no trainer is left).
+func TestForkserverCancelDuringFork(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 to run a fork server")
+	}
+	root := t.TempDir()
+	srv := filepath.Join(root, "server.py")
+	if err := os.WriteFile(srv, []byte(fakeForkServer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &Forkserver{Argv: []string{python, srv}, Prefix: []string{"trainer"}, Log: filepath.Join(root, "server.log")}
+	defer f.Close()
+	// A first job starts the server, so that the cancel below comes
+	// during a fork, not during the server's start.
+	warm := t.TempDir()
+	w, err := f.Start(context.Background(), Spec{Argv: []string{"trainer", warm}, Dir: warm, Log: filepath.Join(warm, "output.log")})
+	if err != nil || f.Forked() != 1 {
+		log, _ := os.ReadFile(f.Log)
+		t.Fatalf("first job: %v (forked %d); server log: %s", err, f.Forked(), log)
+	}
+	w.Kill()
+	if err := wait(t, w); !errors.As(err, new(*ExitError)) {
+		t.Fatalf("killed first job: %v, want an ExitError", err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	j, err := f.Start(ctx, Spec{Argv: []string{"trainer", dir}, Dir: dir, Log: filepath.Join(dir, "output.log")})
+	if j != nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start cancelled during the fork: job %v, err %v; want context.Canceled", j, err)
+	}
+	pid := readPid(t, dir)
+	if alive(pid) {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		t.Fatalf("the child forked for a cancelled Start (pid %d) is still running after Start returned", pid)
+	}
+	if f.Forked() != 2 {
+		t.Fatalf("forked %d jobs, want 2", f.Forked())
+	}
+}
