@@ -16,30 +16,16 @@ func typeName(v any) string { return fmt.Sprintf("%T", v) }
 // unaliased expressions differently (e.g. "count_star()" for count(*)), and
 // clients display and key on these names.
 func targetNames(n *pg_query.Node) []string {
-	var targets []*pg_query.Node
-	switch x := n.Node.(type) {
-	case *pg_query.Node_SelectStmt:
-		s := x.SelectStmt
-		for s.Op != pg_query.SetOperation_SETOP_NONE && s.Larg != nil {
-			s = s.Larg // a set operation takes its names from the leftmost branch
+	targets, values := resultTargets(n)
+	if values > 0 {
+		// PostgreSQL names VALUES columns column1, column2, …
+		names := make([]string, values)
+		for i := range names {
+			names[i] = "column" + strconv.Itoa(i+1)
 		}
-		if len(s.ValuesLists) > 0 {
-			// PostgreSQL names VALUES columns column1, column2, …
-			row := s.ValuesLists[0].GetList().GetItems()
-			names := make([]string, len(row))
-			for i := range names {
-				names[i] = "column" + strconv.Itoa(i+1)
-			}
-			return names
-		}
-		targets = s.TargetList
-	case *pg_query.Node_InsertStmt:
-		targets = x.InsertStmt.ReturningList
-	case *pg_query.Node_UpdateStmt:
-		targets = x.UpdateStmt.ReturningList
-	case *pg_query.Node_DeleteStmt:
-		targets = x.DeleteStmt.ReturningList
-	default:
+		return names
+	}
+	if targets == nil {
 		return nil
 	}
 	names := make([]string, len(targets))
@@ -63,6 +49,30 @@ func targetNames(n *pg_query.Node) []string {
 	return names
 }
 
+// resultTargets returns the target list a statement's result columns come
+// from (a set operation's leftmost branch, RETURNING), or the width of its
+// VALUES rows.
+func resultTargets(n *pg_query.Node) (targets []*pg_query.Node, values int) {
+	switch x := n.Node.(type) {
+	case *pg_query.Node_SelectStmt:
+		s := x.SelectStmt
+		for s.Op != pg_query.SetOperation_SETOP_NONE && s.Larg != nil {
+			s = s.Larg // a set operation takes its names from the leftmost branch
+		}
+		if len(s.ValuesLists) > 0 {
+			return nil, len(s.ValuesLists[0].GetList().GetItems())
+		}
+		return s.TargetList, 0
+	case *pg_query.Node_InsertStmt:
+		return x.InsertStmt.ReturningList, 0
+	case *pg_query.Node_UpdateStmt:
+		return x.UpdateStmt.ReturningList, 0
+	case *pg_query.Node_DeleteStmt:
+		return x.DeleteStmt.ReturningList, 0
+	}
+	return nil, 0
+}
+
 // starName marks a * in targetNames' result.
 const starName = "\x00*"
 
@@ -71,6 +81,12 @@ const starName = "\x00*"
 // keep DuckDB's names (they are the tables' column names). With no * or
 // more than one, names are used only if the counts agree exactly.
 func matchNames(names, duck []string) []string {
+	return overTargets(names, names, duck)
+}
+
+// overTargets lays values per target (names as targetNames gives them)
+// over per-column values from DuckDB, as matchNames does with names.
+func overTargets[T any](names []string, vals, duck []T) []T {
 	stars := 0
 	for _, n := range names {
 		if n == starName {
@@ -78,20 +94,22 @@ func matchNames(names, duck []string) []string {
 		}
 	}
 	switch {
+	case len(vals) != len(names):
+		return duck
 	case stars == 0 && len(names) == len(duck):
-		return names
+		return vals
 	case stars != 1 || len(duck) < len(names)-1:
 		return duck
 	}
-	out := append([]string(nil), duck...)
+	out := append([]T(nil), duck...)
 	width := len(duck) - (len(names) - 1)
 	j := 0
-	for _, n := range names {
+	for i, n := range names {
 		if n == starName {
 			j += width
 			continue
 		}
-		out[j] = n
+		out[j] = vals[i]
 		j++
 	}
 	return out

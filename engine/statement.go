@@ -42,7 +42,9 @@ type Statement struct {
 	// DuckDB side: the SQL DuckDB runs and its prepared statement. A second
 	// portal on a statement whose DuckDB statement is still reading rows gets
 	// a fresh one (DuckDB allows one open result per prepared statement).
-	duckSQL     string
+	duckSQL string
+	// jsonb marks the targets (as names lists them) that are visibly jsonb.
+	jsonb       []bool
 	duck        *duckdb.Stmt
 	duckBusy    bool
 	closed      bool
@@ -272,6 +274,7 @@ func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.Raw
 		}
 		// Names first: the rewrite replaces nodes the names derive from.
 		st.names = targetNames(raw.Stmt)
+		st.jsonb = jsonbTargets(raw.Stmt)
 		st.constant = len(paramOIDs) == 0 && isConstantSelect(raw.Stmt)
 		fsChanged, err := s.resolveHopsfs(ctx, raw.Stmt, st)
 		if err != nil {
@@ -493,16 +496,22 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 	}
 	names := matchNames(st.names, duckNames)
 	st.Fields = make([]Field, cols)
+	types := make([]duckdb.TypeInfo, cols)
 	for i := 0; i < cols; i++ {
 		f := Field{Name: names[i], Type: pgtypes.Type{OID: 25, Typmod: -1, Size: -1}}
 		if ti, err := stmt.ColumnTypeInfo(i); err == nil && ti != nil {
 			f.Type = pgtypes.FromDuckDB(ti)
+			types[i] = ti
 		}
 		st.Fields[i] = f
 	}
+	markJSONB(st)
+	var textCols []int
+	st.duck, textCols = s.readJSONAsText(ctx, st, stmt, types)
 	if st.node != nil {
 		s.resolveSources(ctx, st)
 	}
+	markJSONText(st, textCols)
 	return nil
 }
 

@@ -15,6 +15,9 @@ type Type struct {
 	Elem *Type
 	// Size is pg_type.typlen: the fixed width in bytes, or -1 for varlena.
 	Size int16
+	// JSONText: a json or jsonb column whose values arrive as their JSON
+	// text (a string), not decoded by the DuckDB driver.
+	JSONText bool
 }
 
 // Info describes one PostgreSQL type in the static part of pg_type.

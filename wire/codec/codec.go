@@ -178,10 +178,15 @@ func textFor(t pgtypes.Type) textFunc {
 		return textInterval
 	case pgtype.UUIDOID:
 		return textUUID
-	case pgtype.JSONOID:
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		jsonb := t.OID == pgtype.JSONBOID
+		if t.JSONText {
+			return func(buf []byte, v any, s *Settings) ([]byte, error) { return textJSONText(buf, v, jsonb, s) }
+		}
+		if jsonb {
+			return textJSONB
+		}
 		return textJSON
-	case pgtype.JSONBOID:
-		return textJSONB
 	case pgtypes.Int2VectorOID, pgtypes.OIDVectorOID:
 		// int2vector and oidvector print space-separated, without braces.
 		return func(buf []byte, v any, s *Settings) ([]byte, error) {
@@ -236,8 +241,15 @@ func binFor(t pgtypes.Type) (binFunc, error) {
 		// Binary text is the text itself.
 		return binTextual, nil
 	case pgtype.JSONOID:
+		if t.JSONText {
+			return func(buf []byte, v any) ([]byte, error) { return textJSONText(buf, v, false, defaultSettings) }, nil
+		}
 		return binJSON, nil
 	case pgtype.JSONBOID:
+		if t.JSONText {
+			// jsonb's binary form is a version byte and the text.
+			return func(buf []byte, v any) ([]byte, error) { return textJSONText(append(buf, 1), v, true, defaultSettings) }, nil
+		}
 		return binJSONB, nil
 	case pgtype.DateOID:
 		return binDate, nil

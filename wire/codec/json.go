@@ -13,9 +13,11 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// JSON output. The driver hands JSON-aliased VARCHAR columns over already
-// decoded (json.Unmarshal), and STRUCT/MAP/UNION/nested LIST columns as Go
-// maps and slices; both are written back as JSON text here. encoding/json is
+// JSON output. The engine reads JSON columns as text where it can (see
+// jsontext.go, pgtypes.Type.JSONText); otherwise the driver hands
+// JSON-aliased VARCHAR columns over already decoded (json.Unmarshal), and
+// STRUCT/MAP/UNION/nested LIST columns as Go maps and slices; both are
+// written back as JSON text here. encoding/json is
 // not used because it escapes <, > and & (PostgreSQL does not), sorts nothing
 // for jsonb's order, and does not know the driver's value types.
 //
