@@ -163,9 +163,21 @@ func declOpsOf(stmt *pg_query.Node, sql string) []declOp {
 // those the table had (unless the transaction created it), changed by the
 // transaction's statements, for columns DuckDB still keeps as VARCHAR.
 func (s *Session) applyDeclared(put *catalog.PutTable, created bool, ops []declOp) {
+	m := s.declaredColumns(put.Name, created, ops)
+	for i, c := range put.Columns {
+		if pg := m[c.Name]; pg != "" && c.Type == declaredDuck(pg) {
+			put.Columns[i].PG = pg
+		}
+	}
+}
+
+// declaredColumns maps a table's columns to their declared types: the
+// committed definition (unless the table is created in this transaction)
+// with ops, this transaction's declarations, applied in order.
+func (s *Session) declaredColumns(table string, created bool, ops []declOp) map[string]string {
 	m := map[string]string{}
 	if !created {
-		if t, ok := s.e.catalog.TableHead(s.db.name, "main", put.Name); ok {
+		if t, ok := s.e.catalog.TableHead(s.db.name, "main", table); ok {
 			for _, c := range t.Columns {
 				if c.PG != "" {
 					m[c.Name] = c.PG
@@ -188,11 +200,7 @@ func (s *Session) applyDeclared(put *catalog.PutTable, created bool, ops []declO
 			}
 		}
 	}
-	for i, c := range put.Columns {
-		if pg := m[c.Name]; pg != "" && c.Type == declaredDuck(pg) {
-			put.Columns[i].PG = pg
-		}
-	}
+	return m
 }
 
 // declaredType is the PostgreSQL type of a declared type name.

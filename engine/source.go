@@ -52,7 +52,15 @@ type relRef struct {
 
 func (s *Session) relation(ctx context.Context, r relRef) *relInfo {
 	key := r.schema + "." + r.name
-	if ri, ok := s.rels[key]; ok && time.Since(ri.read) < relInfoTTL {
+	// This transaction's own CREATE and ALTER TABLE count too (their
+	// declarations reach the catalog at COMMIT): not cached.
+	var ops []declOp
+	created := false
+	if s.stx != nil && r.schema == "main" {
+		ops, created = s.stx.decl[r.name], s.stx.created[r.name]
+	}
+	pending := len(ops) > 0 || created
+	if ri, ok := s.rels[key]; ok && !pending && time.Since(ri.read) < relInfoTTL {
 		return ri
 	}
 	rows, err := s.conn.QueryContext(ctx, "SELECT table_oid, column_name FROM duckdb_columns() "+
@@ -74,18 +82,18 @@ func (s *Session) relation(ctx context.Context, r relRef) *relInfo {
 		return nil
 	}
 	if r.schema == "main" {
-		if t, ok := s.e.catalog.TableHead(s.db.name, "main", r.name); ok {
-			ri.declared = make([]pgtypes.Type, len(ri.cols))
-			for _, c := range t.Columns {
-				if typ, ok := declaredType(c.PG); ok {
-					if i := indexOf(ri.cols, c.Name); i >= 0 {
-						ri.declared[i] = typ
-					}
+		ri.declared = make([]pgtypes.Type, len(ri.cols))
+		for name, pg := range s.declaredColumns(r.name, created, ops) {
+			if typ, ok := declaredType(pg); ok {
+				if i := indexOf(ri.cols, name); i >= 0 {
+					ri.declared[i] = typ
 				}
 			}
 		}
 	}
-	s.rels[key] = ri
+	if !pending {
+		s.rels[key] = ri
+	}
 	return ri
 }
 

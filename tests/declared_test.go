@@ -61,6 +61,37 @@ func TestDeclaredTypes(t *testing.T) {
 		}
 	}
 	check("after ALTER")
+	// Inside the transaction that declares them, before COMMIT.
+	inTx := func(c *pgx.Conn) string {
+		t.Helper()
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }()
+		var out []string
+		for _, step := range []string{"CREATE TABLE decl_tx (a varchar(7), j jsonb)", "SELECT a, j FROM decl_tx",
+			"ALTER TABLE decl_vt ADD COLUMN g varchar(9)", "SELECT *, 1 AS one FROM decl_vt",
+			"ALTER TABLE decl_tx ALTER COLUMN a TYPE varchar(2)", "SELECT * FROM decl_tx"} {
+			if !strings.HasPrefix(step, "SELECT") {
+				if _, err := tx.Exec(ctx, step); err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+				continue
+			}
+			rows, err := tx.Query(ctx, step)
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			out = append(out, strings.Join(fieldTypes(rows.FieldDescriptions()), " "))
+			rows.Close()
+		}
+		return strings.Join(out, "; ")
+	}
+	if got, want := inTx(c), inTx(ref); got != want {
+		t.Fatalf("in the declaring transaction: RowDescription %s\nPostgreSQL: %s", got, want)
+	}
+	check("after a rolled-back ALTER")
 	srv.Stop()
 	srv.Restart()
 	c = srv.connect(t)

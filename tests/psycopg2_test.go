@@ -35,9 +35,7 @@ func TestPsycopg2(t *testing.T) {
 
 	srv := startServer(t)
 	out, gotCopy, _ := run(srv.Host, srv.Port, "hopsql", "hopsql")
-	assertChecks(t, "check.py", out, map[string]string{
-		"cursor_description": "declared types DuckDB drops: a varchar column has type_code 25 (text), not 1043",
-	})
+	assertChecks(t, "check.py", out, nil)
 
 	want, err := os.ReadFile(refCopy)
 	if err != nil {
