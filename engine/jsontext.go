@@ -101,8 +101,9 @@ func jsonbTargets(n *pg_query.Node) []bool {
 	return out
 }
 
-// isJSONBExpr: a cast to jsonb, a jsonb_… or to_jsonb function, or a JSON
-// operator, CASE or COALESCE over such an expression. Applied only to
+// isJSONBExpr: a cast to jsonb, a jsonb_… or to_jsonb function, an
+// operator only jsonb has (-, #-, ||), -> or #> on a jsonb expression, CASE
+// or COALESCE over one. Applied only to
 // columns DuckDB types JSON, so jsonb_typeof and the like (text in DuckDB
 // too) are not affected.
 func isJSONBExpr(n *pg_query.Node) bool {
@@ -124,10 +125,11 @@ func isJSONBExpr(n *pg_query.Node) bool {
 			return false
 		}
 		switch e.Name[0].GetString_().GetSval() {
-		case "->", "#>", "-", "#-":
+		case "->", "#>":
 			return e.Lexpr != nil && isJSONBExpr(e.Lexpr)
-		case "||":
-			return e.Lexpr != nil && isJSONBExpr(e.Lexpr) || isJSONBExpr(e.Rexpr)
+		case "-", "#-", "||":
+			// json has none of these: a JSON result is jsonb.
+			return true
 		}
 	case *pg_query.Node_CoalesceExpr:
 		for _, a := range x.CoalesceExpr.Args {

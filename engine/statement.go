@@ -383,6 +383,9 @@ func (s *Session) prepareLazy(ctx context.Context, st *Statement) error {
 // that DuckDB sees the same types PostgreSQL would.
 func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.RawStmt, paramOIDs []uint32) error {
 	ds, err := s.prepareQuotingKeywords(ctx, st, raw != nil)
+	if err != nil && raw != nil {
+		ds, err = s.prepareRetyped(ctx, st, raw, err)
+	}
 	if err != nil {
 		pe := pgerr.From(err)
 		if st.duckSQL == st.SQL {
@@ -655,6 +658,43 @@ func (st *Statement) targetTable() (schema, table string, ok bool) {
 		schema = "public"
 	}
 	return schema, rv.Relname, true
+}
+
+// maxRetypes bounds how many operators one statement may have retyped.
+const maxRetypes = 8
+
+// prepareRetyped handles DuckDB's refusal to bind an operator whose
+// meaning depends on types the rewriter could not see (a jsonb column's
+// @>, array || element, time - time): pgcatalog.Retype rewrites the
+// operator the error names, and the statement is prepared again. On
+// success raw holds the retyped tree, so that later deparses keep it; on
+// failure the last error is returned (once an operator was retyped, the
+// next error is the statement's own).
+func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, err error) (driver.Stmt, error) {
+	sql := st.duckSQL
+	for i := 0; i < maxRetypes; i++ {
+		pe := pgerr.From(err)
+		off, ok := pe.CaretOffset(sql)
+		if !ok {
+			return nil, err
+		}
+		tree, ok := pgcatalog.Retype(sql, off, pe.Message)
+		if !ok {
+			return nil, err
+		}
+		retyped, derr := deparse(tree)
+		if derr != nil {
+			return nil, err
+		}
+		sql = retyped
+		ds, perr := s.conn.PrepareContext(ctx, sql)
+		if perr == nil {
+			st.duckSQL, raw.Stmt = sql, tree
+			return ds, nil
+		}
+		err = perr
+	}
+	return nil, err
 }
 
 // prepareQuotingKeywords prepares st.duckSQL on DuckDB. When PostgreSQL's

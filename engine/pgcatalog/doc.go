@@ -34,6 +34,10 @@
 //     PostgreSQL accepts and DuckDB does not. Statements needing none of this come back unchanged
 //     (changed=false) with no allocation; the walk is generated code
 //     (walk_gen.go, from internal/genwalk) that reaches every node kind.
+//     Retype (retype.go) is its second chance: when DuckDB refuses to bind
+//     an operator whose meaning depends on types the rewrite could not see
+//     (a jsonb column's @>, int[] || 3, time - time), it rewrites the one
+//     operator DuckDB's error names and points at.
 //
 // # Decisions
 //

@@ -137,13 +137,22 @@ func (e *Error) CaretOffset(sql string) (int, bool) {
 		return 0, false
 	}
 	line := strings.TrimRight(lines[e.caretLine-1], "\r\n")
-	// DuckDB cuts long lines short with a trailing "..."; a line cut at its
-	// start cannot be placed.
+	before := len(strings.Join(lines[:e.caretLine-1], ""))
+	// DuckDB shows a window of a long line, cut with "..." at its end, its
+	// start or both; a window cut at its start is placed where its text
+	// occurs in the line, if it occurs once.
 	shown, cut := strings.CutSuffix(e.caretText, "...")
+	if rest, ok := strings.CutPrefix(shown, "..."); ok && e.caretCol >= 3 {
+		i := strings.Index(line, rest)
+		if rest == "" || i < 0 || strings.Contains(line[i+1:], rest) || !cut && i+len(rest) != len(line) {
+			return 0, false
+		}
+		return before + i + e.caretCol - 3, true
+	}
 	if !(line == e.caretText || cut && strings.HasPrefix(line, shown)) || e.caretCol > len(line) {
 		return 0, false
 	}
-	return len(strings.Join(lines[:e.caretLine-1], "")) + e.caretCol, true
+	return before + e.caretCol, true
 }
 
 // parseCaret reads DuckDB's "LINE n: text" / "   ^" rendering.

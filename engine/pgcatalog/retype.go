@@ -1,0 +1,193 @@
+package pgcatalog
+
+import (
+	"regexp"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+)
+
+// Operators whose meaning depends on their operands' types. The rewriter
+// sees no types: it rewrites `j @> '{"a":1}'` into JSON containment only
+// when an operand visibly is JSON (a cast, a JSON function, a JSON
+// literal). A jsonb column is not visible, and DuckDB, given the operator
+// as it is, refuses to bind it — naming the operand types in its error.
+// Retype reads that error and rewrites the one operator it points at, as
+// PostgreSQL resolves it for those types; the engine prepares the result
+// and repeats while DuckDB names another operator. A statement DuckDB binds
+// is never touched.
+
+var (
+	noMatchRe = regexp.MustCompile(`No function matches the given name and argument types '([-!#%&*+/<=>?@^|~]+)\((.*)\)'`)
+	concatRe  = regexp.MustCompile(`Cannot concatenate types (.+) and (.+?) - an explicit cast is required`)
+)
+
+// Retype rewrites, in the statement tree parsed from sql, the operator
+// that DuckDB's binder error msg names, at byte offset off of sql (where
+// DuckDB's caret points: the operator, or for || its right operand). It
+// returns false when the error is not one it knows how to resolve.
+func Retype(sql string, off int, msg string) (*pg_query.Node, bool) {
+	var op string
+	var types []string
+	if m := noMatchRe.FindStringSubmatch(msg); m != nil {
+		op, types = m[1], splitTypes(m[2])
+	} else if m := concatRe.FindStringSubmatch(msg); m != nil {
+		op, types = "||", []string{m[1], m[2]}
+	} else {
+		return nil, false
+	}
+	if len(types) != 2 {
+		return nil, false
+	}
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil, false
+	}
+	stmt := tree.Stmts[0].Stmt
+	n := findOperator(stmt, op, int32(off))
+	if n == nil {
+		return nil, false
+	}
+	e := n.GetAExpr()
+	lt, rt := types[0], types[1]
+	r := &rewriter{}
+	switch {
+	case op == "||" && isListType(lt) != isListType(rt) && (isLiteral(e.Lexpr) || isLiteral(e.Rexpr)):
+		// An untyped string beside an array is an array literal, of the
+		// array's type: int[] || '{5}'.
+		list, side := lt, &e.Rexpr
+		if isListType(rt) {
+			list, side = rt, &e.Lexpr
+		}
+		lit, ok := constString(*side)
+		if !ok || !isLiteral(*side) {
+			return nil, false
+		}
+		arr, _, err := ArrayLiteral(lit)
+		if err != nil {
+			return nil, false
+		}
+		cast, err := buildExpr("CAST($1 AS "+list+")", arr)
+		if err != nil {
+			return nil, false
+		}
+		*side = cast
+		// list_concat skips a NULL array, as PostgreSQL's array_cat does.
+		r.replace(n, makeFunc([]string{"list_concat"}, e.Lexpr, e.Rexpr))
+	case op == "||" && isListType(lt) && !isListType(rt):
+		r.replace(n, makeFunc([]string{"list_append"}, e.Lexpr, e.Rexpr))
+	case op == "||" && !isListType(lt) && isListType(rt):
+		r.replace(n, makeFunc([]string{"list_prepend"}, e.Lexpr, e.Rexpr))
+	case (op == "@>" || op == "<@") && (lt == "JSON" && textual(rt) || rt == "JSON" && textual(lt)),
+		op == "-" && lt == "JSON" && (textual(rt) || integral(rt) || rt == "VARCHAR[]"):
+		// Now visibly JSON, the operand takes the JSON operator's rewrite.
+		if lt == "JSON" {
+			e.Lexpr = makeCast(e.Lexpr, typeName("json", false), -1)
+		}
+		if rt == "JSON" {
+			e.Rexpr = makeCast(e.Rexpr, typeName("json", false), -1)
+		}
+		if !r.jsonOperator(n, e, op) {
+			return nil, false
+		}
+	case op == "-" && lt == "TIME" && rt == "TIME":
+		// time - time is an interval; DuckDB subtracts timestamps only.
+		r.replaceWith(n, "(DATE '2000-01-01' + $1) - (DATE '2000-01-01' + $2)", e.Lexpr, e.Rexpr)
+	default:
+		return nil, false
+	}
+	if r.err != nil || !r.changed {
+		return nil, false
+	}
+	return stmt, true
+}
+
+// splitTypes splits DuckDB's list of argument types at the top-level
+// commas (DECIMAL(18,3) and STRUCT(a INTEGER, b VARCHAR) hold their own).
+func splitTypes(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
+}
+
+func isListType(t string) bool { return strings.HasSuffix(t, "[]") }
+
+// textual: a type jsonb's operators take as jsonb (PostgreSQL reads an
+// unknown literal as jsonb).
+func textual(t string) bool { return t == "JSON" || t == "VARCHAR" || t == "STRING_LITERAL" }
+
+func integral(t string) bool {
+	switch t {
+	case "INTEGER_LITERAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT":
+		return true
+	}
+	return false
+}
+
+// findOperator finds the binary operator op that DuckDB's caret at off
+// points to: at the operator itself, or at one of its operands; failing
+// that, the statement's only such operator.
+func findOperator(stmt *pg_query.Node, op string, off int32) *pg_query.Node {
+	var exact, near, all []*pg_query.Node
+	Walk(stmt, func(n *pg_query.Node) bool {
+		e := n.GetAExpr()
+		if e == nil || e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || e.Lexpr == nil || e.Rexpr == nil ||
+			e.Name[0].GetString_().GetSval() != op {
+			return true
+		}
+		all = append(all, n)
+		switch {
+		case e.Location == off:
+			exact = append(exact, n)
+		case startsAt(e.Lexpr, off) || startsAt(e.Rexpr, off):
+			near = append(near, n)
+		}
+		return true
+	})
+	for _, c := range [][]*pg_query.Node{exact, near, all} {
+		if len(c) == 1 {
+			return c[0]
+		}
+	}
+	return nil
+}
+
+// startsAt reports whether an expression's text begins at off, as far as
+// the parser recorded it: a cast at its operand or its :: or CAST, an
+// operator at its left operand or the operator itself.
+func startsAt(n *pg_query.Node, off int32) bool {
+	switch x := n.GetNode().(type) {
+	case *pg_query.Node_ColumnRef:
+		return x.ColumnRef.Location == off
+	case *pg_query.Node_AConst:
+		return x.AConst.Location == off
+	case *pg_query.Node_TypeCast:
+		return x.TypeCast.Location == off || startsAt(x.TypeCast.Arg, off)
+	case *pg_query.Node_FuncCall:
+		return x.FuncCall.Location == off
+	case *pg_query.Node_ParamRef:
+		return x.ParamRef.Location == off
+	case *pg_query.Node_AExpr:
+		return x.AExpr.Location == off || x.AExpr.Lexpr != nil && startsAt(x.AExpr.Lexpr, off)
+	case *pg_query.Node_AArrayExpr:
+		return x.AArrayExpr.Location == off
+	case *pg_query.Node_CaseExpr:
+		return x.CaseExpr.Location == off
+	case *pg_query.Node_CoalesceExpr:
+		return x.CoalesceExpr.Location == off
+	}
+	return false
+}
