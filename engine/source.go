@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/hopsql/hopsql/engine/pgtypes"
@@ -158,11 +159,49 @@ func (s *Session) resolveSources(ctx context.Context, st *Statement) {
 		return
 	}
 	info := func(r namedRel) *relInfo { return s.relation(ctx, r.ref) }
+	// column finds the relation and index of a column reference: the one
+	// relation that has an unqualified column, or the one named.
+	column := func(parts []string) (*relInfo, int) {
+		switch len(parts) {
+		case 1:
+			var found *relInfo
+			at := -1
+			for _, r := range rels {
+				if ri := info(r); ri != nil {
+					if i := indexOf(ri.cols, parts[0]); i >= 0 {
+						if found != nil {
+							return nil, -1
+						}
+						found, at = ri, i
+					}
+				}
+			}
+			return found, at
+		case 2:
+			for _, r := range rels {
+				if r.as != parts[0] {
+					continue
+				}
+				if ri := info(r); ri != nil {
+					if i := indexOf(ri.cols, parts[1]); i >= 0 {
+						return ri, i
+					}
+				}
+			}
+		}
+		return nil, -1
+	}
 	pos := 0
 	for _, t := range sel.TargetList {
 		rt := t.GetResTarget()
 		cr := rt.GetVal().GetColumnRef()
 		if cr == nil {
+			// j -> 'k' on a column declared jsonb is jsonb (DuckDB: JSON).
+			if base := jsonPathBase(rt.GetVal()); base != nil && pos < len(st.Fields) && st.Fields[pos].Type.OID == pgtype.JSONOID {
+				if ri, i := column(columnParts(base)); ri != nil && i < len(ri.declared) && ri.declared[i].OID == pgtype.JSONBOID {
+					st.Fields[pos].Type.OID = pgtype.JSONBOID
+				}
+			}
 			pos++
 			continue
 		}
@@ -203,38 +242,50 @@ func (s *Session) resolveSources(ctx context.Context, st *Statement) {
 				}
 			}
 			continue
-		case len(parts) == 1:
-			// Unqualified: the one relation that has the column.
-			var found *relInfo
-			attnum := 0
-			for _, r := range rels {
-				if ri := info(r); ri != nil {
-					if i := indexOf(ri.cols, parts[0]); i >= 0 {
-						if found != nil {
-							found = nil
-							break
-						}
-						found, attnum = ri, i+1
-					}
-				}
-			}
-			if found != nil && pos < len(st.Fields) {
-				found.source(&st.Fields[pos], attnum-1)
-			}
-		case len(parts) == 2:
-			for _, r := range rels {
-				if r.as != parts[0] {
-					continue
-				}
-				if ri := info(r); ri != nil {
-					if i := indexOf(ri.cols, parts[1]); i >= 0 && pos < len(st.Fields) {
-						ri.source(&st.Fields[pos], i)
-					}
-				}
+		default:
+			if ri, i := column(parts); ri != nil && pos < len(st.Fields) {
+				ri.source(&st.Fields[pos], i)
 			}
 		}
 		pos++
 	}
+}
+
+// jsonPathBase returns the column under a chain of -> and #> operators
+// (j -> 'a' #> '{b}'), or nil. The statement is seen rewritten: the
+// operators are json_extract calls by then.
+func jsonPathBase(n *pg_query.Node) *pg_query.ColumnRef {
+	for {
+		if fc := n.GetFuncCall(); fc != nil {
+			names := fc.GetFuncname()
+			if len(names) != 1 || names[0].GetString_().GetSval() != "json_extract" || len(fc.Args) != 2 {
+				return nil
+			}
+			n = fc.Args[0]
+			continue
+		}
+		e := n.GetAExpr()
+		if e == nil || e.Kind != pg_query.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || e.Lexpr == nil {
+			return n.GetColumnRef()
+		}
+		if op := e.Name[0].GetString_().GetSval(); op != "->" && op != "#>" {
+			return nil
+		}
+		n = e.Lexpr
+	}
+}
+
+// columnParts is a column reference's names (nil for a * or a field
+// that is not a name).
+func columnParts(cr *pg_query.ColumnRef) []string {
+	var parts []string
+	for _, f := range cr.Fields {
+		if f.GetString_() == nil {
+			return nil
+		}
+		parts = append(parts, f.GetString_().GetSval())
+	}
+	return parts
 }
 
 func indexOf(list []string, s string) int {

@@ -86,6 +86,7 @@ func TestJSONText(t *testing.T) {
 		{sql: "SELECT jsonb_build_object('b', 1, 'a', 'x') AS o, to_jsonb('x'::text) AS s, jsonb_build_array(1, 'y') AS a"},
 		{sql: `SELECT '{"a":1}'::jsonb AS v UNION ALL SELECT '{"b" : 2, "a": 1}'::jsonb`},
 		{sql: "SELECT coalesce(NULL, '{\"b\":1,\"a\":2}'::jsonb) AS c, CASE WHEN true THEN '[1,  2]'::jsonb END AS w"},
+		{sql: `SELECT jb - 'z' AS m, jb @> '{"a":null}' AS c, jb -> 'a' AS e, jb #> '{bb,a}' AS p FROM jt WHERE id IN (1, 5) ORDER BY id`},
 		{sql: "SELECT $1::jsonb AS p, $2::json AS q", params: []string{`{"b": 1, "a": [2.50]}`, `{"b": 1, "a": [2.50]}`}},
 	}
 	for _, q := range queries {
