@@ -8,6 +8,8 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgtype"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
 // JSON results as text. duckdb-go hands JSON values over decoded
@@ -148,17 +150,47 @@ func isJSONBExpr(n *pg_query.Node) bool {
 	return false
 }
 
-// markJSONB gives the visibly jsonb JSON columns the jsonb type.
+// markJSONB gives the visibly jsonb JSON columns the jsonb type, and
+// columns cast to a type DuckDB does not keep (varchar(n), char(n)) that
+// type.
 func markJSONB(st *Statement) {
-	if st.jsonb == nil {
-		return
-	}
-	flags := overTargets(st.names, st.jsonb, make([]bool, len(st.Fields)))
-	for i, on := range flags {
-		if on && i < len(st.Fields) && st.Fields[i].Type.OID == pgtype.JSONOID {
-			st.Fields[i].Type.OID = pgtype.JSONBOID
+	if st.jsonb != nil {
+		flags := overTargets(st.names, st.jsonb, make([]bool, len(st.Fields)))
+		for i, on := range flags {
+			if on && i < len(st.Fields) && st.Fields[i].Type.OID == pgtype.JSONOID {
+				st.Fields[i].Type.OID = pgtype.JSONBOID
+			}
 		}
 	}
+	if st.castTypes != nil {
+		types := overTargets(st.names, st.castTypes, make([]pgtypes.Type, len(st.Fields)))
+		for i, t := range types {
+			if t.OID != 0 && i < len(st.Fields) {
+				declaredOver(&st.Fields[i].Type, t)
+			}
+		}
+	}
+}
+
+// castTypes lists, per target (as targetNames lists them), the declared
+// type of a top-level cast to a type DuckDB keeps only in part
+// ('x'::varchar(3) is character varying(3)); nil when there is none.
+func castTypes(n *pg_query.Node, sql string) []pgtypes.Type {
+	targets, _ := resultTargets(n)
+	var out []pgtypes.Type
+	for i, t := range targets {
+		tc := t.GetResTarget().GetVal().GetTypeCast()
+		if tc == nil {
+			continue
+		}
+		if d, ok := declaredType(declaredPG(tc.TypeName, sql)); ok {
+			if out == nil {
+				out = make([]pgtypes.Type, len(targets))
+			}
+			out[i] = d
+		}
+	}
+	return out
 }
 
 // markJSONText marks the columns read as text (after resolveSources,

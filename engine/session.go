@@ -669,6 +669,13 @@ func (s *Session) bind(portal, stmtName string, args []any, pipelined bool) (*Po
 	if len(args) > 0 {
 		p.args = make([]driver.NamedValue, len(args))
 		for i, a := range args {
+			if i < len(st.arrayParams) && st.arrayParams[i] != 0 && a != nil {
+				text, err := arrayParamJSON(a, st.arrayParams[i])
+				if err != nil {
+					return nil, pgerr.New(pgerr.InvalidParameterValue, "parameter $%d: %v", i+1, err)
+				}
+				a = text
+			}
 			p.args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
 		}
 	}

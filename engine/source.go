@@ -40,10 +40,16 @@ func (ri *relInfo) source(f *Field, i int) {
 	// DuckDB's VARCHAR is reported as text (varchar(n), char(n)), its JSON as json and
 	// DECIMAL(38,10) as unconstrained numeric: a plain column reports its
 	// declared type instead.
-	d := ri.declared[i]
+	declaredOver(&f.Type, ri.declared[i])
+}
+
+// declaredOver gives a result column the declared type d when DuckDB's
+// type is the one d is stored as: text for varchar(n) and char(n), json
+// for jsonb, numeric for numeric(38,10).
+func declaredOver(t *pgtypes.Type, d pgtypes.Type) {
 	want := map[uint32]uint32{1043: 25, 1042: 25, 3802: 114, 1700: 1700}
-	if d.Elem == nil && f.Type.OID == want[d.OID] || d.Elem != nil && f.Type.OID == pgtypes.ArrayOf(want[d.Elem.OID]) {
-		f.Type = d
+	if d.Elem == nil && t.OID == want[d.OID] || d.Elem != nil && t.OID == pgtypes.ArrayOf(want[d.Elem.OID]) {
+		*t = d
 	}
 }
 

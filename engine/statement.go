@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/jackc/pgx/v5/pgtype"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/hopsql/hopsql/engine/pgcatalog"
@@ -44,7 +45,13 @@ type Statement struct {
 	// a fresh one (DuckDB allows one open result per prepared statement).
 	duckSQL string
 	// jsonb marks the targets (as names lists them) that are visibly jsonb.
-	jsonb       []bool
+	jsonb []bool
+	// castTypes: per target, the declared type of a top-level cast to
+	// varchar(n), char(n) or jsonb (casttypes in jsontext.go).
+	castTypes []pgtypes.Type
+	// arrayParams: per parameter, the element type of an array parameter
+	// bound as JSON text (arrayparams.go); 0 for the others; nil for none.
+	arrayParams []uint32
 	duck        *duckdb.Stmt
 	duckBusy    bool
 	closed      bool
@@ -275,6 +282,7 @@ func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.Raw
 		// Names first: the rewrite replaces nodes the names derive from.
 		st.names = targetNames(raw.Stmt)
 		st.jsonb = jsonbTargets(raw.Stmt)
+		st.castTypes = castTypes(raw.Stmt, sql)
 		st.constant = len(paramOIDs) == 0 && isConstantSelect(raw.Stmt)
 		fsChanged, err := s.resolveHopsfs(ctx, raw.Stmt, st)
 		if err != nil {
@@ -412,6 +420,7 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 		}
 		return insertTypes[n]
 	}
+	var explicit map[int32]uint32
 	for i := 0; i < n; i++ {
 		var want uint32
 		if i < len(paramOIDs) {
@@ -424,6 +433,15 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 				got = oidOfDuckType(t)
 				nested = t == duckdb.TYPE_LIST || t == duckdb.TYPE_ARRAY
 			}
+		}
+		if want == 0 && (got == 0 || nested) && raw != nil {
+			// $n::type: the parameter has the cast's type, as in
+			// PostgreSQL. DuckDB stops inferring parameter types after one
+			// it cannot resolve, and names lists without their element.
+			if explicit == nil {
+				explicit = paramCastTypes(raw.Stmt)
+			}
+			want = explicit[int32(i+1)]
 		}
 		switch {
 		case want == 0 && nested && insertType(int32(i+1)).OID != 0:
@@ -460,11 +478,29 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 		st.duckSQL = out
 		ds, err = s.conn.PrepareContext(ctx, st.duckSQL)
 		if err != nil {
+			ds, err = s.prepareParamRetyped(ctx, st, raw, oids, err)
+		}
+		if err != nil {
 			return pgerr.From(err)
 		}
 		stmt = ds.(*duckdb.Stmt)
 	}
 	st.ParamOIDs = oids
+	st.arrayParams = nil
+	if raw != nil {
+		for n, typ := range casts {
+			if strings.HasSuffix(typ, "[]") && int(n) <= len(oids) {
+				if st.arrayParams == nil {
+					st.arrayParams = make([]uint32, len(oids))
+				}
+				elem := uint32(pgtype.TextOID)
+				if info, ok := pgtypes.Lookup(oids[n-1]); ok && info.ElemOID != 0 {
+					elem = info.ElemOID
+				}
+				st.arrayParams[n-1] = elem
+			}
+		}
+	}
 	st.duck = stmt
 	if raw == nil {
 		// Text DuckDB alone parsed: decide from DuckDB's own classification.
@@ -532,6 +568,30 @@ func oidOfDuckType(t duckdb.Type) uint32 {
 	return pgtypes.FromDuckDB(ti).OID
 }
 
+// paramCastTypes maps the parameters a statement casts ($1::int) to the
+// cast's type; a parameter cast to two types, or to one hopsql does not
+// know by name, is left out.
+func paramCastTypes(stmt *pg_query.Node) map[int32]uint32 {
+	out := map[int32]uint32{}
+	conflict := map[int32]bool{}
+	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
+		tc := n.GetTypeCast()
+		if tc == nil || tc.Arg.GetParamRef() == nil {
+			return true
+		}
+		num, oid := tc.Arg.GetParamRef().Number, typeNameOID(tc.TypeName)
+		if prev, seen := out[num]; seen && prev != oid {
+			conflict[num] = true
+		}
+		out[num] = oid
+		return true
+	})
+	for num := range conflict {
+		delete(out, num)
+	}
+	return out
+}
+
 // castParams wraps $n in the given DuckDB type casts.
 func castParams(stmt *pg_query.Node, casts map[int32]string) {
 	pgcatalog.Walk(stmt, func(n *pg_query.Node) bool {
@@ -553,6 +613,11 @@ func castParam(n *pg_query.Node, casts map[int32]string) bool {
 		return false
 	}
 	inner := &pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: &pg_query.ParamRef{Number: pr.Number, Location: pr.Location}}}
+	if strings.HasSuffix(typ, "[]") {
+		// Bound as JSON text (arrayparams.go).
+		json := &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("json")}, Typemod: -1, Location: -1}
+		inner = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: inner, TypeName: json, Location: -1}}}
+	}
 	tn := &pg_query.TypeName{Typemod: -1, Location: -1}
 	base, isArray := strings.CutSuffix(typ, "[]")
 	tn.Names = []*pg_query.Node{pg_query.MakeStrNode(strings.ToLower(base))}
@@ -687,6 +752,40 @@ func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_que
 			return nil, err
 		}
 		sql = retyped
+		ds, perr := s.conn.PrepareContext(ctx, sql)
+		if perr == nil {
+			st.duckSQL, raw.Stmt = sql, tree
+			return ds, nil
+		}
+		err = perr
+	}
+	return nil, err
+}
+
+// prepareParamRetyped handles DuckDB's refusal of an operator between a
+// parameter of unknown type, cast to text, and an operand of another type
+// (`$1::int + $2`): the parameter takes that type, as in PostgreSQL, and
+// the statement is prepared again; oids (the parameter types the client
+// is told) follow.
+func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, oids []uint32, err error) (driver.Stmt, error) {
+	sql := st.duckSQL
+	for i := 0; i < maxRetypes; i++ {
+		pe := pgerr.From(err)
+		off, ok := pe.CaretOffset(sql)
+		if !ok {
+			return nil, err
+		}
+		tree, param, duckType, ok := pgcatalog.RetypeParam(sql, off, pe.Message)
+		oid := pgtypes.OIDOfDuckName(duckType)
+		if !ok || oid == 0 || param < 1 || int(param) > len(oids) {
+			return nil, err
+		}
+		retyped, derr := deparse(tree)
+		if derr != nil {
+			return nil, err
+		}
+		sql = retyped
+		oids[param-1] = oid
 		ds, perr := s.conn.PrepareContext(ctx, sql)
 		if perr == nil {
 			st.duckSQL, raw.Stmt = sql, tree

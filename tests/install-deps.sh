@@ -2,7 +2,7 @@
 # Installs the real clients and the reference server the tests drive, from
 # Debian, when they are missing: psql and PostgreSQL 15, PgJDBC 42.5 with a
 # JDK, psycopg2 for /usr/bin/python3, and the trainer runtime's NumPy,
-# scikit-learn, XGBoost and PyTorch (CPU) for experiments.
+# scikit-learn, XGBoost and PyTorch (CPU) for experiments; node-postgres.
 set -euo pipefail
 need=()
 command -v psql >/dev/null || need+=(postgresql-client-15)
@@ -20,6 +20,21 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# node-postgres, pg-cursor and pg-copy-streams (tests/testdata/nodepg) come
+# from npm at the versions package-lock.json pins; Node.js and npm from
+# Debian when there is no node at all.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing: nodejs npm"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+nodepg="$(dirname "$0")/testdata/nodepg"
+if [ ! -d "$nodepg/node_modules/pg" ] || [ "$nodepg/package-lock.json" -nt "$nodepg/node_modules/.package-lock.json" ]; then
+  echo "installing: node-postgres (npm ci in $nodepg)"
+  (cd "$nodepg" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # PostgreSQL refuses to run as root; tests that start it use this account.
 id postgres >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && useradd -m -s /bin/bash postgres; } || true

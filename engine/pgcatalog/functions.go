@@ -95,7 +95,11 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 		if schema != "" {
 			fc.Funcname = fc.Funcname[1:]
 		}
-		r.replace(n, makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}))
+		set := makeFunc([]string{"unnest"}, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}})
+		if int4Args(fc.Args) {
+			set = makeCast(set, typeName("integer", false), -1)
+		}
+		r.replace(n, set)
 		// The wrapped call must not be visited again (it would be wrapped again).
 		return r.walkArgs(fc)
 	case ourFunctions[name]:
@@ -107,6 +111,27 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 	case schema == "pg_catalog":
 		fc.Funcname = fc.Funcname[1:]
 		r.changed = true
+	}
+	return true
+}
+
+// int4Args reports whether generate_series's arguments are visibly int4
+// (integer literals, casts to int4 or int2), so that PostgreSQL's result
+// is a set of integer.
+func int4Args(args []*pg_query.Node) bool {
+	if len(args) != 2 && len(args) != 3 {
+		return false
+	}
+	for _, a := range args {
+		if c := a.GetAConst(); c != nil && c.GetIval() != nil {
+			continue
+		}
+		if tc := a.GetTypeCast(); tc != nil {
+			if _, name := typeNameParts(tc.TypeName); (name == "int4" || name == "int2") && len(tc.TypeName.ArrayBounds) == 0 {
+				continue
+			}
+		}
+		return false
 	}
 	return true
 }
@@ -143,6 +168,14 @@ func (r *rewriter) rangeFunction(n *pg_query.Node, rf *pg_query.RangeFunction) b
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 &&
 			(name == "generate_series" || name == "unnest") && rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
 			rf.Alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(rf.Alias.Aliasname)}
+			r.changed = true
+		}
+		if ok && (schema == "" || schema == "pg_catalog") && name == "generate_series" && int4Args(fc.Args) && !rf.Ordinality {
+			macro := "pg_generate_series_int4"
+			if len(fc.Args) == 3 {
+				macro += "_step"
+			}
+			fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(catalogDB), pg_query.MakeStrNode("main"), pg_query.MakeStrNode(macro)}
 			r.changed = true
 		}
 		w := walker{node: r.node, rangeVar: r.dmlRangeVar}

@@ -191,3 +191,56 @@ func startsAt(n *pg_query.Node, off int32) bool {
 	}
 	return false
 }
+
+// RetypeParam handles DuckDB's refusal of an operator one of whose
+// operands is a parameter hopsql cast to text because DuckDB could not
+// infer its type (`$1::int + $2`: DuckDB leaves $2 unresolved, and text
+// is PostgreSQL's last resort). PostgreSQL gives an unknown operand the
+// other operand's type, so the cast becomes that type, which is returned
+// (as DuckDB names it) with the parameter's number.
+func RetypeParam(sql string, off int, msg string) (tree *pg_query.Node, param int32, duckType string, ok bool) {
+	m := noMatchRe.FindStringSubmatch(msg)
+	if m == nil {
+		return nil, 0, "", false
+	}
+	types := splitTypes(m[2])
+	if len(types) != 2 {
+		return nil, 0, "", false
+	}
+	parsed, err := pg_query.Parse(sql)
+	if err != nil || len(parsed.Stmts) != 1 {
+		return nil, 0, "", false
+	}
+	stmt := parsed.Stmts[0].Stmt
+	n := findOperator(stmt, m[1], int32(off))
+	if n == nil {
+		return nil, 0, "", false
+	}
+	e := n.GetAExpr()
+	for i, side := range []*pg_query.Node{e.Lexpr, e.Rexpr} {
+		tc := side.GetTypeCast()
+		if tc == nil || tc.Arg.GetParamRef() == nil || types[i] != "VARCHAR" {
+			continue
+		}
+		if _, name := typeNameParts(tc.TypeName); name != "varchar" {
+			continue
+		}
+		other := types[1-i]
+		switch other {
+		case "INTEGER_LITERAL":
+			other = "INTEGER"
+		case "VARCHAR", "STRING_LITERAL":
+			return nil, 0, "", false
+		}
+		if strings.HasSuffix(other, "_LITERAL") || strings.ContainsAny(other, "'\";") {
+			return nil, 0, "", false
+		}
+		cast, err := buildExpr("CAST($1 AS "+other+")", tc.Arg)
+		if err != nil || cast.GetTypeCast() == nil {
+			return nil, 0, "", false
+		}
+		tc.TypeName = cast.GetTypeCast().TypeName
+		return stmt, tc.Arg.GetParamRef().Number, other, true
+	}
+	return nil, 0, "", false
+}

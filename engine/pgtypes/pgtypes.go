@@ -228,3 +228,50 @@ func FromDuckDB(ti duckdb.TypeInfo) Type {
 	}
 	return t
 }
+
+// OIDOfDuckName returns the PostgreSQL type of a DuckDB type as DuckDB's
+// messages spell it (INTEGER, DECIMAL(18,3), TIMESTAMP WITH TIME ZONE,
+// VARCHAR[]), or 0 when hopsql has no PostgreSQL type for it.
+func OIDOfDuckName(name string) uint32 {
+	if elem, ok := strings.CutSuffix(name, "[]"); ok {
+		return ArrayOf(OIDOfDuckName(elem))
+	}
+	if strings.HasPrefix(name, "DECIMAL") {
+		return pgtype.NumericOID
+	}
+	switch name {
+	case "BOOLEAN":
+		return pgtype.BoolOID
+	case "TINYINT", "SMALLINT", "UTINYINT":
+		return pgtype.Int2OID
+	case "INTEGER", "USMALLINT":
+		return pgtype.Int4OID
+	case "BIGINT", "UINTEGER":
+		return pgtype.Int8OID
+	case "HUGEINT", "UBIGINT", "UHUGEINT":
+		return pgtype.NumericOID
+	case "FLOAT":
+		return pgtype.Float4OID
+	case "DOUBLE":
+		return pgtype.Float8OID
+	case "DATE":
+		return pgtype.DateOID
+	case "TIME":
+		return pgtype.TimeOID
+	case "TIMESTAMP":
+		return pgtype.TimestampOID
+	case "TIMESTAMP WITH TIME ZONE":
+		return pgtype.TimestamptzOID
+	case "INTERVAL":
+		return pgtype.IntervalOID
+	case "UUID":
+		return pgtype.UUIDOID
+	case "BLOB":
+		return pgtype.ByteaOID
+	case "JSON":
+		return pgtype.JSONOID
+	case "VARCHAR":
+		return pgtype.TextOID
+	}
+	return 0
+}

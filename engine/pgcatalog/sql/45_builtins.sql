@@ -228,3 +228,11 @@ CREATE MACRO hopsql_catalog.main.pg_interval_div(i, f) AS
     CAST(datepart('year', i) * 12 + datepart('month', i) AS DOUBLE) / f,
     CAST(datepart('day', i) AS DOUBLE) / f,
     CAST((datepart('hour', i) * 3600 + datepart('minute', i) * 60) * 1000000 + datepart('microseconds', i) AS DOUBLE) / f) END;
+
+-- generate_series over integers (int4 arguments) is a set of integer in
+-- PostgreSQL; DuckDB's is bigint. Used for calls whose arguments are
+-- visibly int4 (functions.go: int4Args).
+CREATE MACRO hopsql_catalog.main.pg_generate_series_int4(a, b) AS TABLE
+  SELECT CAST(generate_series AS INTEGER) AS generate_series FROM generate_series(a, b);
+CREATE MACRO hopsql_catalog.main.pg_generate_series_int4_step(a, b, s) AS TABLE
+  SELECT CAST(generate_series AS INTEGER) AS generate_series FROM generate_series(a, b, s);
