@@ -29,11 +29,14 @@ func TestOperatorsOnColumnTypes(t *testing.T) {
 		`SELECT id, a || 3, 0 || a, t || 'z'::text, a || '{5,6}', '{7}' || a FROM rty ORDER BY id`,
 		`SELECT id, tm - time '08:00', time '23:00' - tm, tm - tm FROM rty ORDER BY id`,
 		`SELECT id, j - 'a', a || 4, tm - time '00:00', j @> '{}' FROM rty WHERE j @> '{}' OR a || 1 = ARRAY[1] ORDER BY id`,
+		`SELECT sum(x) FROM (VALUES (interval '1 day'), (interval '25 hours'), (interval '1 mon -3 days 4.5 seconds')) v(x)`,
+		`SELECT k, sum(x) FILTER (WHERE x > interval '1 hour'), sum(DISTINCT x), sum(x) OVER (ORDER BY k) FROM (VALUES (1, interval '2 hours'), (1, interval '2 hours'), (2, interval '1 minute')) v(k, x) GROUP BY k, x ORDER BY k`,
+		`SELECT sum(tm - time '00:00') FROM rty`,
 		`SELECT j @> 1 FROM rty`,
 		`SELECT a || '{x}' FROM rty`,
 	}
 	sameInBothModes(t, hop, ref, queries...)
-	for _, q := range queries[:6] {
+	for _, q := range queries[:9] {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
 			if got, want := described(ctx, hop, mode, q), described(ctx, ref, mode, q); got != want {
 				t.Errorf("%s (%v):\n hopsql     %s\n PostgreSQL %s", q, mode, got, want)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 )
 
 // Operators whose meaning depends on their operands' types. The rewriter
@@ -18,6 +19,7 @@ import (
 // is never touched.
 
 var (
+	noFuncRe  = regexp.MustCompile(`No function matches the given name and argument types '(\w+)\((.*)\)'`)
 	noMatchRe = regexp.MustCompile(`No function matches the given name and argument types '([-!#%&*+/<=>?@^|~]+)\((.*)\)'`)
 	concatRe  = regexp.MustCompile(`Cannot concatenate types (.+) and (.+?) - an explicit cast is required`)
 )
@@ -27,6 +29,9 @@ var (
 // DuckDB's caret points: the operator, or for || its right operand). It
 // returns false when the error is not one it knows how to resolve.
 func Retype(sql string, off int, msg string) (*pg_query.Node, bool) {
+	if m := noFuncRe.FindStringSubmatch(msg); m != nil {
+		return retypeCall(sql, off, m[1], splitTypes(m[2]))
+	}
 	var op string
 	var types []string
 	if m := noMatchRe.FindStringSubmatch(msg); m != nil {
@@ -243,4 +248,53 @@ func RetypeParam(sql string, off int, msg string) (tree *pg_query.Node, param in
 		return stmt, tc.Arg.GetParamRef().Number, other, true
 	}
 	return nil, 0, "", false
+}
+
+// retypeCall rewrites the call of fn DuckDB could not bind for the
+// argument types it names. sum(interval): PostgreSQL adds the months, days
+// and microseconds of intervals separately (1 day + 25 hours is 1 day
+// 25:00:00); DuckDB has no sum of intervals, so the three parts are
+// summed — with the call's DISTINCT, FILTER and OVER — and put together.
+func retypeCall(sql string, off int, fn string, types []string) (*pg_query.Node, bool) {
+	if fn != "sum" || len(types) != 1 || types[0] != "INTERVAL" {
+		return nil, false
+	}
+	tree, err := pg_query.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil, false
+	}
+	stmt := tree.Stmts[0].Stmt
+	var call *pg_query.Node
+	Walk(stmt, func(n *pg_query.Node) bool {
+		if fc := n.GetFuncCall(); fc != nil && fc.Location == int32(off) && len(fc.Args) == 1 {
+			if _, name, _ := funcName(fc); name == fn {
+				call = n
+			}
+		}
+		return true
+	})
+	if call == nil {
+		return nil, false
+	}
+	parts := []string{
+		"datepart('year', $1) * 12 + datepart('month', $1)",
+		"datepart('day', $1)",
+		"datepart('hour', $1) * 3600000000 + datepart('minute', $1) * 60000000 + datepart('microseconds', $1)",
+	}
+	var sums []*pg_query.Node
+	for _, p := range parts {
+		arg, err := buildExpr(p, call.GetFuncCall().Args[0])
+		if err != nil {
+			return nil, false
+		}
+		sum := proto.Clone(call).(*pg_query.Node)
+		sum.GetFuncCall().Args = []*pg_query.Node{arg}
+		sums = append(sums, sum)
+	}
+	r := &rewriter{}
+	r.replaceWith(call, "to_months(CAST($1 AS INTEGER)) + to_days(CAST($2 AS INTEGER)) + to_microseconds(CAST($3 AS BIGINT))", sums...)
+	if r.err != nil {
+		return nil, false
+	}
+	return stmt, true
 }
