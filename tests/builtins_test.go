@@ -167,6 +167,7 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT '1' + 1, 2 * '3', '10' / 4, '2.5' + 1.5, 7 % '4', 1 - '1'", "SELECT '1.5' + 1", "SELECT '99999999999' + 1", "SELECT 'x' + 1.5",
 		"SELECT interval '10 days' / 3, interval '1 month' / 2, interval '1 year 2 months 10 days 27 hours' / 4, interval '1 hour' / 0.5, make_interval(days => 3) / 2, interval '-7 days' / 2, interval '1 day' / i FROM bf ORDER BY i",
 		"SELECT interval '1 day' / 0",
+		"SELECT justify_days(interval '35 days'), justify_hours(interval '-27 hours'), justify_interval(interval '1 mon -1 hour'), justify_interval(interval '65 days 49 hours'), justify_days(NULL::interval)",
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",
 		"SELECT ln(-1)", "SELECT sqrt(-1)", "SELECT (SELECT 1, 2)", "SELECT i FROM bf ORDER BY 2", "SELECT interval '2 hours' * 1e10",

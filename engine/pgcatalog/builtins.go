@@ -50,7 +50,8 @@ var builtinMacros = map[string]string{
 
 // builtinUDFs are Go functions registered with DuckDB (package udf/pgfunc).
 var builtinUDFs = map[string]string{"initcap": "hop_initcap", "clock_timestamp": "hop_clock_timestamp",
-	"timeofday": "hop_timeofday"}
+	"timeofday": "hop_timeofday", "justify_hours": "hop_justify_hours", "justify_days": "hop_justify_days",
+	"justify_interval": "hop_justify_interval"}
 
 // builtin rewrites a call of one of the functions above. handled reports
 // whether it did; descend whether the walk should go into n (false when the

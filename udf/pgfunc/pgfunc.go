@@ -1,6 +1,6 @@
 // Package pgfunc implements, in Go, the PostgreSQL built-in functions that
 // DuckDB lacks and that SQL macros cannot express: initcap, to_char for
-// numbers, to_number, format, clock_timestamp and timeofday. engine/pgcatalog's rewriter sends calls to them under hop_*
+// numbers, to_number, format, clock_timestamp, timeofday and justify_*. engine/pgcatalog's rewriter sends calls to them under hop_*
 // names; Register installs them in a DuckDB database.
 package pgfunc
 
@@ -19,13 +19,16 @@ import (
 // end the process (DuckDB calls it on its own threads).
 func Register(conn *sql.Conn) error {
 	for name, f := range map[string]duckdb.ScalarFunc{
-		"hop_initcap":         initcapFunc{},
-		"hop_to_char_num":     toCharNumFunc{},
-		"hop_to_number":       toNumberFunc{},
-		"hop_record_out":      recordFunc{},
-		"hop_format":          formatFunc{},
-		"hop_clock_timestamp": clockFunc{},
-		"hop_timeofday":       timeofdayFunc{},
+		"hop_initcap":          initcapFunc{},
+		"hop_to_char_num":      toCharNumFunc{},
+		"hop_to_number":        toNumberFunc{},
+		"hop_record_out":       recordFunc{},
+		"hop_format":           formatFunc{},
+		"hop_clock_timestamp":  clockFunc{},
+		"hop_timeofday":        timeofdayFunc{},
+		"hop_justify_hours":    justifyFunc{JustifyHours},
+		"hop_justify_days":     justifyFunc{JustifyDays},
+		"hop_justify_interval": justifyFunc{JustifyInterval},
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, recovered{f}); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)

@@ -1,0 +1,100 @@
+package pgfunc
+
+import (
+	"database/sql/driver"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// PostgreSQL's interval arithmetic constants (datatype/timestamp.h).
+const (
+	usecsPerDay   = 86400000000
+	daysPerMonth  = 30
+	usecsPerMonth = daysPerMonth * usecsPerDay
+)
+
+// JustifyHours is justify_hours: whole days of the time part move to days,
+// and days and time end up with one sign.
+func JustifyHours(iv duckdb.Interval) duckdb.Interval {
+	days := int64(iv.Days) + iv.Micros/usecsPerDay
+	micros := iv.Micros % usecsPerDay
+	switch {
+	case days > 0 && micros < 0:
+		micros += usecsPerDay
+		days--
+	case days < 0 && micros > 0:
+		micros -= usecsPerDay
+		days++
+	}
+	return duckdb.Interval{Months: iv.Months, Days: int32(days), Micros: micros}
+}
+
+// JustifyDays is justify_days: whole 30-day periods move to months, and
+// months and days end up with one sign.
+func JustifyDays(iv duckdb.Interval) duckdb.Interval {
+	months := int64(iv.Months) + int64(iv.Days)/daysPerMonth
+	days := int64(iv.Days) % daysPerMonth
+	switch {
+	case months > 0 && days < 0:
+		days += daysPerMonth
+		months--
+	case months < 0 && days > 0:
+		days -= daysPerMonth
+		months++
+	}
+	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: iv.Micros}
+}
+
+// JustifyInterval is justify_interval, as PostgreSQL 15's interval_justify_interval.
+func JustifyInterval(iv duckdb.Interval) duckdb.Interval {
+	months, days, micros := int64(iv.Months), int64(iv.Days), iv.Micros
+	// Pre-justify days where it might prevent overflow.
+	if days > 0 && micros > 0 || days < 0 && micros < 0 {
+		months += days / daysPerMonth
+		days %= daysPerMonth
+	}
+	days += micros / usecsPerDay
+	micros %= usecsPerDay
+	months += days / daysPerMonth
+	days %= daysPerMonth
+	switch {
+	case months > 0 && (days < 0 || days == 0 && micros < 0):
+		days += daysPerMonth
+		months--
+	case months < 0 && (days > 0 || days == 0 && micros > 0):
+		days -= daysPerMonth
+		months++
+	}
+	switch {
+	case days > 0 && micros < 0:
+		micros += usecsPerDay
+		days--
+	case days < 0 && micros > 0:
+		micros -= usecsPerDay
+		days++
+	}
+	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: micros}
+}
+
+// justifyFunc is hop_justify_hours/days/interval(interval).
+type justifyFunc struct {
+	f func(duckdb.Interval) duckdb.Interval
+}
+
+func (justifyFunc) Config() duckdb.ScalarFuncConfig {
+	t, err := duckdb.NewTypeInfo(duckdb.TYPE_INTERVAL)
+	if err != nil {
+		panic(err) // a primitive type always has a TypeInfo
+	}
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{t}, ResultTypeInfo: t}
+}
+
+func (j justifyFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(args []driver.Value) (any, error) {
+		iv, ok := args[0].(duckdb.Interval)
+		if !ok {
+			return nil, nil
+		}
+		return j.f(iv), nil
+	}}
+}
