@@ -167,6 +167,9 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT '1' + 1, 2 * '3', '10' / 4, '2.5' + 1.5, 7 % '4', 1 - '1'", "SELECT '1.5' + 1", "SELECT '99999999999' + 1", "SELECT 'x' + 1.5",
 		"SELECT interval '10 days' / 3, interval '1 month' / 2, interval '1 year 2 months 10 days 27 hours' / 4, interval '1 hour' / 0.5, make_interval(days => 3) / 2, interval '-7 days' / 2, interval '1 day' / i FROM bf ORDER BY i",
 		"SELECT interval '1 day' / 0",
+		"SELECT regexp_matches('foobarbequebaz', 'ba.', 'g')", "SELECT regexp_matches('foobarbequebaz', '(b)(x)?(.)', 'g'), 1 AS one",
+		"SELECT regexp_matches(s, '([a-z])([a-z]+)', 'gi') FROM bf ORDER BY i", "SELECT m[2] FROM regexp_matches('a1b22c333', '([a-z])([0-9]+)', 'g') AS m",
+		"SELECT * FROM regexp_matches('a1b22', '[0-9]+', 'g')", "SELECT regexp_matches('a', 'a', 'z')", "SELECT regexp_matches('a' || chr(10) || 'b', 'a.b')",
 		"SELECT justify_days(interval '35 days'), justify_hours(interval '-27 hours'), justify_interval(interval '1 mon -1 hour'), justify_interval(interval '65 days 49 hours'), justify_days(NULL::interval)",
 		// SQLSTATEs of errors DuckDB classifies differently.
 		"SELECT (SELECT i FROM bf)", "SELECT '2024-02-30'::date", "SELECT make_date(2023, 2, 30)", "SELECT ln(0)",

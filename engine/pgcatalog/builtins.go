@@ -139,6 +139,11 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.regexpMatch(n, fc, p)
 		return true, false
+	case name == "regexp_matches" && (len(fc.Args) == 2 || len(fc.Args) == 3) && fc.AggOrder == nil:
+		// A set of text[] in PostgreSQL (DuckDB's is a boolean test).
+		r.walkArgs(fc)
+		r.replace(n, makeFunc([]string{"unnest"}, regexpMatchesCall(fc.Args)))
+		return true, false
 	case name == "make_interval" && fc.AggOrder == nil:
 		r.walkArgs(fc)
 		r.makeInterval(n, fc)
@@ -835,6 +840,15 @@ func (r *rewriter) jsonSetFunction(n *pg_query.Node, rf *pg_query.RangeFunction,
 	}
 	r.changed = true
 	return true
+}
+
+// regexpMatchesCall is the Go function behind regexp_matches: the
+// matches as a list of text arrays, unnested into rows by the caller.
+func regexpMatchesCall(args []*pg_query.Node) *pg_query.Node {
+	if len(args) == 2 {
+		args = append(args, strConst(""))
+	}
+	return makeFunc([]string{"hop_regexp_matches"}, args...)
 }
 
 // regexpMatch is regexp_match(s, pattern): the first match's

@@ -165,6 +165,18 @@ func (r *rewriter) rangeFunction(n *pg_query.Node, rf *pg_query.RangeFunction) b
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && r.jsonSetFunction(n, rf, fc, name) {
 			return false
 		}
+		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && name == "regexp_matches" &&
+			(len(fc.Args) == 2 || len(fc.Args) == 3) {
+			// Its rows come from unnesting the list of matches; the column
+			// keeps PostgreSQL's name.
+			fc.Args = []*pg_query.Node{regexpMatchesCall(fc.Args)}
+			fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("unnest")}
+			if rf.Alias == nil {
+				rf.Alias = &pg_query.Alias{Aliasname: "regexp_matches"}
+			}
+			name = "unnest"
+			r.changed = true
+		}
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 &&
 			(name == "generate_series" || name == "unnest") && rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
 			rf.Alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(rf.Alias.Aliasname)}

@@ -47,7 +47,8 @@ func TestRewriteText(t *testing.T) {
 		{"SELECT 1 WHERE x IN ('int4'::regtype, 'integer[]'::regtype)", "SELECT 1 WHERE x IN (23, 1007)"},
 		{"SELECT pg_catalog.lower('A')", "SELECT lower('A')"},
 		{"SELECT pg_catalog.format_type(23, -1)", "SELECT hopsql_catalog.main.format_type(23, -1)"},
-		{"SELECT s FROM pg_catalog.generate_series(1, 3) s", "SELECT s FROM generate_series(1, 3) s(s)"},
+		{"SELECT s FROM pg_catalog.generate_series(1, 3) s", "SELECT s FROM hopsql_catalog.main.pg_generate_series_int4(1, 3) s(s)"},
+		{"SELECT s FROM generate_series(1, $1) s", "SELECT s FROM generate_series(1, $1) s(s)"},
 	} {
 		out, changed, err := rewriteSQL(t, newEnv(), tc.in)
 		if err != nil || !changed || out != tc.want {

@@ -1,6 +1,7 @@
 // Package pgfunc implements, in Go, the PostgreSQL built-in functions that
 // DuckDB lacks and that SQL macros cannot express: initcap, to_char for
-// numbers, to_number, format, clock_timestamp, timeofday and justify_*. engine/pgcatalog's rewriter sends calls to them under hop_*
+// numbers, to_number, format, clock_timestamp, timeofday, justify_* and
+// regexp_matches. engine/pgcatalog's rewriter sends calls to them under hop_*
 // names; Register installs them in a DuckDB database.
 package pgfunc
 
@@ -9,6 +10,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -29,6 +31,7 @@ func Register(conn *sql.Conn) error {
 		"hop_justify_hours":    justifyFunc{JustifyHours},
 		"hop_justify_days":     justifyFunc{JustifyDays},
 		"hop_justify_interval": justifyFunc{JustifyInterval},
+		"hop_regexp_matches":   regexpMatchesFunc{cache: &sync.Map{}},
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, recovered{f}); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)
