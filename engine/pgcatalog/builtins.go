@@ -139,8 +139,9 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.regexpMatch(n, fc, p)
 		return true, false
-	case name == "regexp_matches" && (len(fc.Args) == 2 || len(fc.Args) == 3) && fc.AggOrder == nil:
-		// A set of text[] in PostgreSQL (DuckDB's is a boolean test).
+	case name == "regexp_matches" && (len(fc.Args) == 2 || len(fc.Args) == 3) && fc.AggOrder == nil && fc.Location >= 0:
+		// A set of text[] in PostgreSQL (DuckDB's is a boolean test, which
+		// the rewrite of ~ calls: those calls have no location).
 		r.walkArgs(fc)
 		r.replace(n, makeFunc([]string{"unnest"}, regexpMatchesCall(fc.Args)))
 		return true, false
