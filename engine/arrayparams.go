@@ -92,6 +92,17 @@ func appendArrayJSON(buf []byte, v any, elemOID uint32) ([]byte, error) {
 	return nil, fmt.Errorf("array parameter element of type %T", v)
 }
 
+// composite reports whether a parameter value is a slice (other than
+// bytea's []byte) or a map: values duckdb-go binds element by element.
+func composite(v any) bool {
+	switch v.(type) {
+	case nil, []byte, string:
+		return false
+	}
+	k := reflect.ValueOf(v).Kind()
+	return k == reflect.Slice || k == reflect.Array || k == reflect.Map
+}
+
 func appendJSONText(buf []byte, s string) []byte {
 	b, _ := json.Marshal(s)
 	return append(buf, b...)

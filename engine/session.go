@@ -675,6 +675,15 @@ func (s *Session) bind(portal, stmtName string, args []any, pipelined bool) (*Po
 					return nil, pgerr.New(pgerr.InvalidParameterValue, "parameter $%d: %v", i+1, err)
 				}
 				a = text
+			} else if composite(a) {
+				// duckdb-go binds a slice by asserting each element's Go
+				// type, and panics on a mismatch or a NULL — inside a call
+				// whose interrupt watcher then outlives it and can crash
+				// the server. Array parameters go as JSON (above) where
+				// the statement could be rewritten; elsewhere they are
+				// refused.
+				return nil, pgerr.New(pgerr.FeatureNotSupported,
+					"parameter $%d: array parameters are not supported in statements PostgreSQL's grammar does not parse", i+1)
 			}
 			p.args[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
 		}

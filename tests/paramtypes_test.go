@@ -62,6 +62,22 @@ func TestParameterTypes(t *testing.T) {
 		}
 	}
 	sameInBothModes(t, hop, ref, "SELECT id, qty, tags, nums FROM ptyp ORDER BY id")
+
+	// A statement only DuckDB parses (QUALIFY) cannot have its array
+	// parameter rewritten; it is refused, and the server goes on (binding
+	// it would panic inside duckdb-go, and its interrupt watcher could
+	// crash the server afterwards).
+	q := "SELECT list_contains($1, 'a') AS x FROM range(1) t(x) QUALIFY row_number() OVER () = 1"
+	for i := 0; i < 3; i++ {
+		if _, err := hop.Exec(ctx, q, []*string{&a, nil}); sqlstate(err) != "0A000" {
+			t.Fatalf("array parameter in a DuckDB-only statement: %v, want 0A000", err)
+		}
+	}
+	other := srv.connect(t)
+	var one int
+	if err := other.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("the server after refused array parameters: %v", err)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
