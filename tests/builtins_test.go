@@ -167,6 +167,8 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT '1' + 1, 2 * '3', '10' / 4, '2.5' + 1.5, 7 % '4', 1 - '1'", "SELECT '1.5' + 1", "SELECT '99999999999' + 1", "SELECT 'x' + 1.5",
 		"SELECT interval '10 days' / 3, interval '1 month' / 2, interval '1 year 2 months 10 days 27 hours' / 4, interval '1 hour' / 0.5, make_interval(days => 3) / 2, interval '-7 days' / 2, interval '1 day' / i FROM bf ORDER BY i",
 		"SELECT interval '1 day' / 0",
+		`SELECT json_extract_path('{"f2":{"f3":1},"f4":{"f5":99,"f6":"foo"}}', 'f4', 'f6'), jsonb_extract_path('{"f4":{"f5":99,"f6":"foo"}}', 'f4'), jsonb_extract_path_text('{"a":[1,{"b":"x/y"}]}', 'a', '1', 'b')`,
+		`SELECT k, jsonb_extract_path_text('{"a":"1","b":"2"}', k), jsonb_extract_path('{"a/b":{"c~d":2}}', 'a/b', 'c~d'), jsonb_extract_path_text(j, 'k'), jsonb_extract_path(j, 'a', 'b') FROM (VALUES ('a'), ('c')) v(k), bfj ORDER BY k, i`,
 		"SELECT regexp_matches('foobarbequebaz', 'ba.', 'g')", "SELECT regexp_matches('foobarbequebaz', '(b)(x)?(.)', 'g'), 1 AS one",
 		"SELECT regexp_matches(s, '([a-z])([a-z]+)', 'gi') FROM bf ORDER BY i", "SELECT m[2] FROM regexp_matches('a1b22c333', '([a-z])([0-9]+)', 'g') AS m",
 		"SELECT * FROM regexp_matches('a1b22', '[0-9]+', 'g')", "SELECT regexp_matches('a', 'a', 'z')", "SELECT regexp_matches('a' || chr(10) || 'b', 'a.b')",

@@ -145,6 +145,15 @@ func (r *rewriter) builtin(n *pg_query.Node, fc *pg_query.FuncCall, name string)
 		r.walkArgs(fc)
 		r.replace(n, makeFunc([]string{"unnest"}, regexpMatchesCall(fc.Args)))
 		return true, false
+	case (name == "json_extract_path" || name == "jsonb_extract_path" || name == "json_extract_path_text" ||
+		name == "jsonb_extract_path_text") && len(fc.Args) >= 1 && !fc.FuncVariadic && fc.AggOrder == nil:
+		r.walkArgs(fc)
+		fn := "json_extract"
+		if strings.HasSuffix(name, "_text") {
+			fn = "json_extract_string"
+		}
+		r.replace(n, makeFunc([]string{fn}, makeCast(fc.Args[0], typeName("json", false), -1), r.pathPointer(fc.Args[1:])))
+		return true, false
 	case name == "make_interval" && fc.AggOrder == nil:
 		r.walkArgs(fc)
 		r.makeInterval(n, fc)
@@ -742,6 +751,28 @@ func (r *rewriter) jsonPointer(path *pg_query.Node) *pg_query.Node {
 		}
 	}
 	return makeFunc([]string{catalogDB, "main", "pg_json_pointer"}, r.textArray(path))
+}
+
+// pathPointer is the JSON pointer of json_extract_path's path arguments:
+// a constant when they all are, built at run time otherwise.
+func (r *rewriter) pathPointer(keys []*pg_query.Node) *pg_query.Node {
+	var b strings.Builder
+	for _, k := range keys {
+		if k.GetAConst() != nil && k.GetAConst().Isnull {
+			return nullConst() // a NULL path element gives NULL
+		}
+		s, ok := constString(k)
+		if !ok {
+			items := make([]*pg_query.Node, len(keys))
+			for i, k := range keys {
+				items[i] = makeCast(k, typeName("varchar", false), -1)
+			}
+			arr := &pg_query.Node{Node: &pg_query.Node_AArrayExpr{AArrayExpr: &pg_query.A_ArrayExpr{Elements: items, Location: -1}}}
+			return makeFunc([]string{catalogDB, "main", "pg_json_pointer"}, makeCast(arr, typeName("varchar", true), -1))
+		}
+		b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(s))
+	}
+	return strConst(b.String())
 }
 
 // textArray reads a constant '{a,b}' operand as a list of strings.
