@@ -1,13 +1,13 @@
 package engine
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -66,7 +66,12 @@ func appendArrayJSON(buf []byte, v any, elemOID uint32) ([]byte, error) {
 	case *big.Int:
 		return appendJSONText(buf, x.String()), nil
 	case []byte:
-		return appendJSONText(buf, `\x`+hex.EncodeToString(x)), nil
+		// DuckDB reads a blob from text with \xHH escapes.
+		var b strings.Builder
+		for _, c := range x {
+			fmt.Fprintf(&b, `\x%02X`, c)
+		}
+		return appendJSONText(buf, b.String()), nil
 	case time.Time:
 		switch elemOID {
 		case pgtype.DateOID:

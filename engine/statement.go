@@ -49,6 +49,9 @@ type Statement struct {
 	// castTypes: per target, the declared type of a top-level cast to
 	// varchar(n), char(n) or jsonb (casttypes in jsontext.go).
 	castTypes []pgtypes.Type
+	// retyped: an operator or parameter was retyped after DuckDB refused
+	// to bind it (prepareRetyped); raw holds the retyped tree.
+	retyped bool
 	// arrayParams: per parameter, the element type of an array parameter
 	// bound as JSON text (arrayparams.go); 0 for the others; nil for none.
 	arrayParams []uint32
@@ -337,6 +340,13 @@ func (s *Session) prepareStmt(ctx context.Context, sql string, raw *pg_query.Raw
 	if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
 		return nil, err
 	}
+	if ss := st.storage; ss != nil && ss.direct && st.retyped {
+		// The query a CREATE TABLE … AS runs on its own needs the
+		// operators DuckDB refused retyped too.
+		if q, err := deparse(raw.Stmt.GetCreateTableAsStmt().GetQuery()); err == nil {
+			ss.directSQL = q
+		}
+	}
 	if ss := st.storage; ss != nil && ss.directSQL != "" {
 		// The query a CREATE TABLE … AS runs on its own needs the same
 		// keyword quoting DuckDB needed for the whole statement.
@@ -478,7 +488,7 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 		st.duckSQL = out
 		ds, err = s.conn.PrepareContext(ctx, st.duckSQL)
 		if err != nil {
-			ds, err = s.prepareParamRetyped(ctx, st, raw, oids, err)
+			ds, err = s.prepareParamRetyped(ctx, st, raw, oids, paramOIDs, err)
 		}
 		if err != nil {
 			return pgerr.From(err)
@@ -522,7 +532,15 @@ func (s *Session) prepareDuck(ctx context.Context, st *Statement, raw *pg_query.
 			}
 			stmt.Close()
 			st.duck, st.duckSQL = nil, out
-			return s.prepareDuck(ctx, st, raw, paramOIDs)
+			// The parameters are cast in the tree by now: DuckDB would
+			// report the casts' types (JSON for an array parameter), not
+			// what the client is to send.
+			oids, arrays := st.ParamOIDs, st.arrayParams
+			if err := s.prepareDuck(ctx, st, raw, paramOIDs); err != nil {
+				return err
+			}
+			st.ParamOIDs, st.arrayParams = oids, arrays
+			return nil
 		}
 	}
 	cols, err := stmt.ColumnCount()
@@ -558,6 +576,9 @@ func oidOfDuckType(t duckdb.Type) uint32 {
 	switch t {
 	case duckdb.TYPE_INVALID, duckdb.TYPE_ANY, duckdb.TYPE_SQLNULL:
 		return 0
+	case duckdb.TYPE_DECIMAL:
+		// Of any width and scale: NewTypeInfo would want them.
+		return pgtype.NumericOID
 	}
 	ti, err := duckdb.NewTypeInfo(t)
 	if err != nil {
@@ -617,6 +638,11 @@ func castParam(n *pg_query.Node, casts map[int32]string) bool {
 		// Bound as JSON text (arrayparams.go).
 		json := &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("json")}, Typemod: -1, Location: -1}
 		inner = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: inner, TypeName: json, Location: -1}}}
+		if strings.HasPrefix(typ, "BLOB") {
+			// Blobs through text, which reads their \xHH escapes.
+			text := &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("varchar")}, ArrayBounds: []*pg_query.Node{pg_query.MakeIntNode(-1)}, Typemod: -1, Location: -1}
+			inner = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: inner, TypeName: text, Location: -1}}}
+		}
 	}
 	tn := &pg_query.TypeName{Typemod: -1, Location: -1}
 	base, isArray := strings.CutSuffix(typ, "[]")
@@ -754,7 +780,7 @@ func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_que
 		sql = retyped
 		ds, perr := s.conn.PrepareContext(ctx, sql)
 		if perr == nil {
-			st.duckSQL, raw.Stmt = sql, tree
+			st.duckSQL, raw.Stmt, st.retyped = sql, tree, true
 			return ds, nil
 		}
 		err = perr
@@ -767,7 +793,7 @@ func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_que
 // (`$1::int + $2`): the parameter takes that type, as in PostgreSQL, and
 // the statement is prepared again; oids (the parameter types the client
 // is told) follow.
-func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, oids []uint32, err error) (driver.Stmt, error) {
+func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, oids, declared []uint32, err error) (driver.Stmt, error) {
 	sql := st.duckSQL
 	for i := 0; i < maxRetypes; i++ {
 		pe := pgerr.From(err)
@@ -777,7 +803,9 @@ func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *p
 		}
 		tree, param, duckType, ok := pgcatalog.RetypeParam(sql, off, pe.Message)
 		oid := pgtypes.OIDOfDuckName(duckType)
-		if !ok || oid == 0 || param < 1 || int(param) > len(oids) {
+		if !ok || oid == 0 || param < 1 || int(param) > len(oids) || int(param) <= len(declared) && declared[param-1] != 0 {
+			// A type the client declared stays (PostgreSQL refuses such
+			// an operator at prepare, as DuckDB did).
 			return nil, err
 		}
 		retyped, derr := deparse(tree)
@@ -788,7 +816,7 @@ func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *p
 		oids[param-1] = oid
 		ds, perr := s.conn.PrepareContext(ctx, sql)
 		if perr == nil {
-			st.duckSQL, raw.Stmt = sql, tree
+			st.duckSQL, raw.Stmt, st.retyped = sql, tree, true
 			return ds, nil
 		}
 		err = perr

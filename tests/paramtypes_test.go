@@ -34,6 +34,9 @@ func TestParameterTypes(t *testing.T) {
 		{"SELECT id, qty + $1 AS q, price * $2 AS p FROM ptyp ORDER BY id", []any{5, 2}},
 		{"SELECT id FROM ptyp WHERE qty > $1 - 1 ORDER BY id", []any{11}},
 		{"SELECT $1::text[] AS t", []any{[]*string{nil}}},
+		{"SELECT ($1::numeric(4,1) + $2)::float8 AS s, (1.5 * $3)::float8 AS p, $4::numeric::float8 AS n", []any{1, 1.25, 100, 7}},
+		{"SELECT sum(id) AS s, avg(qty)::float8 AS a, $2::text[] AS t FROM ptyp WHERE id = any($1::int[])", []any{[]int32{1, 2}, []*string{&a, nil}}},
+		{"SELECT $1::bytea[] AS b", []any{[][]byte{{1, 2, 255}, nil}}},
 		{"SELECT $1::text[] AS t", []any{[]string{}}},
 		{"SELECT 'x'::varchar(3) AS v, 'ab'::char(4) AS c, 'q'::varchar AS w, generate_series(1, 2) AS g", nil},
 		{"SELECT x FROM generate_series(1, 7, 3) AS x", nil},
@@ -62,6 +65,15 @@ func TestParameterTypes(t *testing.T) {
 		}
 	}
 	sameInBothModes(t, hop, ref, "SELECT id, qty, tags, nums FROM ptyp ORDER BY id")
+
+	// A parameter type the client declared is kept: PostgreSQL refuses
+	// integer + text at prepare, and so does hopsql.
+	for _, c := range []*pgx.Conn{hop, ref} {
+		_, err := c.PgConn().Prepare(ctx, "declared_text", "SELECT 1 + $1", []uint32{25})
+		if sqlstate(err) != "42883" {
+			t.Errorf("SELECT 1 + $1 with $1 declared text: %v, want 42883", err)
+		}
+	}
 
 	// A statement only DuckDB parses (QUALIFY) cannot have its array
 	// parameter rewritten; it is refused, and the server goes on (binding

@@ -6,6 +6,8 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/hopsql/hopsql/udf/jsonb"
+
 	"github.com/hopsql/hopsql/engine/pgerr"
 	"github.com/hopsql/hopsql/engine/pgtypes"
 )
@@ -112,6 +114,31 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 		fc.Funcname = fc.Funcname[1:]
 		r.changed = true
 	}
+	return true
+}
+
+// jsonbCast stores a value cast to jsonb as jsonb_in would (sorted,
+// deduplicated keys, numbers as numeric; udf/jsonb): a string constant
+// here, anything else through hop_jsonb_in. DuckDB's JSON keeps text as
+// given. A constant that is not JSON is left to DuckDB's cast to refuse.
+func (r *rewriter) jsonbCast(n *pg_query.Node, tc *pg_query.TypeCast) bool {
+	if c := tc.Arg.GetAConst(); c != nil {
+		if c.Isnull || c.GetSval() == nil {
+			return false
+		}
+		out, err := jsonb.Append(nil, c.GetSval().GetSval(), nil)
+		if err != nil {
+			return false
+		}
+		c.Val = &pg_query.A_Const_Sval{Sval: &pg_query.String{Sval: string(out)}}
+		r.changed = true
+		return false // the type name is still to be fixed
+	}
+	if tc.Arg.GetParamRef() != nil {
+		return false // a parameter's type is the cast's: keep it visible
+	}
+	in := makeFunc([]string{"hop_jsonb_in"}, makeCast(tc.Arg, typeName("varchar", false), -1))
+	r.replace(n, makeCast(in, typeName("json", false), -1))
 	return true
 }
 

@@ -1,11 +1,14 @@
 package pgcatalog
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/hopsql/hopsql/engine/pgtypes"
 )
 
 // Operators whose meaning depends on their operands' types. The rewriter
@@ -240,6 +243,11 @@ func RetypeParam(sql string, off int, msg string) (tree *pg_query.Node, param in
 		if strings.HasSuffix(other, "_LITERAL") || strings.ContainsAny(other, "'\";") {
 			return nil, 0, "", false
 		}
+		if strings.HasPrefix(other, "DECIMAL") {
+			// numeric and an unknown: unconstrained numeric, not the other
+			// operand's precision and scale.
+			other = fmt.Sprintf("DECIMAL(%d,%d)", pgtypes.UnconstrainedNumericWidth, pgtypes.UnconstrainedNumericScale)
+		}
 		cast, err := buildExpr("CAST($1 AS "+other+")", tc.Arg)
 		if err != nil || cast.GetTypeCast() == nil {
 			return nil, 0, "", false
@@ -273,7 +281,8 @@ func retypeCall(sql string, off int, fn string, types []string) (*pg_query.Node,
 		}
 		return true
 	})
-	if call == nil {
+	if call == nil || call.GetFuncCall().AggDistinct {
+		// DISTINCT applies to whole intervals, not to their parts.
 		return nil, false
 	}
 	parts := []string{

@@ -84,10 +84,16 @@ func (r *rewriter) node(n *pg_query.Node) bool {
 			return false
 		}
 	case *pg_query.Node_TypeCast:
+		// jsonb is DuckDB's JSON once the name is fixed: tell it first.
+		_, name := typeNameParts(x.TypeCast.TypeName)
+		toJSONB := name == "jsonb" && len(x.TypeCast.TypeName.GetArrayBounds()) == 0
 		if fixTypeName(x.TypeCast.TypeName) || byteaLiteral(x.TypeCast) {
 			r.changed = true
 		}
 		r.typeNames = append(r.typeNames, x.TypeCast.TypeName)
+		if toJSONB && r.jsonbCast(n, x.TypeCast) {
+			break
+		}
 		r.typeCast(n, x.TypeCast)
 	case *pg_query.Node_ColumnDef:
 		if fixTypeName(x.ColumnDef.TypeName) {

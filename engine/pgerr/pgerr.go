@@ -141,18 +141,33 @@ func (e *Error) CaretOffset(sql string) (int, bool) {
 	// DuckDB shows a window of a long line, cut with "..." at its end, its
 	// start or both; a window cut at its start is placed where its text
 	// occurs in the line, if it occurs once.
+	// The caret's column counts characters, not bytes.
 	shown, cut := strings.CutSuffix(e.caretText, "...")
 	if rest, ok := strings.CutPrefix(shown, "..."); ok && e.caretCol >= 3 {
 		i := strings.Index(line, rest)
 		if rest == "" || i < 0 || strings.Contains(line[i+1:], rest) || !cut && i+len(rest) != len(line) {
 			return 0, false
 		}
-		return before + i + e.caretCol - 3, true
+		off, ok := runeOffset(line[i:], e.caretCol-3)
+		return before + i + off, ok
 	}
-	if !(line == e.caretText || cut && strings.HasPrefix(line, shown)) || e.caretCol > len(line) {
+	if !(line == e.caretText || cut && strings.HasPrefix(line, shown)) {
 		return 0, false
 	}
-	return before + e.caretCol, true
+	off, ok := runeOffset(line, e.caretCol)
+	return before + off, ok
+}
+
+// runeOffset is the byte offset of character n of s (len(s) for n equal to
+// its length).
+func runeOffset(s string, n int) (int, bool) {
+	for i := range s {
+		if n == 0 {
+			return i, true
+		}
+		n--
+	}
+	return len(s), n == 0
 }
 
 // parseCaret reads DuckDB's "LINE n: text" / "   ^" rendering.
@@ -462,6 +477,7 @@ var duckMessages = []struct{ contains, code, message string }{
 	{"date out of range", DatetimeFieldOverflow, "date/time field value out of range"},
 	{"timestamp field value out of range", DatetimeFieldOverflow, "date/time field value out of range"},
 	{"overflow in multiplication of interval", DatetimeFieldOverflow, "interval out of range"},
+	{"interval out of range", DatetimeFieldOverflow, "interval out of range"},
 	{"cannot take logarithm of zero", InvalidArgumentForLogarithm, "cannot take logarithm of zero"},
 	{"cannot take logarithm of a negative number", InvalidArgumentForLogarithm, "cannot take logarithm of a negative number"},
 	{"cannot take square root of a negative number", InvalidArgumentForPowerFunction, "cannot take square root of a negative number"},
@@ -487,6 +503,9 @@ func pgMessage(code, msg string) string {
 			return fmt.Sprintf("relation %q does not exist", n)
 		}
 	case UndefinedColumn:
+		if n, ok := name("Referenced column ", " was not found"); ok {
+			return fmt.Sprintf("column %q does not exist", n)
+		}
 		if n, ok := name("Referenced column ", " not found"); ok {
 			return fmt.Sprintf("column %q does not exist", n)
 		}

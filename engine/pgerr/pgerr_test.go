@@ -15,6 +15,8 @@ func TestCaretOffset(t *testing.T) {
 	}{
 		{"SELECT 1,  t - t FROM tj", "Binder Error: x\n\nLINE 1: SELECT 1,  t - t FROM tj\n                     ^", 13},
 		{"SELECT 1\nFROM t WHERE x", "Binder Error: x\n\nLINE 2: FROM t WHERE x\n                     ^", 22},
+		// Columns count characters: 'éé' takes four bytes.
+		{"SELECT 'éé' AS a, t - t", "Binder Error: x\n\nLINE 1: SELECT 'éé' AS a, t - t\n" + strings.Repeat(" ", 8+20) + "^", 22},
 		// Cut at the end only.
 		{long, "Binder Error: x\n\nLINE 1: SELECT id, list_append(a, 3) AS x, list_prepend(0, a) AS y, t || ...\n                                                                    ^", 60},
 		// Cut at the start (and the end): placed by where the window's text occurs.

@@ -71,9 +71,22 @@ func (f *Forkserver) Start(ctx context.Context, spec Spec) (Job, error) {
 	if ctx.Err() != nil {
 		if j != nil {
 			// Forked as the caller gave up: it ends before Start returns,
-			// so that a cancelled caller leaves no process behind.
+			// so that a cancelled caller leaves no process behind — but
+			// not longer than a live server takes to report an exit (one
+			// that hangs must not hang the canceller: its child was
+			// killed, and the exit is reaped whenever it comes).
 			j.Kill()
-			_ = j.Wait()
+			exited := make(chan struct{})
+			go func() {
+				_ = j.Wait()
+				close(exited)
+			}()
+			timer := time.NewTimer(10 * time.Second)
+			select {
+			case <-exited:
+			case <-timer.C:
+			}
+			timer.Stop()
 		}
 		return nil, ctx.Err()
 	}

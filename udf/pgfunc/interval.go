@@ -2,9 +2,20 @@ package pgfunc
 
 import (
 	"database/sql/driver"
+	"errors"
+	"math"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
+
+// errIntervalRange is PostgreSQL's error for a result beyond interval's
+// fields (SQLSTATE 22008, which engine/pgerr maps from "out of range").
+var errIntervalRange = errors.New("interval out of range")
+
+// fits reports whether months and days fit interval's 32-bit fields.
+func fits(months, days int64) bool {
+	return months >= math.MinInt32 && months <= math.MaxInt32 && days >= math.MinInt32 && days <= math.MaxInt32
+}
 
 // PostgreSQL's interval arithmetic constants (datatype/timestamp.h).
 const (
@@ -15,7 +26,7 @@ const (
 
 // JustifyHours is justify_hours: whole days of the time part move to days,
 // and days and time end up with one sign.
-func JustifyHours(iv duckdb.Interval) duckdb.Interval {
+func JustifyHours(iv duckdb.Interval) (duckdb.Interval, error) {
 	days := int64(iv.Days) + iv.Micros/usecsPerDay
 	micros := iv.Micros % usecsPerDay
 	switch {
@@ -26,12 +37,15 @@ func JustifyHours(iv duckdb.Interval) duckdb.Interval {
 		micros -= usecsPerDay
 		days++
 	}
-	return duckdb.Interval{Months: iv.Months, Days: int32(days), Micros: micros}
+	if !fits(0, days) {
+		return duckdb.Interval{}, errIntervalRange
+	}
+	return duckdb.Interval{Months: iv.Months, Days: int32(days), Micros: micros}, nil
 }
 
 // JustifyDays is justify_days: whole 30-day periods move to months, and
 // months and days end up with one sign.
-func JustifyDays(iv duckdb.Interval) duckdb.Interval {
+func JustifyDays(iv duckdb.Interval) (duckdb.Interval, error) {
 	months := int64(iv.Months) + int64(iv.Days)/daysPerMonth
 	days := int64(iv.Days) % daysPerMonth
 	switch {
@@ -42,11 +56,14 @@ func JustifyDays(iv duckdb.Interval) duckdb.Interval {
 		days -= daysPerMonth
 		months++
 	}
-	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: iv.Micros}
+	if !fits(months, days) {
+		return duckdb.Interval{}, errIntervalRange
+	}
+	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: iv.Micros}, nil
 }
 
 // JustifyInterval is justify_interval, as PostgreSQL 15's interval_justify_interval.
-func JustifyInterval(iv duckdb.Interval) duckdb.Interval {
+func JustifyInterval(iv duckdb.Interval) (duckdb.Interval, error) {
 	months, days, micros := int64(iv.Months), int64(iv.Days), iv.Micros
 	// Pre-justify days where it might prevent overflow.
 	if days > 0 && micros > 0 || days < 0 && micros < 0 {
@@ -73,12 +90,15 @@ func JustifyInterval(iv duckdb.Interval) duckdb.Interval {
 		micros -= usecsPerDay
 		days++
 	}
-	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: micros}
+	if !fits(months, days) {
+		return duckdb.Interval{}, errIntervalRange
+	}
+	return duckdb.Interval{Months: int32(months), Days: int32(days), Micros: micros}, nil
 }
 
 // justifyFunc is hop_justify_hours/days/interval(interval).
 type justifyFunc struct {
-	f func(duckdb.Interval) duckdb.Interval
+	f func(duckdb.Interval) (duckdb.Interval, error)
 }
 
 func (justifyFunc) Config() duckdb.ScalarFuncConfig {
@@ -95,6 +115,6 @@ func (j justifyFunc) Executor() duckdb.ScalarFuncExecutor {
 		if !ok {
 			return nil, nil
 		}
-		return j.f(iv), nil
+		return j.f(iv)
 	}}
 }

@@ -1,6 +1,7 @@
 package pgfunc
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
@@ -13,7 +14,7 @@ func TestJustify(t *testing.T) {
 	iv := func(m, d int32, us int64) duckdb.Interval { return duckdb.Interval{Months: m, Days: d, Micros: us} }
 	for _, tc := range []struct {
 		name string
-		f    func(duckdb.Interval) duckdb.Interval
+		f    func(duckdb.Interval) (duckdb.Interval, error)
 		in   duckdb.Interval
 		want duckdb.Interval
 	}{
@@ -27,9 +28,16 @@ func TestJustify(t *testing.T) {
 		{"justify_interval('-1 mon 1 day 25 hours')", JustifyInterval, iv(-1, 1, 25*h), iv(0, -27, -23*h)},
 		{"justify_interval('65 days 49 hours')", JustifyInterval, iv(0, 65, 49*h), iv(2, 7, h)},
 	} {
-		if got := tc.f(tc.in); got != tc.want {
-			t.Errorf("%s = %+v, want %+v", tc.name, got, tc.want)
+		if got, err := tc.f(tc.in); err != nil || got != tc.want {
+			t.Errorf("%s = %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+func TestJustifyRange(t *testing.T) {
+	iv := duckdb.Interval{Days: math.MaxInt32, Micros: 86400000000}
+	if _, err := JustifyHours(iv); err == nil {
+		t.Error("justify_hours('2147483647 days 24 hours'): no error (PostgreSQL: interval out of range)")
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -31,7 +30,8 @@ func Register(conn *sql.Conn) error {
 		"hop_justify_hours":    justifyFunc{JustifyHours},
 		"hop_justify_days":     justifyFunc{JustifyDays},
 		"hop_justify_interval": justifyFunc{JustifyInterval},
-		"hop_regexp_matches":   regexpMatchesFunc{cache: &sync.Map{}},
+		"hop_regexp_matches":   regexpMatchesFunc{cache: &patternCache{}},
+		"hop_jsonb_in":         jsonbInFunc{},
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, recovered{f}); err != nil {
 			return fmt.Errorf("pgfunc: register %s: %w", name, err)

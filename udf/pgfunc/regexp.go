@@ -47,9 +47,36 @@ func regexpMatches(re *regexp.Regexp, global bool, s string) [][]any {
 	return out
 }
 
-// compileFlags compiles a pattern under PostgreSQL's flags; cache (may be
-// nil) keeps compiled patterns by flags and pattern.
-func compileFlags(cache *sync.Map, pattern, flags string) (*regexp.Regexp, bool, error) {
+// patternCache keeps compiled patterns by flags and pattern: a query calls
+// the function once per row with the same pattern. It is emptied when it
+// holds maxPatterns, so that patterns built per row do not grow it
+// without bound.
+type patternCache struct {
+	mu sync.Mutex
+	m  map[string]*regexp.Regexp
+}
+
+const maxPatterns = 256
+
+func (c *patternCache) get(key string) (*regexp.Regexp, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	re, ok := c.m[key]
+	return re, ok
+}
+
+func (c *patternCache) put(key string, re *regexp.Regexp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxPatterns {
+		c.m = map[string]*regexp.Regexp{}
+	}
+	c.m[key] = re
+}
+
+// compileFlags compiles a pattern under PostgreSQL's flags; cache may be
+// nil.
+func compileFlags(cache *patternCache, pattern, flags string) (*regexp.Regexp, bool, error) {
 	global, insensitive, newline := false, false, false
 	for _, f := range flags {
 		switch f {
@@ -74,8 +101,8 @@ func compileFlags(cache *sync.Map, pattern, flags string) (*regexp.Regexp, bool,
 	}
 	key := prefix + "\x00" + pattern
 	if cache != nil {
-		if re, ok := cache.Load(key); ok {
-			return re.(*regexp.Regexp), global, nil
+		if re, ok := cache.get(key); ok {
+			return re, global, nil
 		}
 	}
 	re, err := regexp.Compile(prefix + pattern)
@@ -83,16 +110,15 @@ func compileFlags(cache *sync.Map, pattern, flags string) (*regexp.Regexp, bool,
 		return nil, false, fmt.Errorf("invalid regular expression: %v", err)
 	}
 	if cache != nil {
-		cache.Store(key, re)
+		cache.put(key, re)
 	}
 	return re, global, nil
 }
 
 // regexpMatchesFunc is hop_regexp_matches(text, text, text) → text[][]:
-// the rewriter unnests it into rows. cache keeps compiled patterns: a
-// query calls it once per row with the same pattern.
+// the rewriter unnests it into rows.
 type regexpMatchesFunc struct {
-	cache *sync.Map
+	cache *patternCache
 }
 
 func (regexpMatchesFunc) Config() duckdb.ScalarFuncConfig {

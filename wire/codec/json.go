@@ -3,12 +3,12 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
+	jsonbtext "github.com/hopsql/hopsql/udf/jsonb"
 	"math"
 	"math/big"
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -51,7 +51,7 @@ func appendJSON(buf []byte, v any, jsonb bool, s *Settings) ([]byte, error) {
 		}
 		return append(buf, "false"...), nil
 	case string:
-		return appendJSONString(buf, x), nil
+		return jsonbtext.AppendString(buf, x), nil
 	case json.RawMessage:
 		return append(buf, x...), nil
 	case json.Number:
@@ -77,7 +77,7 @@ func appendJSON(buf []byte, v any, jsonb bool, s *Settings) ([]byte, error) {
 		buf = append(buf, '{')
 		for i, k := range keys {
 			buf = appendJSONSep(buf, i, jsonb)
-			buf = appendJSONString(buf, k)
+			buf = jsonbtext.AppendString(buf, k)
 			buf = appendJSONColon(buf, jsonb)
 			var err error
 			if buf, err = appendJSON(buf, x[k], jsonb, s); err != nil {
@@ -117,7 +117,7 @@ func appendJSON(buf []byte, v any, jsonb bool, s *Settings) ([]byte, error) {
 				t[10] = 'T'
 			}
 		}
-		return appendJSONString(buf, string(t)), nil
+		return jsonbtext.AppendString(buf, string(t)), nil
 	}
 	if i, ok := toInt64(v); ok {
 		return appendInt(buf, i), nil
@@ -129,7 +129,7 @@ func appendJSON(buf []byte, v any, jsonb bool, s *Settings) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return appendJSONString(buf, string(t)), nil
+	return jsonbtext.AppendString(buf, string(t)), nil
 }
 
 func appendJSONArray(buf []byte, l []any, jsonb bool, s *Settings) ([]byte, error) {
@@ -162,12 +162,12 @@ func appendJSONPairs(buf []byte, keys, vals []any, jsonb bool, s *Settings) ([]b
 		pairs[i] = pair{ks, vals[i]}
 	}
 	if jsonb {
-		sort.SliceStable(pairs, func(i, j int) bool { return jsonbKeyLess(pairs[i].k, pairs[j].k) })
+		sort.SliceStable(pairs, func(i, j int) bool { return jsonbtext.KeyLess(pairs[i].k, pairs[j].k) })
 	}
 	buf = append(buf, '{')
 	for i, p := range pairs {
 		buf = appendJSONSep(buf, i, jsonb)
-		buf = appendJSONString(buf, p.k)
+		buf = jsonbtext.AppendString(buf, p.k)
 		buf = appendJSONColon(buf, jsonb)
 		var err error
 		if buf, err = appendJSON(buf, p.v, jsonb, s); err != nil {
@@ -177,16 +177,9 @@ func appendJSONPairs(buf []byte, keys, vals []any, jsonb bool, s *Settings) ([]b
 	return append(buf, '}'), nil
 }
 
-func jsonbKeyLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
-}
-
 func sortKeys(keys []string, jsonb bool) {
 	if jsonb {
-		sort.Slice(keys, func(i, j int) bool { return jsonbKeyLess(keys[i], keys[j]) })
+		sort.Slice(keys, func(i, j int) bool { return jsonbtext.KeyLess(keys[i], keys[j]) })
 		return
 	}
 	sort.Strings(keys)
@@ -233,48 +226,4 @@ func appendJSONFloat(buf []byte, f float64, bits int) []byte {
 		}
 	}
 	return buf
-}
-
-// appendJSONString quotes s as PostgreSQL's escape_json does: \" \\ \b \f
-// \n \r \t, other control characters as \u00XX, everything else verbatim.
-func appendJSONString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			buf = append(buf, c)
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				buf = append(buf, `\ufffd`...)
-			} else {
-				buf = append(buf, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"':
-			buf = append(buf, '\\', '"')
-		case '\\':
-			buf = append(buf, '\\', '\\')
-		case '\b':
-			buf = append(buf, '\\', 'b')
-		case '\f':
-			buf = append(buf, '\\', 'f')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case '\t':
-			buf = append(buf, '\\', 't')
-		default:
-			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-	}
-	return append(buf, '"')
 }
