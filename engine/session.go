@@ -976,6 +976,16 @@ func (s *Session) executeDuck(ctx context.Context, p *Portal, maxRows int, sink 
 			p.duck = nil
 			return Result{}, err
 		}
+		if n := len(rows.Columns()); n != len(st.Fields) {
+			// DuckDB could not type every column before the parameters
+			// were bound (a macro over an untyped parameter): the
+			// columns described are not the ones it returns.
+			rows.Close()
+			st.release(ds)
+			p.duck = nil
+			return Result{}, pgerr.New(pgerr.IndeterminateDatatype,
+				"could not determine the result columns before the parameters were bound (%d described, %d returned); add casts to the parameters", len(st.Fields), n)
+		}
 		p.rows = rows
 		p.row = make([]driver.Value, len(st.Fields))
 		s.logWrite(st, p.args)

@@ -44,6 +44,17 @@ func TestOperatorsOnColumnTypes(t *testing.T) {
 			}
 		}
 	}
+	// A macro over an untyped parameter leaves DuckDB unable to describe
+	// the columns before binding: a clear error (docs/sql-compat.md), not
+	// an internal one, and the session goes on.
+	if _, err := hop.Exec(ctx, "SELECT id, j - $1::text AS m FROM rty", "a"); sqlstate(err) != "42P18" {
+		t.Errorf("jsonb - $1 on a jsonb column: %v, want 42P18", err)
+	}
+	var one int
+	if err := hop.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+
 	// CREATE TABLE … AS runs its query on its own: retyped too.
 	for _, c := range []*pgx.Conn{hop, ref} {
 		mustExec(t, c, "DROP TABLE IF EXISTS rty_copy")

@@ -72,6 +72,7 @@ const (
 	DuplicateCursor                     = "42P03"
 	AmbiguousColumn                     = "42702"
 	DatatypeMismatch                    = "42804"
+	IndeterminateDatatype               = "42P18"
 	WrongObjectType                     = "42809"
 	InvalidColumnReference              = "42P10"
 	InvalidTableDefinition              = "42P16"
@@ -399,7 +400,7 @@ func fromDuckDB(de *duckdb.Error) *Error {
 	case duckdb.ErrorTypeSequence:
 		code = ObjectNotInPrerequisiteState
 	case duckdb.ErrorTypeParameterNotResolved:
-		code = "42P18" // indeterminate_datatype
+		code = IndeterminateDatatype
 	case duckdb.ErrorTypeParameterNotAllowed:
 		code = SyntaxError
 	case duckdb.ErrorTypeSettings:
