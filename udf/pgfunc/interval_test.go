@@ -2,7 +2,6 @@ package pgfunc
 
 import (
 	"math"
-	"reflect"
 	"testing"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -38,29 +37,5 @@ func TestJustifyRange(t *testing.T) {
 	iv := duckdb.Interval{Days: math.MaxInt32, Micros: 86400000000}
 	if _, err := JustifyHours(iv); err == nil {
 		t.Error("justify_hours('2147483647 days 24 hours'): no error (PostgreSQL: interval out of range)")
-	}
-}
-
-// Expectations are PostgreSQL 15's (SELECT regexp_matches(…)).
-func TestRegexpMatches(t *testing.T) {
-	for _, tc := range []struct {
-		s, pattern, flags string
-		want              [][]any
-		err               bool
-	}{
-		{"foobarbequebaz", "ba.", "g", [][]any{{"bar"}, {"baz"}}, false},
-		{"foobarbequebaz", "ba.", "", [][]any{{"bar"}}, false},
-		{"foobarbequebaz", "(b)(x)?(.)", "g", [][]any{{"b", nil, "a"}, {"b", nil, "e"}, {"b", nil, "a"}}, false},
-		{"ABC", "b", "i", [][]any{{"B"}}, false},
-		{"ABC", "b", "ic", nil, false},
-		{"a\nb", "a.b", "", [][]any{{"a\nb"}}, false},
-		{"a\nb", "a.b", "n", nil, false},
-		{"a", "a", "z", nil, true},
-		{"a", "(", "", nil, true},
-	} {
-		got, err := RegexpMatches(tc.s, tc.pattern, tc.flags)
-		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("regexp_matches(%q, %q, %q) = %v, %v; want %v (error %v)", tc.s, tc.pattern, tc.flags, got, err, tc.want, tc.err)
-		}
 	}
 }
