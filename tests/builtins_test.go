@@ -169,6 +169,8 @@ func TestBuiltinFunctions(t *testing.T) {
 		"SELECT interval '1 day' / 0",
 		`SELECT json_extract_path('{"f2":{"f3":1},"f4":{"f5":99,"f6":"foo"}}', 'f4', 'f6'), jsonb_extract_path('{"f4":{"f5":99,"f6":"foo"}}', 'f4'), jsonb_extract_path_text('{"a":[1,{"b":"x/y"}]}', 'a', '1', 'b')`,
 		`SELECT k, jsonb_extract_path_text('{"a":"1","b":"2"}', k), jsonb_extract_path('{"a/b":{"c~d":2}}', 'a/b', 'c~d'), jsonb_extract_path_text(j, 'k'), jsonb_extract_path(j, 'a', 'b') FROM (VALUES ('a'), ('c')) v(k), bfj ORDER BY k, i`,
+		"SELECT * FROM unnest(ARRAY[1,2], ARRAY['foo','bar','baz']) AS x(a,b)", "SELECT x.b FROM unnest(ARRAY[1,2], ARRAY['x']) AS x(a, b) ORDER BY 1",
+		"SELECT t.i, u.v FROM bf t, LATERAL unnest(ARRAY[t.i, 10], ARRAY['x']) AS u(v, w) ORDER BY 1, 2",
 		"SELECT regexp_matches('foobarbequebaz', 'ba.', 'g')", "SELECT regexp_matches('foobarbequebaz', '(b)(x)?(.)', 'g'), 1 AS one",
 		"SELECT regexp_matches(s, '([a-z])([a-z]+)', 'gi') FROM bf ORDER BY i", "SELECT m[2] FROM regexp_matches('a1b22c333', '([a-z])([0-9]+)', 'g') AS m",
 		"SELECT * FROM regexp_matches('a1b22', '[0-9]+', 'g')", "SELECT regexp_matches('a', 'a', 'z')", "SELECT regexp_matches('a' || chr(10) || 'b', 'a.b')",

@@ -1,6 +1,7 @@
 package pgcatalog
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -117,6 +118,36 @@ func (r *rewriter) funcCall(n *pg_query.Node, fc *pg_query.FuncCall) bool {
 	return true
 }
 
+// unnestMany is unnest(a, b, …) in FROM: the arrays side by side, the
+// shorter ones padded with NULLs (bulk inserts send columns so: INSERT …
+// SELECT * FROM unnest($1::int[], $2::text[])). DuckDB's unnest takes one
+// list, but unnests in one select list run side by side and pad the same
+// way: (SELECT unnest(a) AS c1, unnest(b) AS c2) AS alias.
+func (r *rewriter) unnestMany(n *pg_query.Node, rf *pg_query.RangeFunction, fc *pg_query.FuncCall) {
+	w := walker{node: r.node, rangeVar: r.dmlRangeVar}
+	w.walkFuncCall(fc)
+	alias := rf.Alias
+	if alias == nil {
+		alias = &pg_query.Alias{Aliasname: "unnest"}
+	}
+	sel := &pg_query.SelectStmt{}
+	for i, a := range fc.Args {
+		name := "unnest"
+		if i < len(alias.Colnames) {
+			name = alias.Colnames[i].GetString_().GetSval()
+		} else if len(fc.Args) > 1 {
+			// PostgreSQL names them all unnest; a subquery needs them apart.
+			name = fmt.Sprintf("unnest_%d", i+1)
+		}
+		sel.TargetList = append(sel.TargetList, &pg_query.Node{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{
+			Name: name, Val: makeFunc([]string{"unnest"}, a), Location: -1}}})
+	}
+	out := &pg_query.Alias{Aliasname: alias.Aliasname}
+	n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{Lateral: rf.Lateral,
+		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}, Alias: out}}
+	r.changed = true
+}
+
 // jsonbCast stores a value cast to jsonb as jsonb_in would (sorted,
 // deduplicated keys, numbers as numeric; udf/jsonb): a string constant
 // here, anything else through hop_jsonb_in. DuckDB's JSON keeps text as
@@ -190,6 +221,11 @@ func (r *rewriter) rangeFunction(n *pg_query.Node, rf *pg_query.RangeFunction) b
 			r.changed = true
 		}
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && r.jsonSetFunction(n, rf, fc, name) {
+			return false
+		}
+		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && name == "unnest" &&
+			len(fc.Args) > 1 && !rf.Ordinality && fc.AggOrder == nil {
+			r.unnestMany(n, rf, fc)
 			return false
 		}
 		if ok && (schema == "" || schema == "pg_catalog") && len(rf.Functions) == 1 && name == "regexp_matches" &&

@@ -202,6 +202,13 @@ async function checkPrepared() {
     eq('UPDATE rowCount', 5, upd.rowCount);
     const del = await c.query('DELETE FROM nodepg_items WHERE id > 18');
     eq('DELETE rowCount', 2, del.rowCount);
+    // A bulk insert as Node.js applications write it: one array per column.
+    const bulk = await c.query('INSERT INTO nodepg_items (id, name, qty) SELECT * FROM unnest($1::int[], $2::text[], $3::int[])',
+      [[101, 102, 103], ['bulk a', null, 'bulk "c"'], [1, 2, null]]);
+    eq('bulk INSERT … unnest rowCount', 3, bulk.rowCount);
+    const back = await c.query('SELECT id, name, qty FROM nodepg_items WHERE id > 100 ORDER BY id');
+    eq('rows inserted through unnest', [{ id: 101, name: 'bulk a', qty: 1 }, { id: 102, name: null, qty: 2 }, { id: 103, name: 'bulk "c"', qty: null }], back.rows);
+    await c.query('DELETE FROM nodepg_items WHERE id > 100');
     const multi = await c.query('SELECT 1 AS a; SELECT 2 AS b, 3 AS c; SELECT count(*)::int AS n FROM nodepg_items');
     eq('multi-statement query', [[{ a: 1 }], [{ b: 2, c: 3 }], [{ n: 18 }]], multi.map((x) => x.rows));
     await c.query('DROP TABLE nodepg_items');
