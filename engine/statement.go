@@ -762,30 +762,7 @@ const maxRetypes = 8
 // failure the last error is returned (once an operator was retyped, the
 // next error is the statement's own).
 func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, err error) (driver.Stmt, error) {
-	sql := st.duckSQL
-	for i := 0; i < maxRetypes; i++ {
-		pe := pgerr.From(err)
-		off, ok := pe.CaretOffset(sql)
-		if !ok {
-			return nil, err
-		}
-		tree, ok := pgcatalog.Retype(sql, off, pe.Message)
-		if !ok {
-			return nil, err
-		}
-		retyped, derr := deparse(tree)
-		if derr != nil {
-			return nil, err
-		}
-		sql = retyped
-		ds, perr := s.conn.PrepareContext(ctx, sql)
-		if perr == nil {
-			st.duckSQL, raw.Stmt, st.retyped = sql, tree, true
-			return ds, nil
-		}
-		err = perr
-	}
-	return nil, err
+	return s.retypeLoop(ctx, st, raw, err, pgcatalog.Retype)
 }
 
 // prepareParamRetyped handles DuckDB's refusal of an operator between a
@@ -794,6 +771,25 @@ func (s *Session) prepareRetyped(ctx context.Context, st *Statement, raw *pg_que
 // the statement is prepared again; oids (the parameter types the client
 // is told) follow.
 func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *pg_query.RawStmt, oids, declared []uint32, err error) (driver.Stmt, error) {
+	return s.retypeLoop(ctx, st, raw, err, func(sql string, off int, msg string) (*pg_query.Node, bool) {
+		tree, param, duckType, ok := pgcatalog.RetypeParam(sql, off, msg)
+		oid := pgtypes.OIDOfDuckName(duckType)
+		if !ok || oid == 0 || param < 1 || int(param) > len(oids) || int(param) <= len(declared) && declared[param-1] != 0 {
+			// A type the client declared stays (PostgreSQL refuses such
+			// an operator at prepare, as DuckDB did).
+			return nil, false
+		}
+		oids[param-1] = oid
+		return tree, true
+	})
+}
+
+// retypeLoop places DuckDB's caret in the statement it refused, lets
+// retype rewrite the tree parsed from it, and prepares the result, while
+// DuckDB refuses (at most maxRetypes times). On success the statement and
+// raw hold the retyped text and tree; on failure the last error returns.
+func (s *Session) retypeLoop(ctx context.Context, st *Statement, raw *pg_query.RawStmt, err error,
+	retype func(sql string, off int, msg string) (*pg_query.Node, bool)) (driver.Stmt, error) {
 	sql := st.duckSQL
 	for i := 0; i < maxRetypes; i++ {
 		pe := pgerr.From(err)
@@ -801,11 +797,8 @@ func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *p
 		if !ok {
 			return nil, err
 		}
-		tree, param, duckType, ok := pgcatalog.RetypeParam(sql, off, pe.Message)
-		oid := pgtypes.OIDOfDuckName(duckType)
-		if !ok || oid == 0 || param < 1 || int(param) > len(oids) || int(param) <= len(declared) && declared[param-1] != 0 {
-			// A type the client declared stays (PostgreSQL refuses such
-			// an operator at prepare, as DuckDB did).
+		tree, ok := retype(sql, off, pe.Message)
+		if !ok {
 			return nil, err
 		}
 		retyped, derr := deparse(tree)
@@ -813,7 +806,6 @@ func (s *Session) prepareParamRetyped(ctx context.Context, st *Statement, raw *p
 			return nil, err
 		}
 		sql = retyped
-		oids[param-1] = oid
 		ds, perr := s.conn.PrepareContext(ctx, sql)
 		if perr == nil {
 			st.duckSQL, raw.Stmt, st.retyped = sql, tree, true

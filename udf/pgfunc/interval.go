@@ -19,24 +19,27 @@ func fits(months, days int64) bool {
 
 // PostgreSQL's interval arithmetic constants (datatype/timestamp.h).
 const (
-	usecsPerDay   = 86400000000
-	daysPerMonth  = 30
-	usecsPerMonth = daysPerMonth * usecsPerDay
+	usecsPerDay  = 86400000000
+	daysPerMonth = 30
 )
+
+// sameSign moves one unit (worth per of the smaller field) between a
+// larger and a smaller field of opposite signs, so that both have one
+// sign: 1 day -1 hour is 23 hours.
+func sameSign(larger, smaller, per int64) (int64, int64) {
+	switch {
+	case larger > 0 && smaller < 0:
+		return larger - 1, smaller + per
+	case larger < 0 && smaller > 0:
+		return larger + 1, smaller - per
+	}
+	return larger, smaller
+}
 
 // JustifyHours is justify_hours: whole days of the time part move to days,
 // and days and time end up with one sign.
 func JustifyHours(iv duckdb.Interval) (duckdb.Interval, error) {
-	days := int64(iv.Days) + iv.Micros/usecsPerDay
-	micros := iv.Micros % usecsPerDay
-	switch {
-	case days > 0 && micros < 0:
-		micros += usecsPerDay
-		days--
-	case days < 0 && micros > 0:
-		micros -= usecsPerDay
-		days++
-	}
+	days, micros := sameSign(int64(iv.Days)+iv.Micros/usecsPerDay, iv.Micros%usecsPerDay, usecsPerDay)
 	if !fits(0, days) {
 		return duckdb.Interval{}, errIntervalRange
 	}
@@ -46,16 +49,7 @@ func JustifyHours(iv duckdb.Interval) (duckdb.Interval, error) {
 // JustifyDays is justify_days: whole 30-day periods move to months, and
 // months and days end up with one sign.
 func JustifyDays(iv duckdb.Interval) (duckdb.Interval, error) {
-	months := int64(iv.Months) + int64(iv.Days)/daysPerMonth
-	days := int64(iv.Days) % daysPerMonth
-	switch {
-	case months > 0 && days < 0:
-		days += daysPerMonth
-		months--
-	case months < 0 && days > 0:
-		days -= daysPerMonth
-		months++
-	}
+	months, days := sameSign(int64(iv.Months)+int64(iv.Days)/daysPerMonth, int64(iv.Days)%daysPerMonth, daysPerMonth)
 	if !fits(months, days) {
 		return duckdb.Interval{}, errIntervalRange
 	}
@@ -82,14 +76,7 @@ func JustifyInterval(iv duckdb.Interval) (duckdb.Interval, error) {
 		days -= daysPerMonth
 		months++
 	}
-	switch {
-	case days > 0 && micros < 0:
-		micros += usecsPerDay
-		days--
-	case days < 0 && micros > 0:
-		micros -= usecsPerDay
-		days++
-	}
+	days, micros = sameSign(days, micros, usecsPerDay)
 	if !fits(months, days) {
 		return duckdb.Interval{}, errIntervalRange
 	}
