@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -107,16 +108,5 @@ func describedArgs(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode, q s
 	}
 	fields := fieldTypes(rows.FieldDescriptions())
 	rows.Close()
-	return joinFields(fields) + " " + out
-}
-
-func joinFields(f []string) string {
-	s := ""
-	for i, x := range f {
-		if i > 0 {
-			s += ","
-		}
-		s += x
-	}
-	return s
+	return strings.Join(fields, ",") + " " + out
 }
